@@ -1,0 +1,40 @@
+# The one entry point: install, run, test, lint, bench.
+PYTHON ?= python3
+VENV := .venv
+CORE_VENV := .venv-core
+PY := $(VENV)/bin/python
+PLUGINS := docker aws gcp k8s console
+EDITABLES := -e ./core[postgres] $(foreach p,$(PLUGINS),-e ./plugins/redun-$(p))
+
+.PHONY: install run test test-core lint bench clean
+
+$(VENV)/.installed: core/pyproject.toml $(foreach p,$(PLUGINS),plugins/redun-$(p)/pyproject.toml) pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=25.1"
+	$(PY) -m pip install -q --group dev $(EDITABLES)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	cd examples/hello_world && ../../$(VENV)/bin/redun run hello_world.py main
+
+# pytest's exit code 5 (no tests collected) is a failure, like any other non-zero code.
+test: install
+	$(PY) -m pytest tests; rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
+
+$(CORE_VENV)/.installed: core/pyproject.toml pyproject.toml
+	$(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install -q --upgrade "pip>=25.1"
+	$(CORE_VENV)/bin/python -m pip install -q --group test -e ./core
+	touch $@
+
+test-core: $(CORE_VENV)/.installed
+	$(CORE_VENV)/bin/python -m pytest tests/core; rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) $(CORE_VENV)

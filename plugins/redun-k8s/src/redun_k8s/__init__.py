@@ -1,0 +1,3 @@
+"""Kubernetes executor for redun."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""State stores: where executions, jobs, call nodes and values are recorded."""

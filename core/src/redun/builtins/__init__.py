@@ -1,0 +1,1 @@
+"""Builtin plugins: registered like third-party plugins, but first and always."""

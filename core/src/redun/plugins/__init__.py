@@ -1,0 +1,49 @@
+"""The plugin kernel: hookspecs, spec records and the plugin manager.
+
+Importing this package is cheap; plugins are discovered only when
+``get_plugin_manager()`` is first called.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from redun.plugins.errors import (
+    MissingPluginError,
+    PluginConflictError,
+    PluginError,
+    PluginLoadError,
+)
+from redun.plugins.types import (
+    CommandSpec,
+    ConfigSectionSpec,
+    ExecutorSpec,
+    FileSystemSpec,
+    PluginInfo,
+    ValueTypeSpec,
+)
+
+hookimpl = pluggy.HookimplMarker("redun")
+
+
+def get_plugin_manager():  # noqa: ANN201 - defers the manager import
+    """The process-wide plugin manager (built and loaded on first call)."""
+    from redun.plugins.manager import get_plugin_manager as _get
+
+    return _get()
+
+
+__all__ = [
+    "CommandSpec",
+    "ConfigSectionSpec",
+    "ExecutorSpec",
+    "FileSystemSpec",
+    "MissingPluginError",
+    "PluginConflictError",
+    "PluginError",
+    "PluginInfo",
+    "PluginLoadError",
+    "ValueTypeSpec",
+    "get_plugin_manager",
+    "hookimpl",
+]

@@ -1,0 +1,229 @@
+"""Every hook a redun plugin can implement.
+
+A plugin is a module registered under the ``redun`` entry-point group::
+
+    [project.entry-points.redun]
+    myplugin = "my_package.plugin"
+
+whose functions are decorated with ``redun.plugins.hookimpl``. Builtins
+(``redun.builtins.*``) use the same hooks, registered first.
+
+Provider hooks return lists of the frozen specs in ``redun.plugins.types``;
+their ``target`` strings are imported only when the named thing is used.
+Event hooks are always called on the scheduler thread and cost nothing when no
+plugin implements them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from redun.plugins.types import (
+        CommandSpec,
+        ConfigSectionSpec,
+        ExecutorSpec,
+        FileSystemSpec,
+        ValueTypeSpec,
+    )
+
+hookspec = pluggy.HookspecMarker("redun")
+
+
+# -- providers ---------------------------------------------------------------
+
+
+@hookspec
+def redun_executors() -> list[ExecutorSpec]:
+    """Executor types this plugin provides.
+
+    Called once, on the first lookup of an executor type (when a Scheduler
+    reads ``[executors.*]`` sections), on the calling thread. Two plugins
+    providing the same name is an error naming both distributions.
+
+    Example::
+
+        @hookimpl
+        def redun_executors():
+            return [ExecutorSpec("slurm", "redun_slurm.executor:SlurmExecutor",
+                                 "Submit tasks with sbatch", config_keys=("partition",))]
+    """
+
+
+@hookspec
+def redun_filesystems() -> list[FileSystemSpec]:
+    """Filesystem classes this plugin provides, keyed by URL scheme.
+
+    Called once, on the first ``File(url)`` access whose scheme is not yet
+    known, on the calling thread.
+
+    Example::
+
+        @hookimpl
+        def redun_filesystems():
+            return [FileSystemSpec(("s3",), "redun_aws.s3:S3FileSystem", "Amazon S3")]
+    """
+
+
+@hookspec
+def redun_commands() -> list[CommandSpec]:
+    """Top-level ``redun`` subcommands (click commands) this plugin provides.
+
+    Called when the CLI starts; the command's module is imported only when the
+    command runs or its help is shown.
+
+    Example::
+
+        @hookimpl
+        def redun_commands():
+            return [CommandSpec("console", "redun_console.cli:console", "Terminal console")]
+    """
+
+
+@hookspec
+def redun_value_types() -> list[ValueTypeSpec]:
+    """Value type names this plugin defines, with the module defining each.
+
+    Called when a recorded value's type name is not registered yet, so that
+    deserializing it imports the right module.
+
+    Example::
+
+        @hookimpl
+        def redun_value_types():
+            return [ValueTypeSpec("redun.ShardedS3Dataset", "redun_aws.dataset")]
+    """
+
+
+@hookspec
+def redun_config_sections() -> list[ConfigSectionSpec]:
+    """``redun.ini`` sections and keys this plugin understands.
+
+    Called when a config is validated (CLI start, ``Scheduler(config=...)``).
+    Unknown keys in a known section produce a warning naming the closest valid
+    key (an error with ``[scheduler] strict_config = true``).
+
+    Example::
+
+        @hookimpl
+        def redun_config_sections():
+            return [ConfigSectionSpec("slurm", keys=("account", "partition"))]
+    """
+
+
+@hookspec
+def redun_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
+    """Add hookspecs of your own, so other plugins can extend yours.
+
+    Called once, right after all plugins are registered, on the loading thread.
+
+    Example::
+
+        @hookimpl
+        def redun_add_hookspecs(pluginmanager):
+            from redun_console import hookspecs
+            pluginmanager.add_hookspecs(hookspecs)
+    """
+
+
+# -- modifiers ---------------------------------------------------------------
+
+
+@hookspec
+def redun_job_env(job: Any, executor: Any) -> dict[str, str] | None:
+    """Environment variables to add to a container job.
+
+    Called by container executors (docker, k8s, ...) on the scheduler thread
+    when building a job's container; results from all plugins are merged (later
+    plugins win). Lets the docker executor forward AWS credentials without
+    importing anything from redun-aws.
+
+    Example::
+
+        @hookimpl
+        def redun_job_env(job, executor):
+            if executor.config.get("include_aws_env", "true") != "true":
+                return None
+            return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    """
+
+
+@hookspec
+def redun_scheduler_setup(scheduler: Any) -> None:
+    """Adjust a freshly built Scheduler (add executors, set limits).
+
+    Called once per Scheduler, at the end of its construction, on the
+    constructing thread.
+
+    Example::
+
+        @hookimpl
+        def redun_scheduler_setup(scheduler):
+            scheduler.limits.setdefault("gpu", 1)
+    """
+
+
+# -- events (scheduler thread; free when nobody listens) ---------------------
+
+
+@hookspec
+def redun_execution_started(scheduler: Any, execution: Any) -> None:
+    """An execution has started; its root job is about to be evaluated.
+
+    Example::
+
+        @hookimpl
+        def redun_execution_started(scheduler, execution):
+            print("started", execution.id)
+    """
+
+
+@hookspec
+def redun_job_submitted(scheduler: Any, job: Any) -> None:
+    """A job was handed to its executor (cache misses only).
+
+    Example::
+
+        @hookimpl
+        def redun_job_submitted(scheduler, job):
+            metrics.incr("redun.jobs.submitted", tags={"task": job.task.fullname})
+    """
+
+
+@hookspec
+def redun_job_done(scheduler: Any, job: Any, result: Any) -> None:
+    """A job finished successfully (ran or was served from the cache).
+
+    Example::
+
+        @hookimpl
+        def redun_job_done(scheduler, job, result):
+            if not job.was_cached:
+                print(f"{job.task.fullname} done")
+    """
+
+
+@hookspec
+def redun_job_failed(scheduler: Any, job: Any, error: BaseException) -> None:
+    """A job failed with `error`.
+
+    Example::
+
+        @hookimpl
+        def redun_job_failed(scheduler, job, error):
+            alerts.send(f"{job.task.fullname} failed: {error!r}")
+    """
+
+
+@hookspec
+def redun_execution_finished(scheduler: Any, execution: Any, status: str) -> None:
+    """An execution ended with `status` ``"DONE"`` or ``"FAILED"``.
+
+    Example::
+
+        @hookimpl
+        def redun_execution_finished(scheduler, execution, status):
+            print(execution.id, status)
+    """

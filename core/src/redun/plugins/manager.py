@@ -1,0 +1,305 @@
+"""The plugin manager: builtins first, then the ``redun`` entry points.
+
+Nothing here runs at ``import redun``: the manager is built on the first
+registry lookup (first Scheduler, first ``File`` of a new scheme, CLI start).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import pluggy
+
+from redun.plugins import hookspecs
+from redun.plugins.errors import MissingPluginError, PluginConflictError, PluginLoadError
+from redun.plugins.types import (
+    CommandSpec,
+    ConfigSectionSpec,
+    ExecutorSpec,
+    FileSystemSpec,
+    PluginInfo,
+    ValueTypeSpec,
+)
+
+logger = logging.getLogger("redun.plugins")
+
+ENTRY_POINT_GROUP = "redun"
+CORE_DISTRIBUTION = "redun-core"
+BUILTIN_PLUGINS = (
+    "redun.builtins.executors",
+    "redun.builtins.filesystems",
+    "redun.builtins.commands",
+    "redun.builtins.config",
+)
+
+# Which of our distributions provides a name, for install hints when the name
+# is asked for and nothing installed provides it.
+KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
+    ("executor", "docker"): "redun-docker",
+    ("executor", "aws_batch"): "redun-aws",
+    ("executor", "aws_glue"): "redun-aws",
+    ("executor", "gcp_batch"): "redun-gcp",
+    ("executor", "k8s"): "redun-k8s",
+    ("filesystem", "s3"): "redun-aws",
+    ("filesystem", "gs"): "redun-gcp",
+    ("command", "console"): "redun-console",
+    ("command", "aws"): "redun-aws",
+}
+
+KIND_LABELS = {
+    "executor": "executor type",
+    "filesystem": "filesystem for scheme",
+    "command": "command",
+}
+
+SpecT = TypeVar("SpecT")
+
+
+def _env_list(name: str) -> set[str]:
+    return {item.strip() for item in os.environ.get(name, "").split(",") if item.strip()}
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def load_target(target: str) -> Any:
+    """Import ``"module:attr"`` (or ``"module.attr"``) and return the attribute."""
+    if ":" in target:
+        module_name, _, attr_path = target.partition(":")
+    else:
+        module_name, _, attr_path = target.rpartition(".")
+    obj: Any = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+class RedunPluginManager(pluggy.PluginManager):
+    """A pluggy manager that knows which distribution each plugin came from."""
+
+    def __init__(self, strict: bool | None = None) -> None:
+        super().__init__("redun")
+        self.add_hookspecs(hookspecs)
+        self.strict = _env_flag("REDUN_PLUGINS_STRICT") if strict is None else strict
+        self._origins: dict[str, tuple[str, str, str]] = {}  # name -> (dist, version, module)
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self.load_errors: list[PluginLoadError] = []
+
+    # -- loading -------------------------------------------------------------
+
+    def load(self, autoload: bool | None = None) -> None:
+        """Register builtins, then entry points (unless autoload is disabled)."""
+        from redun import __version__
+
+        for module_name in BUILTIN_PLUGINS:
+            module = importlib.import_module(module_name)
+            name = module_name.removeprefix("redun.")
+            self.register(module, name=name)
+            self._origins[name] = (CORE_DISTRIBUTION, __version__, module_name)
+
+        if autoload is None:
+            autoload = not _env_flag("REDUN_DISABLE_PLUGIN_AUTOLOAD")
+        if autoload:
+            self._load_entry_points()
+        self.hook.redun_add_hookspecs(pluginmanager=self)
+
+    def _load_entry_points(self) -> None:
+        import importlib_metadata
+
+        disabled = _env_list("REDUN_DISABLED_PLUGINS")
+        seen: set[str] = set()
+        for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist_name = ep.dist.name if ep.dist else "unknown"
+            dist_version = ep.dist.version if ep.dist else "?"
+            if ep.name in seen or self.has_plugin(ep.name):
+                continue
+            seen.add(ep.name)
+            if ep.name in disabled or dist_name in disabled:
+                continue
+            try:
+                module = ep.load()
+            except Exception as error:
+                failure = PluginLoadError(ep.name, dist_name, error)
+                if self.strict:
+                    raise failure from error
+                self.load_errors.append(failure)
+                logger.warning("%s", failure)
+                continue
+            self.register_plugin(module, ep.name, dist_name, dist_version)
+
+    def register_plugin(self, module: Any, name: str, distribution: str, version: str) -> None:
+        """Register a plugin object and remember where it came from."""
+        with self._lock:
+            self.register(module, name=name)
+            self._origins[name] = (distribution, version, getattr(module, "__name__", name))
+            self._cache.clear()
+
+    def unregister_plugin(self, name: str) -> None:
+        with self._lock:
+            plugin = self.get_plugin(name)
+            if plugin is not None:
+                self.unregister(plugin, name=name)
+            self._origins.pop(name, None)
+            self._cache.clear()
+
+    # -- introspection ---------------------------------------------------------
+
+    def distribution_of(self, plugin_name: str) -> str:
+        return self._origins.get(plugin_name, ("unknown", "?", ""))[0]
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        infos = []
+        for name, plugin in self.list_name_plugin():
+            dist, version, module = self._origins.get(name, ("unknown", "?", ""))
+            hooks = tuple(sorted(impl.name for impl in self._impls_of(plugin)))
+            infos.append(PluginInfo(name, dist, version, hooks, module))
+        return infos
+
+    def _impls_of(self, plugin: Any) -> Iterable[Any]:
+        for caller in self.get_hookcallers(plugin) or []:
+            yield caller
+
+    def has_listeners(self, hook_name: str) -> bool:
+        """Whether any plugin implements `hook_name` (the scheduler skips the call if not)."""
+        caller = getattr(self.hook, hook_name)
+        return bool(caller.get_hookimpls())
+
+    # -- name-keyed registries -----------------------------------------------
+
+    def _collect(
+        self,
+        kind: str,
+        hook: Callable[[], list[list[SpecT]]],
+        names_of: Callable[[SpecT], Iterable[str]],
+    ) -> dict[str, SpecT]:
+        with self._lock:
+            if kind in self._cache:
+                return self._cache[kind]
+            registry: dict[str, SpecT] = {}
+            owners: dict[str, str] = {}
+            for impl in reversed(getattr(self.hook, hook.__name__).get_hookimpls()):
+                for spec in getattr(impl.plugin, hook.__name__)() or []:
+                    for name in names_of(spec):
+                        if name in registry:
+                            first, second = owners[name], impl.plugin_name
+                            raise PluginConflictError(
+                                f"{KIND_LABELS.get(kind, kind)} '{name}' is provided by both "
+                                f"{self.distribution_of(first)} (plugin '{first}') and "
+                                f"{self.distribution_of(second)} (plugin '{second}'); uninstall "
+                                f"one, or disable one with REDUN_DISABLED_PLUGINS={second}"
+                            )
+                        registry[name] = spec
+                        owners[name] = impl.plugin_name
+            self._cache[kind] = registry
+            self._cache[kind + ":owners"] = owners
+            return registry
+
+    def owner_of(self, kind: str, name: str) -> str | None:
+        """Distribution that provides `name` of `kind`, or None."""
+        self._registry(kind)
+        plugin_name = self._cache[kind + ":owners"].get(name)
+        return self.distribution_of(plugin_name) if plugin_name else None
+
+    def _registry(self, kind: str) -> dict[str, Any]:
+        return {
+            "executor": self.executor_specs,
+            "filesystem": self.filesystem_specs,
+            "command": self.command_specs,
+        }[kind]()
+
+    def executor_specs(self) -> dict[str, ExecutorSpec]:
+        return self._collect("executor", hookspecs.redun_executors, lambda s: [s.name])
+
+    def filesystem_specs(self) -> dict[str, FileSystemSpec]:
+        return self._collect("filesystem", hookspecs.redun_filesystems, lambda s: s.schemes)
+
+    def command_specs(self) -> dict[str, CommandSpec]:
+        return self._collect("command", hookspecs.redun_commands, lambda s: [s.name])
+
+    def value_type_specs(self) -> dict[str, ValueTypeSpec]:
+        return self._collect("value_type", hookspecs.redun_value_types, lambda s: [s.type_name])
+
+    def config_section_specs(self) -> dict[str, ConfigSectionSpec]:
+        with self._lock:
+            if "config_section" not in self._cache:
+                sections: dict[str, ConfigSectionSpec] = {}
+                for specs in self.hook.redun_config_sections():
+                    for spec in specs or []:
+                        known = sections.get(spec.name)
+                        if known is not None:
+                            # Several plugins may add keys to one section ([scheduler]).
+                            spec = ConfigSectionSpec(
+                                spec.name,
+                                tuple(sorted(set(known.keys) | set(spec.keys))),
+                                known.open or spec.open,
+                                known.description or spec.description,
+                            )
+                        sections[spec.name] = spec
+                self._cache["config_section"] = sections
+            return self._cache["config_section"]
+
+    def resolve(self, kind: str, name: str) -> Any:
+        """Import and return the target registered for `name`, or raise with a hint."""
+        spec = self._registry(kind).get(name)
+        if spec is None:
+            raise self.missing(kind, name)
+        return load_target(spec.target)
+
+    def missing(self, kind: str, name: str) -> MissingPluginError:
+        """The error for a name no installed plugin provides, with an install hint."""
+        label = KIND_LABELS.get(kind, kind)
+        known = sorted(self._registry(kind))
+        provider = KNOWN_PROVIDERS.get((kind, name))
+        if provider is None:
+            hint = f"installed: {', '.join(known) or 'none'}"
+        elif any(dist == provider for dist, _, _ in self._origins.values()):
+            hint = (
+                f"{provider} is installed but provides no such {kind} in this version"
+                if provider not in _env_list("REDUN_DISABLED_PLUGINS")
+                else f"{provider} is disabled by REDUN_DISABLED_PLUGINS"
+            )
+        else:
+            hint = f"pip install {provider}"
+        return MissingPluginError(f"No {label} '{name}': {hint}")
+
+
+_manager: RedunPluginManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_plugin_manager() -> RedunPluginManager:
+    """The process-wide plugin manager, built and loaded on first call."""
+    global _manager
+    manager = _manager
+    if manager is None:
+        with _manager_lock:
+            if _manager is None:
+                manager = RedunPluginManager()
+                manager.load()
+                _manager = manager
+            manager = _manager
+    return manager
+
+
+def reset_plugin_manager(manager: RedunPluginManager | None = None) -> None:
+    """Drop the process-wide manager (or install `manager`); used by tests."""
+    global _manager
+    with _manager_lock:
+        _manager = manager
+
+
+def get_executor_class(type_name: str) -> type:
+    """The executor class registered for ``type = type_name``."""
+    return get_plugin_manager().resolve("executor", type_name)
+
+
+def get_filesystem_class(scheme: str) -> type:
+    """The filesystem class registered for URL `scheme`."""
+    return get_plugin_manager().resolve("filesystem", scheme)

@@ -26,7 +26,7 @@ from redun.plugins.types import (
 hookimpl = pluggy.HookimplMarker("redun")
 
 
-def get_plugin_manager():  # noqa: ANN201 - defers the manager import
+def get_plugin_manager():
     """The process-wide plugin manager (built and loaded on first call)."""
     from redun.plugins.manager import get_plugin_manager as _get
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from redun.errors import RedunError
 
-class PluginError(Exception):
+
+class PluginError(RedunError):
     """Base class of plugin kernel errors."""
 
 

@@ -158,13 +158,9 @@ class RedunPluginManager(pluggy.PluginManager):
         infos = []
         for name, plugin in self.list_name_plugin():
             dist, version, module = self._origins.get(name, ("unknown", "?", ""))
-            hooks = tuple(sorted(impl.name for impl in self._impls_of(plugin)))
+            hooks = tuple(sorted(caller.name for caller in self.get_hookcallers(plugin) or []))
             infos.append(PluginInfo(name, dist, version, hooks, module))
         return infos
-
-    def _impls_of(self, plugin: Any) -> Iterable[Any]:
-        for caller in self.get_hookcallers(plugin) or []:
-            yield caller
 
     def has_listeners(self, hook_name: str) -> bool:
         """Whether any plugin implements `hook_name` (the scheduler skips the call if not)."""

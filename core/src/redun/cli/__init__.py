@@ -1,0 +1,1 @@
+"""The ``redun`` command line (click); subcommands come from ``redun_commands``."""

@@ -1,0 +1,135 @@
+"""The root ``redun`` group: global options and lazily loaded subcommands."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from redun._version import __version__
+from redun.cli.errors import CliError
+from redun.cli.state import CliState
+from redun.cli.versions import require_version
+from redun.errors import RedunError
+from redun.logging import LOG_LEVELS, setup_logging
+
+
+def _manager() -> Any:
+    from redun.plugins.manager import get_plugin_manager
+
+    try:
+        return get_plugin_manager()
+    except RedunError as error:
+        raise CliError(str(error)) from None
+
+
+class LazyCommandGroup(click.Group):
+    """Subcommands come from ``redun_commands`` and are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_manager().command_specs())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        manager = _manager()
+        spec = manager.command_specs().get(cmd_name)
+        if spec is None:
+            if ("command", cmd_name) in _known_commands():
+                raise click.UsageError(str(manager.missing("command", cmd_name)), ctx)
+            return None
+        from redun.plugins.manager import load_target
+
+        try:
+            command = load_target(spec.target)
+        except Exception as error:
+            owner = manager.owner_of("command", cmd_name)
+            raise CliError(
+                f"command '{cmd_name}' from {owner} failed to load "
+                f"({type(error).__name__}: {error}); reinstall {owner}"
+            ) from None
+        if not isinstance(command, click.Command):
+            raise CliError(f"command '{cmd_name}' target {spec.target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        specs = _manager().command_specs()
+        rows = [(name, specs[name].short_help) for name in sorted(specs)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RedunError as error:
+            raise CliError(str(error)) from None
+
+
+def _known_commands() -> set[tuple[str, str]]:
+    from redun.plugins.manager import KNOWN_PROVIDERS
+
+    return {key for key in KNOWN_PROVIDERS if key[0] == "command"}
+
+
+def _parse_setup(values: tuple[str, ...]) -> dict[str, str]:
+    setup = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--setup")
+        setup[key] = value
+    return setup
+
+
+@click.group(
+    cls=LazyCommandGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_option",
+    metavar="DIR",
+    help="Config directory (default: $REDUN_CONFIG, else .redun searched upward).",
+)
+@click.option("-r", "--repo", default="default", show_default=True, help="Repository to use.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="Verbosity of [redun] log lines.",
+)
+@click.option(
+    "-s",
+    "--setup",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Argument for the [scheduler] setup_scheduler function (repeatable).",
+)
+@click.option("--check-version", metavar="SPEC", help="Fail unless redun matches, e.g. '>=0.1'.")
+@click.version_option(
+    __version__, "-V", "--version", prog_name="redun", message="redun %(version)s"
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_option: str | None,
+    repo: str,
+    log_level: str,
+    setup: tuple[str, ...],
+    check_version: str | None,
+) -> None:
+    """redun: lazy, cached, provenance-recording workflows."""
+    setup_logging(log_level)
+    if check_version:
+        require_version(__version__, check_version)
+    state = CliState(config_option=config_option, repo=repo, setup=_parse_setup(setup))
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="redun")

@@ -1,0 +1,78 @@
+"""What every subcommand shares: global options, the config dir, loaded backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from redun.cli.errors import CliError
+from redun.config import Config, ConfigError, find_config_dir, load_config
+
+
+@dataclass
+class CliState:
+    """The root group's options, resolved lazily so `--help` never touches disk."""
+
+    config_option: str | None = None
+    repo: str = "default"
+    setup: dict[str, str] = field(default_factory=dict)
+    _config_dir: Path | None = None
+    _config: Config | None = None
+    _backends: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_dir(self) -> Path:
+        if self._config_dir is None:
+            try:
+                self._config_dir = find_config_dir(self.config_option)
+            except ConfigError as error:
+                raise CliError(str(error)) from None
+            assert self._config_dir is not None
+        return self._config_dir
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_dir)
+        return self._config
+
+    def repo_config(self, repo: str | None = None) -> Config:
+        """The config of the default repo, or of ``[repos.NAME]``."""
+        name = repo or self.repo
+        if name == "default":
+            return self.config
+        repos = self.config.get("repos", {})
+        if name not in repos:
+            known = ", ".join(sorted(repos)) or "default"
+            raise CliError(
+                f"Unknown repo '{name}' (known: {known}). "
+                "Add it with 'redun repo add NAME CONFIG_DIR'"
+            )
+        other_dir = Path(repos[name]["config_dir"])
+        try:
+            other_dir = find_config_dir(other_dir)  # type: ignore[assignment]
+        except ConfigError as error:
+            raise CliError(f"repo '{name}': {error}") from None
+        return load_config(other_dir)
+
+    def get_backend(self, repo: str | None = None, migrate: bool | None = None) -> Any:
+        """A loaded call-graph backend for the default repo or a named one."""
+        name = repo or self.repo
+        if name not in self._backends:
+            from redun.backends.db import RedunBackendDb
+
+            backend = RedunBackendDb(config=self.repo_config(name).get("backend"))
+            backend.load(migrate=migrate)
+            self._backends[name] = backend
+        return self._backends[name]
+
+    def close(self) -> None:
+        for backend in self._backends.values():
+            backend.close()
+        self._backends.clear()
+
+
+pass_state = click.make_pass_decorator(CliState)

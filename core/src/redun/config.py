@@ -9,6 +9,7 @@ silently ignored.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import difflib
 import logging
@@ -73,8 +74,7 @@ class _EnvInterpolation(configparser.Interpolation):
             if ":" in name:
                 ref_section, _, ref_option = name.partition(":")
                 if parser.has_option(ref_section, ref_option):
-                    raw = parser.get(ref_section, ref_option, raw=True)
-                    return self._expand(parser, ref_section, ref_option, raw, {}, depth + 1)
+                    return parser.get(ref_section, ref_option)
             elif name in defaults:
                 return self._expand(parser, section, name, defaults[name], defaults, depth + 1)
             if name in os.environ:
@@ -105,6 +105,8 @@ def _parse_error_line(error: configparser.Error, source: str) -> str:
         )
     if isinstance(error, configparser.ParsingError) and error.errors:
         lineno, line = error.errors[0]
+        if line[:1] in "'\"":
+            line = ast.literal_eval(line)  # Python < 3.13 stores the line's repr
         return f"{source}:{lineno}: cannot parse {line.strip()!r}; expected 'key = value'"
     return f"{source}: {error}"
 

@@ -28,9 +28,11 @@ class LazyCommandGroup(click.Group):
     """Subcommands come from ``redun_commands`` and are imported only when used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_manager().command_specs())
+        return sorted(set(_manager().command_specs()) | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
         manager = _manager()
         spec = manager.command_specs().get(cmd_name)
         if spec is None:
@@ -53,7 +55,15 @@ class LazyCommandGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         specs = _manager().command_specs()
-        rows = [(name, specs[name].short_help) for name in sorted(specs)]
+        rows = [
+            (
+                name,
+                specs[name].short_help
+                if name in specs
+                else self.commands[name].get_short_help_str(),
+            )
+            for name in self.list_commands(ctx)
+        ]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -82,6 +92,7 @@ def _parse_setup(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.group(
+    name="redun",
     cls=LazyCommandGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,

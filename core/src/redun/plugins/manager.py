@@ -180,16 +180,17 @@ class RedunPluginManager(pluggy.PluginManager):
                 return self._cache[kind]
             registry: dict[str, SpecT] = {}
             owners: dict[str, str] = {}
-            for impl in reversed(getattr(self.hook, hook.__name__).get_hookimpls()):
+            for impl in getattr(self.hook, hook.__name__).get_hookimpls():
                 for spec in getattr(impl.plugin, hook.__name__)() or []:
                     for name in names_of(spec):
                         if name in registry:
                             first, second = owners[name], impl.plugin_name
+                            removable = first if second.startswith("builtins.") else second
                             raise PluginConflictError(
                                 f"{KIND_LABELS.get(kind, kind)} '{name}' is provided by both "
                                 f"{self.distribution_of(first)} (plugin '{first}') and "
                                 f"{self.distribution_of(second)} (plugin '{second}'); uninstall "
-                                f"one, or disable one with REDUN_DISABLED_PLUGINS={second}"
+                                f"one, or disable one with REDUN_DISABLED_PLUGINS={removable}"
                             )
                         registry[name] = spec
                         owners[name] = impl.plugin_name

@@ -3,7 +3,28 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 os.environ["REDUN_PLUGINS_STRICT"] = "1"
 os.environ.pop("REDUN_CONFIG", None)
 os.environ.pop("REDUN_DISABLED_PLUGINS", None)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A directory on sys.path for unpacked test distributions, with autoload enabled."""
+    from redun.plugins.manager import reset_plugin_manager
+
+    from tests.helpers.distributions import forget_modules
+
+    path = tmp_path / "site"
+    path.mkdir()
+    monkeypatch.syspath_prepend(str(path))
+    monkeypatch.delenv("REDUN_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    reset_plugin_manager()
+    yield path
+    forget_modules(path)
+    reset_plugin_manager()

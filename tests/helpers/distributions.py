@@ -30,3 +30,13 @@ def make_distribution(
     )
     lines = ["[redun]"] + [f"{name} = {target}" for name, target in entry_points.items()]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+
+
+def forget_modules(site: Path) -> None:
+    """Drop modules imported from `site`, so the next test's same-named modules load fresh."""
+    import sys
+
+    prefix = str(site)
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(prefix):
+            del sys.modules[name]

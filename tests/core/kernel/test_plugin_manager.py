@@ -39,16 +39,6 @@ class Executor:
 """
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A directory on sys.path where tests drop unpacked distributions."""
-    path = tmp_path / "site"
-    path.mkdir()
-    monkeypatch.syspath_prepend(str(path))
-    monkeypatch.delenv("REDUN_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    return path
-
-
 def add_executor_dist(site: Path, dist: str, ep_name: str, module: str, executor: str) -> None:
     make_distribution(
         site,
@@ -221,27 +211,6 @@ def test_registered_plugin_object_and_listeners() -> None:
     assert manager.resolve("executor", "listener") is json.dumps
     manager.unregister_plugin("listener")
     assert "listener" not in manager.executor_specs()
-
-
-def test_add_hookspecs_hook_lets_plugins_extend(site: Path) -> None:
-    source = (
-        "import pluggy\n"
-        "from redun.plugins import hookimpl\n"
-        "spec = pluggy.HookspecMarker('redun')\n"
-        "class Specs:\n"
-        "    @spec\n"
-        "    def acme_screens(self):\n"
-        "        '''Screens.'''\n"
-        "@hookimpl\n"
-        "def redun_add_hookspecs(pluginmanager):\n"
-        "    pluginmanager.add_hookspecs(Specs)\n"
-        "@hookimpl\n"
-        "def acme_screens():\n"
-        "    return 'screen'\n"
-    )
-    make_distribution(site, "acme-ui", "1.0", {"acmeui": "acme_ui"}, {"acme_ui": source})
-    manager = loaded_manager()
-    assert manager.hook.acme_screens() == ["screen"]
 
 
 def test_load_target_forms() -> None:

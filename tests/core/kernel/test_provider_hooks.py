@@ -1,0 +1,137 @@
+"""Each provider hook, implemented by a third-party distribution, reaches its consumer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from redun.config import load_config
+from redun.plugins.manager import (
+    get_executor_class,
+    get_filesystem_class,
+    get_plugin_manager,
+)
+
+from tests.helpers.distributions import make_distribution
+
+PLUGIN = """
+import click
+from redun.plugins import (
+    CommandSpec, ConfigSectionSpec, ExecutorSpec, FileSystemSpec, ValueTypeSpec, hookimpl,
+)
+
+@hookimpl
+def redun_executors():
+    return [ExecutorSpec("acme", "acme_impl:AcmeExecutor", "Acme", config_keys=("speed",))]
+
+@hookimpl
+def redun_filesystems():
+    return [FileSystemSpec(("acme", "acmes"), "acme_impl:AcmeFileSystem", "Acme store")]
+
+@hookimpl
+def redun_commands():
+    return [CommandSpec("acme", "acme_impl:acme_command", "Talk to Acme.")]
+
+@hookimpl
+def redun_value_types():
+    return [ValueTypeSpec("acme.Widget", "acme_impl")]
+
+@hookimpl
+def redun_config_sections():
+    return [
+        ConfigSectionSpec("acme", keys=("token_env", "region")),
+        ConfigSectionSpec("scheduler", keys=("acme_mode",)),
+    ]
+"""
+
+IMPL = '''
+import click
+
+class AcmeExecutor:
+    pass
+
+class AcmeFileSystem:
+    pass
+
+@click.command("acme")
+@click.argument("name")
+def acme_command(name):
+    """Greet NAME from Acme."""
+    click.echo(f"acme says hi to {name}")
+'''
+
+
+@pytest.fixture
+def acme(site: Path) -> Path:
+    make_distribution(
+        site,
+        "acme-redun",
+        "2.0.0",
+        {"acme": "acme_plugin"},
+        {"acme_plugin": PLUGIN, "acme_impl": IMPL},
+    )
+    return site
+
+
+def test_hook_redun_executors_resolves_plugin_executor(acme: Path) -> None:
+    cls = get_executor_class("acme")
+    assert cls.__name__ == "AcmeExecutor" and cls.__module__ == "acme_impl"
+    assert get_plugin_manager().executor_specs()["acme"].config_keys == ("speed",)
+
+
+def test_hook_redun_filesystems_resolves_every_scheme(acme: Path) -> None:
+    assert get_filesystem_class("acme").__name__ == "AcmeFileSystem"
+    assert get_filesystem_class("acmes") is get_filesystem_class("acme")
+
+
+def test_hook_redun_commands_adds_a_cli_command(acme: Path) -> None:
+    from redun.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["--help"])
+    assert "Talk to Acme." in result.output
+    result = CliRunner().invoke(cli, ["acme", "bob"])
+    assert result.exit_code == 0
+    assert result.output == "acme says hi to bob\n"
+
+
+def test_hook_redun_value_types_maps_type_names_to_modules(acme: Path) -> None:
+    specs = get_plugin_manager().value_type_specs()
+    assert specs["acme.Widget"].target == "acme_impl"
+
+
+def test_hook_redun_config_sections_validates_plugin_keys(
+    acme: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "redun.ini").write_text(
+        "[acme]\nregion = eu\ntokn_env = X\n[scheduler]\nacme_mode = fast\n"
+        "[executors.fast]\ntype = acme\nsped = 3\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="redun"):
+        load_config(tmp_path)
+    messages = sorted(r.getMessage().split(": ", 1)[1] for r in caplog.records)
+    assert messages == [
+        "[acme] unknown key 'tokn_env' (did you mean 'token_env'?)",
+        "[executors.fast] unknown key 'sped' (did you mean 'speed'?)",
+    ]
+
+
+def test_hook_redun_add_hookspecs_lets_plugins_extend(site: Path) -> None:
+    source = (
+        "import pluggy\n"
+        "from redun.plugins import hookimpl\n"
+        "spec = pluggy.HookspecMarker('redun')\n"
+        "class Specs:\n"
+        "    @spec\n"
+        "    def acme_screens(self):\n"
+        "        '''Screens.'''\n"
+        "@hookimpl\n"
+        "def redun_add_hookspecs(pluginmanager):\n"
+        "    pluginmanager.add_hookspecs(Specs)\n"
+        "@hookimpl\n"
+        "def acme_screens():\n"
+        "    return 'screen'\n"
+    )
+    make_distribution(site, "acme-ui", "1.0", {"acmeui": "acme_ui"}, {"acme_ui": source})
+    assert get_plugin_manager().hook.acme_screens() == ["screen"]

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PLUGINS := docker aws gcp k8s console
 EDITABLES := -e ./core[postgres] $(foreach p,$(PLUGINS),-e ./plugins/redun-$(p))
 
-.PHONY: install run test test-core lint bench clean
+.PHONY: install run test test-core lint bench clean image
 
 $(VENV)/.installed: core/pyproject.toml $(foreach p,$(PLUGINS),plugins/redun-$(p)/pyproject.toml) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ $(CORE_VENV)/.installed: core/pyproject.toml pyproject.toml
 
 test-core: $(CORE_VENV)/.installed
 	$(CORE_VENV)/bin/python -m pytest tests/core; rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
+
+# Container image for `type = docker` executors, built locally without a registry.
+IMAGE ?= localhost/redun:dev
+image: install
+	bash images/build.sh $(IMAGE)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Build the container image that runs redun tasks, without any image registry.
+#
+#   images/build.sh [IMAGE]      (default localhost/redun:dev; `make image IMAGE=...`)
+#
+# 1. A Debian bookworm rootfs from debootstrap (python3, venv, CA certificates),
+#    cached as build/image/base-<key>.tar and imported once as a podman image.
+# 2. Wheels of this checkout's distributions and their dependencies, built on
+#    the host (same Python minor version as bookworm's python3).
+# 3. `podman build` on top of the base: the wheels are installed offline
+#    (--no-index) into /opt/redun, so the build needs no network.
+#
+# DISTS chooses the distributions (default: core and redun-docker); REBUILD_BASE=1
+# redoes the debootstrap step.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+image="${1:-${IMAGE:-localhost/redun:dev}}"
+dists="${DISTS:-core plugins/redun-docker}"
+work="$root/build/image"
+python="${PYTHON:-python3}"
+[ -x "$root/.venv/bin/python" ] && python="$root/.venv/bin/python"
+
+# shellcheck source=/dev/null
+source "$root/.ci/setup-podman.sh"
+
+suite=bookworm
+include=python3,python3-venv,ca-certificates
+key="$(printf '%s %s' "$suite" "$include" | sha256sum | cut -c1-12)"
+base_tar="$work/base-$key.tar"
+base_image="localhost/redun-base:$key"
+mkdir -p "$work"
+
+if [ ! -s "$base_tar" ] || [ -n "${REBUILD_BASE:-}" ]; then
+  echo "image: debootstrap $suite (cached in $base_tar)" >&2
+  rootfs="$(mktemp -d "$work/rootfs.XXXXXX")"
+  trap 'rm -rf "$rootfs"' EXIT
+  debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" \
+    http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+    { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -cf "$base_tar.tmp" .
+  mv "$base_tar.tmp" "$base_tar"
+  rm -rf "$rootfs"
+  trap - EXIT
+  podman rmi -f "$base_image" >/dev/null 2>&1 || true
+fi
+if ! podman image exists "$base_image"; then
+  echo "image: importing $base_image" >&2
+  podman import "$base_tar" "$base_image" >/dev/null
+fi
+
+context="$work/context"
+rm -rf "$context"
+mkdir -p "$context/wheels"
+paths=()
+for dist in $dists; do paths+=("$root/$dist"); done
+echo "image: building wheels for $dists" >&2
+"$python" -m pip wheel -q --wheel-dir "$context/wheels" "${paths[@]}" >&2
+names=()
+for dist in $dists; do
+  names+=("$(sed -n 's/^name = "\(.*\)"/\1/p' "$root/$dist/pyproject.toml" | head -n 1)")
+done
+
+cat >"$context/Containerfile" <<CONTAINERFILE
+FROM $base_image
+COPY wheels /tmp/wheels
+RUN python3 -m venv /opt/redun \\
+ && /opt/redun/bin/pip install -q --no-index --no-cache-dir --find-links /tmp/wheels ${names[*]} \\
+ && rm -rf /tmp/wheels
+ENV PATH=/opt/redun/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    LANG=C.UTF-8 PYTHONUNBUFFERED=1
+WORKDIR /job
+CMD ["redun", "--version"]
+CONTAINERFILE
+
+echo "image: podman build $image" >&2
+podman build -q --network host -t "$image" "$context" >/dev/null
+podman run --rm --network host "$image" redun --version

@@ -1,0 +1,1 @@
+"""Builtin filesystems, registered as plugins in `redun.builtins.filesystems`."""

@@ -1,0 +1,905 @@
+"""RedunBackendDb: redun's call-graph store on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from redun.backends.base import (
+    CACHE_MISS,
+    ArgumentRecord,
+    CacheHit,
+    CacheMissReason,
+    RedunBackend,
+    TagEntity,
+)
+from redun.backends.db import migrations, records, tagging
+from redun.backends.db.buffer import WriteBuffer
+from redun.backends.db.engine import (
+    WRITE_OPTION,
+    is_sqlite,
+    make_engine,
+    resolve_db_uri,
+    with_retries,
+)
+from redun.backends.db.errors import RedunDatabaseError, RedunVersionError
+from redun.backends.db.models import (
+    CONTEXT_KEY,
+    Argument,
+    CallNode,
+    CallSubtreeTask,
+    Evaluation,
+    Handle,
+    HandleEdge,
+    Job,
+    Tag,
+    Value,
+)
+from redun.backends.db.types import utcnow
+from redun.backends.db.versions import (
+    NULL_DB_VERSION,
+    DBVersionInfo,
+    is_compatible,
+    required_range,
+)
+from redun.backends.value_store import ValueStore
+from redun.cache import CacheCheckValid, CacheResult, CacheScope
+
+logger = logging.getLogger("redun")
+
+DEFAULT_MAX_VALUE_SIZE = 1_000_000_000
+DEFAULT_VALUE_STORE_MIN_SIZE = 1024
+MAX_VALUE_SIZE_PREVIEW = 1_000_000
+ALL_CACHE_RESULTS = frozenset(CacheResult)
+# Hashes remembered as already written; past this many the memory is dropped
+# (a forgotten hash only costs one idempotent insert).
+KNOWN_HASHES_LIMIT = 500_000
+
+
+def _str2bool(text: str, key: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise RedunDatabaseError(f"[backend] {key} must be true or false, not '{text}'.")
+
+
+def _config_number(config: Mapping[str, str], key: str, default: float, kind: type) -> Any:
+    raw = config.get(key)
+    if raw is None or raw == "":
+        return kind(default)
+    try:
+        return kind(raw)
+    except ValueError:
+        raise RedunDatabaseError(
+            f"[backend] {key} must be a {kind.__name__}, not '{raw}'."
+        ) from None
+
+
+class PreviewValue:
+    """Stands in for a value too large (or impossible) to load for display."""
+
+    def __init__(self, row: Value, size: int) -> None:
+        self.row = row
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"{self.row.type}(hash={self.row.value_hash[:8]}, size={self.size})"
+
+
+class RedunSession(Session):
+    """An ORM session that knows its backend (rows use it to decode values)."""
+
+    def __init__(self, backend: RedunBackendDb, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend
+
+
+class RedunBackendDb(RedunBackend):
+    """Call graph and cache in a SQL database, written in batches.
+
+    `config` is the ``[backend]`` section of redun.ini (a str -> str mapping).
+    """
+
+    def __init__(
+        self,
+        db_uri: str | None = None,
+        config: Mapping[str, str] | None = None,
+        logger: Any = None,
+    ) -> None:
+        config = dict(config or {})
+        self.logger = logger or globals()["logger"]
+        self.config = config
+        self.db_uri = resolve_db_uri(db_uri, config)
+        self.automigrate = _str2bool(
+            config.get("automigrate", "true" if is_sqlite(self.db_uri) else "false"),
+            "automigrate",
+        )
+        self.db_retries = _config_number(config, "db_retries", 3, int)
+        self.db_retries_backoff = _config_number(config, "db_retries_backoff", 1.0, float)
+        self.db_retries_backoff_max = _config_number(config, "db_retries_backoff_max", 60.0, float)
+        self.max_value_size = _config_number(config, "max_value_size", DEFAULT_MAX_VALUE_SIZE, int)
+        self.value_store_min_size = _config_number(
+            config, "value_store_min_size", DEFAULT_VALUE_STORE_MIN_SIZE, int
+        )
+        self.value_store: ValueStore | None = None
+        if config.get("value_store_path"):
+            self.value_store = ValueStore(self._abs_path(config["value_store_path"]))
+
+        self.engine: Engine | None = None
+        self._session: RedunSession | None = None
+        self._lock = threading.RLock()
+        self._buffer = WriteBuffer()
+        self._pending_executions: dict[str, dict] = {}
+        self._known_values: set[str] = set()
+        self._known_calls: set[str] = set()
+        self._job_info: dict[str, tuple[str, str]] = {}
+        self._call_args: dict[str, str] = {}
+        self._call_contexts: dict[str, str] = {}
+        self._cse: dict[tuple[str, str, str], str] = {}
+        self._registry: Any = None
+
+    def _abs_path(self, path: str) -> str:
+        if "://" in path or os.path.isabs(path):
+            return path
+        config_dir = self.config.get("config_dir") or os.path.join(os.getcwd(), ".redun")
+        return os.path.join(config_dir, path)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def load(self, migrate: bool | None = None) -> None:
+        """Connect, migrate (upgrades only) if allowed, then insist on a compatible schema."""
+        with self._lock:
+            if self.engine is None:
+                self.engine = make_engine(self.db_uri, echo=bool(os.environ.get("REDUN_DB_ECHO")))
+            if self.automigrate if migrate is None else migrate:
+                migrations.migrate(self.engine, upgrade_only=True)
+            version = self.get_db_version()
+            if not is_compatible(version):
+                raise RedunVersionError(self._incompatible_message(version))
+
+    def _incompatible_message(self, version: DBVersionInfo) -> str:
+        where = self.engine.url.render_as_string(hide_password=True) if self.engine else ""
+        if version == NULL_DB_VERSION:
+            return (
+                f"The database {where} has no redun schema: run 'redun db upgrade' "
+                "(or set automigrate = true in [backend])."
+            )
+        if version.key < (3, 5):
+            return (
+                f"The database {where} is at version {version}, this program needs "
+                f"{required_range()}: run 'redun db upgrade' (or set automigrate = true)."
+            )
+        return (
+            f"The database {where} is at version {version}, newer than this program "
+            f"supports ({required_range()}): upgrade redun-core."
+        )
+
+    def _require_engine(self) -> Engine:
+        if self.engine is None:
+            raise RedunDatabaseError("The backend is not loaded: call backend.load() first.")
+        return self.engine
+
+    def get_db_version(self) -> DBVersionInfo:
+        with self._require_engine().connect() as connection:
+            return migrations.get_db_version(connection)
+
+    def migrate(self, desired: DBVersionInfo | None = None, upgrade_only: bool = False) -> bool:
+        """Upgrade or downgrade the schema (flushes pending records first)."""
+        with self._lock:
+            self.flush()
+            if self._session is not None:
+                self._session.close()
+            return migrations.migrate(self._require_engine(), desired, upgrade_only)
+
+    def is_db_compatible(self) -> bool:
+        return is_compatible(self.get_db_version())
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._buffer or self.engine is None:
+                return
+            buffer = self._buffer
+            engine = self.engine
+
+            def write() -> None:
+                with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
+                    with connection.begin():
+                        buffer.write(connection)
+
+            try:
+                with_retries(
+                    write, self.db_retries, self.db_retries_backoff, self.db_retries_backoff_max
+                )
+            except IntegrityError as error:
+                # A batch that breaks the schema's rules would fail forever: drop it.
+                self._buffer = WriteBuffer()
+                raise RedunDatabaseError(
+                    f"Could not record provenance ({error.orig}); this batch of records was "
+                    "not written. Records must refer to values and tasks recorded before."
+                ) from error
+            self._buffer = WriteBuffer()
+            self._remember(self._known_values, buffer.values)
+            self._remember(self._known_calls, buffer.call_nodes)
+
+    @staticmethod
+    def _remember(known: set[str], new: Iterable[str]) -> None:
+        if len(known) > KNOWN_HASHES_LIMIT:
+            known.clear()
+        known.update(new)
+
+    def close(self) -> None:
+        with self._lock:
+            self.flush()
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+            if self.engine is not None:
+                self.engine.dispose()
+                self.engine = None
+
+    @property
+    def session(self) -> RedunSession:
+        """An ORM session for queries, seeing every record so far (pending ones are flushed)."""
+        with self._lock:
+            self.flush()
+            if self._session is None:
+                self._session = RedunSession(
+                    self, bind=self._require_engine(), expire_on_commit=False
+                )
+            elif self._session.in_transaction():
+                # End the previous read so this one sees the latest commits.
+                self._session.commit()
+            return self._session
+
+    def _read(self) -> Connection:
+        return self._require_engine().connect()
+
+    def _write(self) -> Connection:
+        return self._require_engine().connect().execution_options(**{WRITE_OPTION: True})
+
+    # -- values -----------------------------------------------------------------
+
+    @property
+    def type_registry(self) -> Any:
+        if self._registry is None:
+            from redun.value import get_type_registry
+
+            self._registry = get_type_registry()
+        return self._registry
+
+    def _has_value(self, value_hash: str) -> bool:
+        return value_hash in self._known_values or value_hash in self._buffer.values
+
+    def record_value(self, value: Any, value_hash: str | None = None) -> str:
+        with self._lock:
+            if value_hash is not None and self._has_value(value_hash):
+                return value_hash
+            registry = self.type_registry
+            data = registry.serialize(value)
+            if len(data) > self.max_value_size:
+                raise RedunDatabaseError(
+                    f"Value {_trim(repr(value))} is too large ({len(data)} > "
+                    f"max_value_size {self.max_value_size} bytes): raise [backend] "
+                    "max_value_size and consider value_store_path."
+                )
+            if value_hash is None:
+                value_hash = registry.get_hash(value)
+                if self._has_value(value_hash):
+                    return value_hash
+            self._buffer_value(value, value_hash, data)
+            for subvalue in registry.iter_subvalues(value):
+                sub_hash = registry.get_hash(subvalue)
+                if not self._has_value(sub_hash):
+                    self._buffer_value(subvalue, sub_hash, registry.serialize(subvalue))
+                self._buffer.subvalues.add((sub_hash, value_hash))
+            return value_hash
+
+    def _buffer_value(self, value: Any, value_hash: str, data: bytes) -> None:
+        registry = self.type_registry
+        if self.value_store and sys.getsizeof(data) >= self.value_store_min_size:
+            self.value_store.put(value_hash, data)
+            data = b""
+        self._buffer.values[value_hash] = {
+            "value_hash": value_hash,
+            "type": registry.get_type_name(type(value)),
+            "format": registry.get_serialization_format(value),
+            "value": data,
+        }
+        file_type, task_type = _special_types()
+        if isinstance(value, file_type):
+            self._buffer.files[value_hash] = {"value_hash": value_hash, "path": value.path}
+        elif isinstance(value, task_type):
+            self._buffer.tasks[value_hash] = {
+                "hash": value_hash,
+                "name": value.name,
+                "namespace": value.namespace or "",
+                "source": value.source or "",
+            }
+
+    def get_value(self, value_hash: str) -> tuple[Any, bool]:
+        with self._lock:
+            row = self._buffer.values.get(value_hash)
+            if row is not None:
+                type_name, data = row["type"], row["value"]
+            else:
+                with self._read() as connection:
+                    found = connection.execute(
+                        select(Value.type, Value.value).where(Value.value_hash == value_hash)
+                    ).first()
+                if found is None:
+                    return None, False
+                type_name, data = found
+            return self._decode(value_hash, type_name, data)
+
+    def _decode(self, value_hash: str, type_name: str, data: bytes) -> tuple[Any, bool]:
+        if len(data) == 0:
+            if self.value_store is None:
+                return None, False
+            data, found = self.value_store.get(value_hash)
+            if not found:
+                return None, False
+        from redun.value import InvalidValueError
+
+        try:
+            return self.type_registry.deserialize(type_name, data), True
+        except (InvalidValueError, pickle.UnpicklingError, AttributeError, EOFError) as error:
+            self.logger.debug(f"Value {value_hash[:8]} cannot be loaded: {error}")
+            return None, False
+
+    def get_value_from_row(self, row: Value) -> tuple[Any, bool]:
+        return self._decode(row.value_hash, row.type, row.value)
+
+    def get_value_size(self, row: Value) -> int:
+        if not row.in_value_store:
+            return len(row.value)
+        return self.value_store.size(row.value_hash) if self.value_store else -1
+
+    def preview_value_row(self, row: Value) -> Any:
+        """The value for display: decoded, pickle-previewed, or a size stand-in."""
+        from redun.utils import pickle_preview
+
+        size = self.get_value_size(row)
+        if size > MAX_VALUE_SIZE_PREVIEW or size < 0:
+            return PreviewValue(row, size)
+        value, found = self.get_value_from_row(row)
+        if found:
+            return value
+        data = row.value if not row.in_value_store else self.value_store.get(row.value_hash)[0]
+        if row.format == "application/python-pickle":
+            return pickle_preview(data)
+        return PreviewValue(row, size)
+
+    # -- call graph ---------------------------------------------------------------
+
+    def record_call_node(
+        self,
+        task_name: str,
+        task_hash: str,
+        args_hash: str,
+        arguments: Sequence[ArgumentRecord],
+        result_hash: str,
+        child_call_hashes: Sequence[str],
+        subtree_task_hashes: Iterable[str],
+    ) -> str:
+        from redun.hashing import hash_call_node, hash_struct
+
+        call_hash = hash_call_node(task_hash, args_hash, result_hash, list(child_call_hashes))
+        with self._lock:
+            self._call_args[call_hash] = args_hash
+            if call_hash in self._known_calls or call_hash in self._buffer.call_nodes:
+                return call_hash
+            buffer = self._buffer
+            buffer.add_call_node(
+                {
+                    "call_hash": call_hash,
+                    "task_name": task_name,
+                    "task_hash": task_hash,
+                    "args_hash": args_hash,
+                    "value_hash": result_hash,
+                    "timestamp": utcnow(),
+                },
+                {task_hash, *subtree_task_hashes},
+            )
+            buffer.call_edges.extend(
+                {"parent_id": call_hash, "child_id": child, "call_order": order}
+                for order, child in enumerate(child_call_hashes)
+            )
+            for arg in arguments:
+                arg_hash = hash_struct(
+                    ["Argument", call_hash, str(arg.position), str(arg.key), arg.value_hash]
+                )
+                buffer.arguments[arg_hash] = {
+                    "arg_hash": arg_hash,
+                    "call_hash": call_hash,
+                    "value_hash": arg.value_hash,
+                    "arg_position": arg.position,
+                    "arg_key": arg.key,
+                }
+                buffer.argument_results.update(
+                    (arg_hash, upstream) for upstream in arg.upstream_call_hashes
+                )
+            return call_hash
+
+    def record_call_node_context(self, call_hash: str, context_hash: str) -> None:
+        with self._lock:
+            self._call_contexts[call_hash] = context_hash
+            self.record_tags(TagEntity.CallNode, call_hash, [(CONTEXT_KEY, context_hash)])
+
+    def get_subtree_tasks(self, call_hash: str) -> set[str]:
+        with self._lock:
+            buffered = self._buffer.subtree_tasks.get(call_hash)
+            if buffered is not None:
+                return set(buffered)
+            with self._read() as connection:
+                return set(
+                    connection.execute(
+                        select(CallSubtreeTask.task_hash).where(
+                            CallSubtreeTask.call_hash == call_hash
+                        )
+                    ).scalars()
+                )
+
+    def set_eval_cache(
+        self, eval_hash: str, task_hash: str, args_hash: str, value: Any, value_hash: str
+    ) -> None:
+        with self._lock:
+            value_hash = self.record_value(value, value_hash)
+            self._buffer.evaluations[eval_hash] = {
+                "eval_hash": eval_hash,
+                "task_hash": task_hash,
+                "args_hash": args_hash,
+                "value_hash": value_hash,
+            }
+
+    def check_cache(
+        self,
+        task_hash: str,
+        args_hash: str,
+        eval_hash: str,
+        execution_id: str,
+        scheduler_task_hashes: set[str],
+        cache_scope: CacheScope,
+        check_valid: CacheCheckValid,
+        context_hash: str | None = None,
+        allowed_cache_results: set[CacheResult] | None = None,
+    ) -> CacheHit:
+        allowed = ALL_CACHE_RESULTS if allowed_cache_results is None else allowed_cache_results
+        if cache_scope == CacheScope.NONE:
+            return CACHE_MISS
+        with self._lock:
+            if CacheResult.CSE in allowed:
+                call_hash = self._find_cse(task_hash, args_hash, execution_id, context_hash)
+                if call_hash is not None:
+                    result, found = self._call_result(call_hash)
+                    if found:
+                        return CacheHit(result, call_hash, CacheResult.CSE)
+            if cache_scope != CacheScope.BACKEND:
+                return CACHE_MISS
+            if check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed:
+                call_hash = self._find_ultimate(
+                    task_hash, args_hash, scheduler_task_hashes, context_hash
+                )
+                if call_hash is not None:
+                    result, found = self._call_result(call_hash)
+                    if found:
+                        return CacheHit(result, call_hash, CacheResult.ULTIMATE)
+            if CacheResult.SINGLE in allowed:
+                result, found = self._eval_result(eval_hash)
+                if found:
+                    return CacheHit(result, None, CacheResult.SINGLE)
+        return CACHE_MISS
+
+    def _context_matches(self, call_hash: str, context_hash: str | None) -> bool:
+        return context_hash is None or self._call_contexts.get(call_hash) == context_hash
+
+    def _find_cse(
+        self, task_hash: str, args_hash: str, execution_id: str, context_hash: str | None
+    ) -> str | None:
+        call_hash = self._cse.get((execution_id, task_hash, args_hash))
+        if call_hash is not None and self._context_matches(call_hash, context_hash):
+            return call_hash
+        # Jobs written by other processes into the same execution (subrun).
+        stmt = (
+            select(CallNode.call_hash)
+            .join(Job, CallNode.call_hash == Job.call_hash)
+            .where(
+                Job.task_hash == task_hash,
+                Job.execution_id == execution_id,
+                CallNode.args_hash == args_hash,
+            )
+            .order_by(Job.start_time.desc())
+            .limit(1)
+        )
+        if context_hash is not None:
+            stmt = self._with_context(stmt, context_hash)
+        with self._read() as connection:
+            return connection.execute(stmt).scalar()
+
+    @staticmethod
+    def _with_context(stmt: Any, context_hash: str) -> Any:
+        return stmt.join(Tag, Tag.entity_id == CallNode.call_hash).where(
+            Tag.key == CONTEXT_KEY, Tag.value == context_hash
+        )
+
+    def _find_ultimate(
+        self,
+        task_hash: str,
+        args_hash: str,
+        scheduler_task_hashes: set[str],
+        context_hash: str | None,
+    ) -> str | None:
+        buffer = self._buffer
+        for call_hash in reversed(buffer.calls_by_key.get((task_hash, args_hash), ())):
+            if self._context_matches(call_hash, context_hash) and (
+                buffer.subtree_tasks[call_hash] <= scheduler_task_hashes
+            ):
+                return call_hash
+        stmt = (
+            select(CallNode.call_hash, CallSubtreeTask.task_hash)
+            .outerjoin(CallSubtreeTask, CallSubtreeTask.call_hash == CallNode.call_hash)
+            .where(CallNode.task_hash == task_hash, CallNode.args_hash == args_hash)
+            .order_by(CallNode.timestamp.desc(), CallNode.call_hash)
+        )
+        if context_hash is not None:
+            stmt = self._with_context(stmt, context_hash)
+        candidates: dict[str, set[str]] = {}
+        with self._read() as connection:
+            for call_hash, subtree_task in connection.execute(stmt):
+                tasks = candidates.setdefault(call_hash, set())
+                if subtree_task is not None:
+                    tasks.add(subtree_task)
+        for call_hash, tasks in candidates.items():
+            if tasks <= scheduler_task_hashes:
+                self._call_args[call_hash] = args_hash
+                return call_hash
+        return None
+
+    def _call_result(self, call_hash: str) -> tuple[Any, bool]:
+        row = self._buffer.call_nodes.get(call_hash)
+        if row is not None:
+            return self.get_value(row["value_hash"])
+        with self._read() as connection:
+            value_hash = connection.execute(
+                select(CallNode.value_hash).where(CallNode.call_hash == call_hash)
+            ).scalar()
+        if value_hash is None:
+            return None, False
+        return self.get_value(value_hash)
+
+    def _eval_result(self, eval_hash: str) -> tuple[Any, bool]:
+        row = self._buffer.evaluations.get(eval_hash)
+        if row is not None:
+            return self.get_value(row["value_hash"])
+        with self._read() as connection:
+            found = connection.execute(
+                select(Value.value_hash, Value.type, Value.value)
+                .join(Evaluation, Evaluation.value_hash == Value.value_hash)
+                .where(Evaluation.eval_hash == eval_hash)
+            ).first()
+        if found is None:
+            return None, False
+        return self._decode(*found)
+
+    def explain_cache_miss(
+        self, task_name: str, task_hash: str, args_hash: str, arg_hashes: dict[str, str]
+    ) -> CacheMissReason:
+        with self._lock:
+            self.flush()
+            with self._read() as connection:
+                same_args = connection.execute(
+                    select(CallNode.call_hash, CallNode.task_hash)
+                    .where(CallNode.task_name == task_name, CallNode.args_hash == args_hash)
+                    .order_by(CallNode.timestamp.desc())
+                    .limit(1)
+                ).first()
+                if same_args is not None:
+                    return CacheMissReason(
+                        "new_task",
+                        previous_task_hash=same_args.task_hash,
+                        details={"call_hash": same_args.call_hash},
+                    )
+                same_task = connection.execute(
+                    select(CallNode.call_hash)
+                    .where(CallNode.task_hash == task_hash)
+                    .order_by(CallNode.timestamp.desc())
+                    .limit(1)
+                ).scalar()
+                if same_task is None:
+                    return CacheMissReason("new_call")
+                previous = {
+                    key if key is not None else str(position): value_hash
+                    for position, key, value_hash in connection.execute(
+                        select(Argument.arg_position, Argument.arg_key, Argument.value_hash).where(
+                            Argument.call_hash == same_task
+                        )
+                    )
+                }
+        changed = sorted(
+            name
+            for name in set(previous) | set(arg_hashes)
+            if previous.get(name) != arg_hashes.get(name)
+        )
+        return CacheMissReason(
+            "new_args",
+            previous_task_hash=task_hash,
+            changed_arguments=tuple(changed),
+            details={"call_hash": same_task},
+        )
+
+    # -- executions and jobs -------------------------------------------------------
+
+    def record_execution(self, execution_id: str, args: list[str], root_job_id: str) -> None:
+        row = {
+            "id": execution_id,
+            "args": json.dumps(args),
+            "job_id": root_job_id,
+            "updated_time": None,
+        }
+        with self._lock:
+            # An execution is written once its root job starts (as redun does).
+            if root_job_id in self._job_info:
+                self._buffer.executions[execution_id] = row
+            else:
+                self._pending_executions[root_job_id] = row
+
+    def record_updated_time(self, execution_id: str, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        with self._lock:
+            row = self._buffer.executions.get(execution_id)
+            if row is not None:
+                row["updated_time"] = now
+            else:
+                self._buffer.execution_updates[execution_id] = now
+
+    def record_job_start(
+        self,
+        job_id: str,
+        task: Any,
+        execution_id: str,
+        parent_id: str | None,
+        cached: bool,
+        start_time: datetime | None = None,
+    ) -> None:
+        with self._lock:
+            task_hash = self.record_value(task, task.hash)
+            self._buffer.jobs[job_id] = {
+                "id": job_id,
+                "start_time": start_time or utcnow(),
+                "end_time": None,
+                "task_hash": task_hash,
+                "cached": cached,
+                "call_hash": None,
+                "parent_id": parent_id,
+                "execution_id": execution_id,
+            }
+            self._job_info[job_id] = (execution_id, task_hash)
+            execution = self._pending_executions.pop(job_id, None)
+            if execution is not None:
+                self._buffer.executions[execution["id"]] = execution
+
+    def record_job_end(
+        self, job_id: str, call_hash: str | None, end_time: datetime | None = None
+    ) -> None:
+        end_time = end_time or utcnow()
+        with self._lock:
+            row = self._buffer.jobs.get(job_id)
+            if row is not None:
+                row["end_time"] = end_time
+                row["call_hash"] = call_hash
+            else:
+                self._buffer.job_ends[job_id] = {"end_time": end_time, "call_hash": call_hash}
+            info = self._job_info.get(job_id)
+            if info is not None and call_hash is not None:
+                args_hash = self._call_args.get(call_hash) or self._lookup_args_hash(call_hash)
+                if args_hash is not None:
+                    self._cse[(info[0], info[1], args_hash)] = call_hash
+
+    def _lookup_args_hash(self, call_hash: str) -> str | None:
+        with self._read() as connection:
+            return connection.execute(
+                select(CallNode.args_hash).where(CallNode.call_hash == call_hash)
+            ).scalar()
+
+    def get_job(self, job_id: str) -> dict | None:
+        with self._lock:
+            self.flush()
+            with self._read() as connection:
+                row = connection.execute(
+                    select(Job.id, Job.parent_id, Job.execution_id).where(Job.id == job_id)
+                ).first()
+        if row is None:
+            return None
+        return {"job_id": row.id, "parent_id": row.parent_id, "execution_id": row.execution_id}
+
+    # -- handles --------------------------------------------------------------------
+
+    def _buffer_handle(self, handle: Any) -> None:
+        info = handle.__handle__
+        self._buffer.handles.setdefault(
+            info.hash,
+            {
+                "hash": info.hash,
+                "fullname": info.fullname,
+                "key": info.key,
+                "value_hash": self.record_value(handle),
+                "is_valid": True,
+            },
+        )
+        info.is_recorded = True
+
+    def advance_handle(self, parent_handles: Sequence[Any], child_handle: Any) -> None:
+        with self._lock:
+            # States skipped by chained forks are recorded so the lineage has no gaps.
+            queue = [
+                parent.__handle__.fork_parent
+                for parent in parent_handles
+                if parent.__handle__.fork_parent and not parent.__handle__.is_recorded
+            ]
+            while queue:
+                skipped = queue.pop()
+                self._buffer_handle(skipped)
+                if skipped.__handle__.fork_parent:
+                    queue.append(skipped.__handle__.fork_parent)
+            self._buffer_handle(child_handle)
+            for parent in parent_handles:
+                self._buffer_handle(parent)
+                self._buffer.handle_edges.add(
+                    (parent.__handle__.hash, child_handle.__handle__.hash)
+                )
+
+    def rollback_handle(self, handle: Any) -> None:
+        with self._lock:
+            self.flush()
+            info = handle.__handle__
+            with self._write() as connection, connection.begin():
+                edges = connection.execute(
+                    select(Handle.hash, HandleEdge.child_id)
+                    .join(HandleEdge, HandleEdge.parent_id == Handle.hash)
+                    .where(Handle.fullname == info.fullname, Handle.is_valid.is_(True))
+                ).all()
+                children: dict[str, list[str]] = {}
+                for parent, child in edges:
+                    children.setdefault(parent, []).append(child)
+                invalid: set[str] = set()
+                queue = list(children.get(info.hash, ()))
+                while queue:
+                    current = queue.pop()
+                    if current not in invalid:
+                        invalid.add(current)
+                        queue.extend(children.get(current, ()))
+                if invalid:
+                    from sqlalchemy import update
+
+                    connection.execute(
+                        update(Handle).where(Handle.hash.in_(invalid)).values(is_valid=False)
+                    )
+
+    def is_valid_handle(self, handle: Any) -> bool:
+        handle_hash = handle.__handle__.hash
+        with self._lock:
+            with self._read() as connection:
+                is_valid = connection.execute(
+                    select(Handle.is_valid).where(Handle.hash == handle_hash)
+                ).scalar()
+            if is_valid is None:
+                return handle_hash in self._buffer.handles
+            return bool(is_valid)
+
+    # -- tags ---------------------------------------------------------------------
+
+    def record_tags(
+        self,
+        entity_type: TagEntity,
+        entity_id: str,
+        tags: Iterable[tuple[str, Any]],
+        parents: Iterable[str] = (),
+        update: bool = False,
+        new: bool = False,
+    ) -> list[tuple[str, str, str, Any]]:
+        tags = list(tags)
+        parents = sorted(parents)
+        if not tags:
+            return []
+        with self._lock:
+            if not parents and not update and not new:
+                rows = tagging.tag_rows(entity_type, entity_id, tags, [])
+                for row in rows:
+                    self._buffer.tags.setdefault(row["tag_hash"], row)
+                return [(r["tag_hash"], entity_id, r["key"], r["value"]) for r in rows]
+            self.flush()
+            with self._write() as connection, connection.begin():
+                return tagging.record_tags(
+                    connection, entity_type, entity_id, tags, parents, update, new
+                )
+
+    def delete_tags(
+        self, entity_id: str, tags: Iterable[tuple[str, Any]], keys: Iterable[str] = ()
+    ) -> list[tuple[str, str, str, Any]]:
+        with self._lock:
+            self.flush()
+            with self._write() as connection, connection.begin():
+                return tagging.delete_tags(connection, entity_id, list(tags), list(keys))
+
+    def update_tags(
+        self,
+        entity_type: TagEntity,
+        entity_id: str,
+        old_keys: Iterable[str],
+        new_tags: Iterable[tuple[str, Any]],
+    ) -> list[tuple[str, str, str, Any]]:
+        with self._lock:
+            self.flush()
+            with self._write() as connection, connection.begin():
+                return tagging.update_tags(
+                    connection, entity_type, entity_id, list(old_keys), list(new_tags)
+                )
+
+    def get_tags(self, entity_ids: Iterable[str]) -> dict[str, Any]:
+        with self._lock:
+            self.flush()
+            with self._read() as connection:
+                return tagging.get_tags(connection, list(entity_ids))
+
+    # -- records ------------------------------------------------------------------
+
+    def iter_record_ids(self, root_ids: Iterable[str]) -> Iterator[str]:
+        with self._lock:
+            self.flush()
+            with self._read() as connection:
+                yield from records.iter_record_ids(connection, list(root_ids))
+
+    def get_records(self, ids: Iterable[str], sorted: bool = True) -> Iterator[dict]:
+        with self._lock:
+            self.flush()
+            with self._read() as connection:
+                yield from records.get_records(connection, list(ids), keep_order=sorted)
+
+    def has_records(self, ids: Iterable[str]) -> list[str]:
+        with self._lock:
+            self.flush()
+            with self._read() as connection:
+                return records.has_records(connection, list(ids))
+
+    def put_records(self, new_records: Iterable[dict]) -> int:
+        with self._lock:
+            self.flush()
+            try:
+                with self._write() as connection, connection.begin():
+                    return records.put_records(connection, list(new_records))
+            except IntegrityError as error:
+                raise RedunDatabaseError(
+                    f"The records refer to records that are neither given nor in the "
+                    f"database ({error.orig}): export them from their root executions."
+                ) from error
+
+
+def _trim(text: str, max_length: int = 200) -> str:
+    return text if len(text) <= max_length else text[: max_length - 3] + "..."
+
+
+_SPECIAL_TYPES: tuple[type, type] | None = None
+
+
+def _special_types() -> tuple[type, type]:
+    """(File, Task): values that get a companion row (imported on first use)."""
+    global _SPECIAL_TYPES
+    if _SPECIAL_TYPES is None:
+        from redun.file import File
+        from redun.task import Task
+
+        _SPECIAL_TYPES = (File, Task)
+    return _SPECIAL_TYPES

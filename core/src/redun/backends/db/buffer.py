@@ -1,0 +1,152 @@
+"""The scheduler's write path: records gathered in memory, written in one transaction.
+
+Every insert is idempotent (ON CONFLICT DO NOTHING; evaluations are upserted),
+so a flush that failed half-way, or was retried after a dropped connection,
+can simply be run again, and two processes recording the same value never
+conflict.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from redun.backends.db.models import (
+    Argument,
+    ArgumentResult,
+    CallEdge,
+    CallNode,
+    CallSubtreeTask,
+    Evaluation,
+    Execution,
+    File,
+    Handle,
+    HandleEdge,
+    Job,
+    Subvalue,
+    Tag,
+    Task,
+    Value,
+)
+
+
+def dialect_insert(connection: Connection, table: Table) -> Any:
+    """INSERT in the dialect that knows ON CONFLICT."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_ignore(connection: Connection, table: Table, rows: list[dict]) -> None:
+    if rows:
+        connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
+
+
+class WriteBuffer:
+    """Rows waiting for the next flush, indexed so reads can see them."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict] = {}
+        self.files: dict[str, dict] = {}
+        self.tasks: dict[str, dict] = {}
+        self.subvalues: set[tuple[str, str]] = set()
+        self.call_nodes: dict[str, dict] = {}
+        self.calls_by_key: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.call_edges: list[dict] = []
+        self.arguments: dict[str, dict] = {}
+        self.argument_results: set[tuple[str, str]] = set()
+        self.subtree_tasks: dict[str, set[str]] = {}
+        self.evaluations: dict[str, dict] = {}
+        self.jobs: dict[str, dict] = {}
+        self.job_ends: dict[str, dict] = {}
+        self.executions: dict[str, dict] = {}
+        self.execution_updates: dict[str, datetime] = {}
+        self.handles: dict[str, dict] = {}
+        self.handle_edges: set[tuple[str, str]] = set()
+        self.tags: dict[str, dict] = {}
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.values
+            or self.call_nodes
+            or self.evaluations
+            or self.jobs
+            or self.job_ends
+            or self.executions
+            or self.execution_updates
+            or self.handles
+            or self.tags
+        )
+
+    def add_call_node(self, row: dict, subtree: set[str]) -> None:
+        self.call_nodes[row["call_hash"]] = row
+        self.calls_by_key[(row["task_hash"], row["args_hash"])].append(row["call_hash"])
+        self.subtree_tasks[row["call_hash"]] = subtree
+
+    def write(self, connection: Connection) -> None:
+        """Insert everything, parents before children (foreign keys hold at every step)."""
+        insert_ignore(connection, Value.__table__, list(self.values.values()))
+        insert_ignore(
+            connection,
+            Subvalue.__table__,
+            [{"value_hash": c, "parent_value_hash": p} for c, p in self.subvalues],
+        )
+        insert_ignore(connection, File.__table__, list(self.files.values()))
+        insert_ignore(connection, Task.__table__, list(self.tasks.values()))
+        insert_ignore(connection, CallNode.__table__, list(self.call_nodes.values()))
+        insert_ignore(connection, CallEdge.__table__, self.call_edges)
+        insert_ignore(connection, Argument.__table__, list(self.arguments.values()))
+        insert_ignore(
+            connection,
+            ArgumentResult.__table__,
+            [{"arg_hash": a, "result_call_hash": c} for a, c in self.argument_results],
+        )
+        insert_ignore(
+            connection,
+            CallSubtreeTask.__table__,
+            [
+                {"call_hash": call_hash, "task_hash": task_hash}
+                for call_hash, task_hashes in self.subtree_tasks.items()
+                for task_hash in task_hashes
+            ],
+        )
+        self._upsert_evaluations(connection)
+        insert_ignore(connection, Job.__table__, list(self.jobs.values()))
+        if self.job_ends:
+            connection.execute(
+                update(Job.__table__)
+                .where(Job.__table__.c.id == bindparam("b_id"))
+                .values(end_time=bindparam("b_end_time"), call_hash=bindparam("b_call_hash")),
+                [
+                    {"b_id": job_id, "b_end_time": row["end_time"], "b_call_hash": row["call_hash"]}
+                    for job_id, row in self.job_ends.items()
+                ],
+            )
+        insert_ignore(connection, Execution.__table__, list(self.executions.values()))
+        if self.execution_updates:
+            connection.execute(
+                update(Execution.__table__)
+                .where(Execution.__table__.c.id == bindparam("b_id"))
+                .values(updated_time=bindparam("b_time")),
+                [{"b_id": i, "b_time": t} for i, t in self.execution_updates.items()],
+            )
+        insert_ignore(connection, Handle.__table__, list(self.handles.values()))
+        insert_ignore(
+            connection,
+            HandleEdge.__table__,
+            [{"parent_id": p, "child_id": c} for p, c in self.handle_edges],
+        )
+        insert_ignore(connection, Tag.__table__, list(self.tags.values()))
+
+    def _upsert_evaluations(self, connection: Connection) -> None:
+        if not self.evaluations:
+            return
+        stmt = dialect_insert(connection, Evaluation.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["eval_hash"], set_={"value_hash": stmt.excluded.value_hash}
+        )
+        connection.execute(stmt, list(self.evaluations.values()))

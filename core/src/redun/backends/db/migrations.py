@@ -1,0 +1,109 @@
+"""Schema versions: read, create, upgrade and downgrade (alembic, shipped in the wheel)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, insert, inspect, select
+from sqlalchemy.engine import Engine
+
+from redun.backends.db.errors import RedunVersionError
+from redun.backends.db.models import Base, RedunMigration, RedunVersion
+from redun.backends.db.types import utcnow
+from redun.backends.db.versions import (
+    LATEST_DB_VERSION,
+    MAX_DB_VERSION,
+    NULL_DB_VERSION,
+    REDUN_DB_VERSIONS,
+    UNKNOWN_MINOR,
+    DBVersionInfo,
+)
+
+logger = logging.getLogger("redun")
+
+
+def get_db_version(connection: Connection) -> DBVersionInfo:
+    """Major version from the newest `redun_version` row, minor from alembic's id."""
+    if not inspect(connection).has_table(RedunVersion.__tablename__):
+        return NULL_DB_VERSION
+    major = connection.execute(
+        select(RedunVersion.version).order_by(RedunVersion.timestamp.desc()).limit(1)
+    ).scalar()
+    if major is None:
+        return NULL_DB_VERSION
+    applied = set(connection.execute(select(RedunMigration.version_num)).scalars())
+    for version in reversed(REDUN_DB_VERSIONS):
+        if version.major == major and version.migration_id in applied:
+            return version
+    return DBVersionInfo("ffffffffffff", major, UNKNOWN_MINOR, "DB version newer than client.")
+
+
+def _is_empty(connection: Connection) -> bool:
+    return not inspect(connection).get_table_names()
+
+
+def create_schema(connection: Connection) -> None:
+    """Create the latest schema at once (a fresh database needs no migration chain)."""
+    Base.metadata.create_all(connection)
+    connection.execute(insert(RedunMigration), {"version_num": LATEST_DB_VERSION.migration_id})
+    connection.execute(
+        insert(RedunVersion), {"version": LATEST_DB_VERSION.major, "timestamp": utcnow()}
+    )
+
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for DDL; SQLite must not check foreign keys while tables are rebuilt."""
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield connection
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def migrate(
+    engine: Engine, desired: DBVersionInfo | None = None, upgrade_only: bool = False
+) -> bool:
+    """Bring the schema to `desired` (default: latest); return whether anything changed."""
+    desired = desired or LATEST_DB_VERSION
+    with _migration_connection(engine) as connection:
+        with connection.begin():
+            version = get_db_version(connection)
+            if version.key > MAX_DB_VERSION.key:
+                raise RedunVersionError(
+                    f"redun database is too new for this program: {version} > "
+                    f"{MAX_DB_VERSION}. Upgrade redun-core."
+                )
+            if version == NULL_DB_VERSION and desired == LATEST_DB_VERSION:
+                if _is_empty(connection):
+                    logger.info(f"Creating db schema version {desired}...")
+                    create_schema(connection)
+                    return True
+            if desired.key > version.key:
+                logger.info(f"Upgrading db from version {version} to {desired}...")
+                _run_alembic(connection, "upgrade", desired.migration_id)
+            elif desired.key < version.key and not upgrade_only:
+                logger.info(f"Downgrading db from version {version} to {desired}...")
+                _run_alembic(connection, "downgrade", desired.migration_id)
+            else:
+                return False
+            connection.execute(
+                insert(RedunVersion), {"version": desired.major, "timestamp": utcnow()}
+            )
+    return True
+
+
+def _run_alembic(connection: Connection, command_name: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "redun.backends.db:alembic")
+    config.attributes["connection"] = connection
+    getattr(command, command_name)(config, revision)

@@ -1,0 +1,640 @@
+"""SQLAlchemy models of redun's call graph (database schema version 3.5).
+
+Table, column, index and type names are redun's: a database written by
+redun 0.44 opens unchanged, and one written here opens in redun.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    select,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+
+from redun.backends.base import TagEntity
+from redun.backends.db.types import JSON, DateTimeUTC, utcnow
+
+HASH_LEN = 40
+ERROR_VALUE_TYPE = "redun.ErrorValue"
+CONTEXT_KEY = "redun.context"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _hash_col(*args: Any, **kwargs: Any) -> Any:
+    kwargs.setdefault("nullable", False)
+    return mapped_column(String(HASH_LEN), *args, **kwargs)
+
+
+def _col(*args: Any, **kwargs: Any) -> Any:
+    kwargs.setdefault("nullable", False)
+    return mapped_column(*args, **kwargs)
+
+
+def _vpo_index(name: str, column: str, unique: bool) -> Index:
+    """Index usable for prefix (LIKE 'abc%') search on PostgreSQL."""
+    return Index(name, column, unique=unique, postgresql_ops={column: "varchar_pattern_ops"})
+
+
+def _current_tags(entity_column: str) -> Any:
+    return relationship(
+        "Tag",
+        primaryjoin=f"and_({entity_column} == foreign(Tag.entity_id), Tag.is_current == True)",
+        viewonly=True,
+        uselist=True,
+    )
+
+
+class RedunVersion(Base):
+    """One row per migration applied: the database's major version."""
+
+    __tablename__ = "redun_version"
+
+    id: Mapped[str] = _col(String, primary_key=True, default=lambda: str(uuid.uuid4()))
+    version: Mapped[int] = _col(Integer, comment="Current database version.")
+    timestamp: Mapped[datetime] = _col(DateTimeUTC, default=utcnow)
+
+
+class RedunMigration(Base):
+    """Alembic's bookkeeping table, mapped so the version can be read with the ORM."""
+
+    __tablename__ = "alembic_version"
+
+    version_num: Mapped[str] = _col(String(32), primary_key=True)
+
+
+class Subvalue(Base):
+    """A value nested inside another (Files inside a list, ...)."""
+
+    __tablename__ = "subvalue"
+
+    value_hash: Mapped[str] = _hash_col(
+        ForeignKey("value.value_hash"), primary_key=True, index=True
+    )
+    parent_value_hash: Mapped[str] = _hash_col(
+        ForeignKey("value.value_hash"), primary_key=True, index=True
+    )
+
+    parent: Mapped[Value] = relationship(
+        "Value", foreign_keys=[parent_value_hash], back_populates="child_edges"
+    )
+    child: Mapped[Value] = relationship(
+        "Value", foreign_keys=[value_hash], back_populates="parent_edges"
+    )
+
+
+class Value(Base):
+    """A recorded argument or result, serialized (empty bytes: data is in the value store)."""
+
+    __tablename__ = "value"
+
+    value_hash: Mapped[str] = _hash_col(primary_key=True)
+    type: Mapped[str] = _col(String(length=None), index=True)
+    format: Mapped[str] = _col(String(100))
+    value: Mapped[bytes] = _col(LargeBinary())
+
+    __table_args__ = (_vpo_index("ix_value_value_hash_vpo", "value_hash", unique=True),)
+
+    child_edges: Mapped[list[Subvalue]] = relationship(
+        "Subvalue", foreign_keys="Subvalue.parent_value_hash", back_populates="parent"
+    )
+    parent_edges: Mapped[list[Subvalue]] = relationship(
+        "Subvalue", foreign_keys="Subvalue.value_hash", back_populates="child"
+    )
+    children: Mapped[list[Value]] = relationship(
+        "Value",
+        secondary="subvalue",
+        primaryjoin="Value.value_hash == Subvalue.parent_value_hash",
+        secondaryjoin="Value.value_hash == Subvalue.value_hash",
+        viewonly=True,
+    )
+    parents: Mapped[list[Value]] = relationship(
+        "Value",
+        secondary="subvalue",
+        primaryjoin="Value.value_hash == Subvalue.value_hash",
+        secondaryjoin="Value.value_hash == Subvalue.parent_value_hash",
+        viewonly=True,
+    )
+    file: Mapped[File | None] = relationship("File", uselist=False, back_populates="value")
+    task: Mapped[Task | None] = relationship(
+        "Task",
+        primaryjoin="Value.value_hash == foreign(Task.hash)",
+        uselist=False,
+        viewonly=True,
+    )
+    handle: Mapped[Handle | None] = relationship(
+        "Handle", uselist=False, back_populates="value", viewonly=True
+    )
+    arguments: Mapped[list[Argument]] = relationship("Argument", back_populates="value")
+    evals: Mapped[list[Evaluation]] = relationship("Evaluation", back_populates="value")
+    results: Mapped[list[CallNode]] = relationship("CallNode", back_populates="value")
+    tags: Mapped[list[Tag]] = _current_tags("Value.value_hash")
+
+    @property
+    def in_value_store(self) -> bool:
+        return len(self.value) == 0
+
+    @property
+    def value_parsed(self) -> Any:
+        """The deserialized value (None if it cannot be decoded here)."""
+        backend = _session_backend(self)
+        value, _ = backend.get_value_from_row(self)
+        return value
+
+    @property
+    def preview(self) -> Any:
+        """The value, or a short stand-in when it is too large or cannot be decoded."""
+        return _session_backend(self).preview_value_row(self)
+
+    def __repr__(self) -> str:
+        return f"Value(hash='{self.value_hash[:8]}', type='{self.type}')"
+
+
+class File(Base):
+    """Path of every recorded File-like value (so `redun log PATH` can find it)."""
+
+    __tablename__ = "file"
+
+    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), primary_key=True)
+    path: Mapped[str] = _col(String(1024), index=True)
+
+    value: Mapped[Value] = relationship("Value", back_populates="file")
+    parent_values: Mapped[list[Value]] = relationship(
+        "Value",
+        secondary="subvalue",
+        primaryjoin="File.value_hash == Subvalue.value_hash",
+        secondaryjoin="Subvalue.parent_value_hash == Value.value_hash",
+        viewonly=True,
+    )
+
+    @property
+    def values(self) -> list[Value]:
+        return [self.value, *self.parent_values]
+
+    def __repr__(self) -> str:
+        return f"File(hash='{self.value_hash[:8]}', path='{self.path}')"
+
+
+class ArgumentResult(Base):
+    """Dataflow: the call node whose result flowed into an argument."""
+
+    __tablename__ = "argument_result"
+
+    arg_hash: Mapped[str] = _hash_col(ForeignKey("argument.arg_hash"), primary_key=True, index=True)
+    result_call_hash: Mapped[str] = _hash_col(
+        ForeignKey("call_node.call_hash"), primary_key=True, index=True
+    )
+
+    arg: Mapped[Argument] = relationship("Argument", back_populates="arg_results")
+    result_call_node: Mapped[CallNode] = relationship("CallNode", back_populates="arg_results")
+
+
+class Argument(Base):
+    """One argument (positional or keyword) of a call node."""
+
+    __tablename__ = "argument"
+
+    arg_hash: Mapped[str] = _hash_col(primary_key=True)
+    call_hash: Mapped[str] = _hash_col(ForeignKey("call_node.call_hash"), index=True)
+    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
+    arg_position: Mapped[int | None] = _col(Integer, nullable=True)
+    arg_key: Mapped[str | None] = _col(String(100), nullable=True)
+
+    value: Mapped[Value] = relationship("Value", back_populates="arguments")
+    call_node: Mapped[CallNode] = relationship("CallNode", back_populates="arguments")
+    arg_results: Mapped[list[ArgumentResult]] = relationship("ArgumentResult", back_populates="arg")
+    upstream: Mapped[list[CallNode]] = relationship(
+        "CallNode",
+        secondary="argument_result",
+        primaryjoin="Argument.arg_hash == ArgumentResult.arg_hash",
+        secondaryjoin="ArgumentResult.result_call_hash == CallNode.call_hash",
+        viewonly=True,
+    )
+
+    @property
+    def value_parsed(self) -> Any:
+        return self.value.value_parsed
+
+
+class Evaluation(Base):
+    """Single-reduction cache: eval_hash -> one-step result."""
+
+    __tablename__ = "evaluation"
+
+    eval_hash: Mapped[str] = _hash_col(primary_key=True)
+    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), index=True)
+    args_hash: Mapped[str] = _hash_col()
+    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
+
+    task: Mapped[Task] = relationship("Task", back_populates="evals")
+    value: Mapped[Value] = relationship("Value", back_populates="evals")
+
+    @property
+    def value_parsed(self) -> Any:
+        return self.value.value_parsed
+
+
+class CallEdge(Base):
+    """Ordered parent -> child edge of the call graph."""
+
+    __tablename__ = "call_edge"
+
+    parent_id: Mapped[str] = _hash_col(
+        ForeignKey("call_node.call_hash"), primary_key=True, index=True
+    )
+    child_id: Mapped[str] = _hash_col(
+        ForeignKey("call_node.call_hash"), primary_key=True, index=True
+    )
+    call_order: Mapped[int] = _col(Integer, primary_key=True)
+
+    parent_node: Mapped[CallNode] = relationship(
+        "CallNode", foreign_keys=[parent_id], back_populates="child_edges"
+    )
+    child_node: Mapped[CallNode] = relationship(
+        "CallNode", foreign_keys=[child_id], back_populates="parent_edges"
+    )
+
+
+class CallNode(Base):
+    """A call of a task on arguments and its (ultimate) result."""
+
+    __tablename__ = "call_node"
+
+    call_hash: Mapped[str] = _hash_col(primary_key=True)
+    task_name: Mapped[str] = _col(String(1024))
+    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), index=True)
+    args_hash: Mapped[str] = _hash_col()
+    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
+    timestamp: Mapped[datetime] = _col(DateTimeUTC, default=utcnow)
+
+    __table_args__ = (_vpo_index("ix_call_node_call_hash_vpo", "call_hash", unique=True),)
+
+    task: Mapped[Task] = relationship("Task", back_populates="call_nodes")
+    value: Mapped[Value] = relationship("Value", back_populates="results")
+    arguments: Mapped[list[Argument]] = relationship(
+        "Argument", back_populates="call_node", order_by="Argument.arg_position"
+    )
+    arg_results: Mapped[list[ArgumentResult]] = relationship(
+        "ArgumentResult", back_populates="result_call_node"
+    )
+    downstream: Mapped[list[Argument]] = relationship(
+        "Argument",
+        secondary="argument_result",
+        primaryjoin="ArgumentResult.result_call_hash == CallNode.call_hash",
+        secondaryjoin="Argument.arg_hash == ArgumentResult.arg_hash",
+        viewonly=True,
+    )
+    child_edges: Mapped[list[CallEdge]] = relationship(
+        "CallEdge",
+        foreign_keys="CallEdge.parent_id",
+        back_populates="parent_node",
+        order_by="CallEdge.call_order",
+    )
+    parent_edges: Mapped[list[CallEdge]] = relationship(
+        "CallEdge", foreign_keys="CallEdge.child_id", back_populates="child_node"
+    )
+    task_set: Mapped[list[CallSubtreeTask]] = relationship(
+        "CallSubtreeTask", back_populates="call_node"
+    )
+    jobs: Mapped[list[Job]] = relationship("Job", back_populates="call_node")
+    tags: Mapped[list[Tag]] = _current_tags("CallNode.call_hash")
+
+    @property
+    def children(self) -> list[CallNode]:
+        """Child call nodes in call order (repeats kept)."""
+        return [edge.child_node for edge in self.child_edges]
+
+    @property
+    def parents(self) -> list[CallNode]:
+        return [edge.parent_node for edge in self.parent_edges]
+
+    @property
+    def value_parsed(self) -> Any:
+        return self.value.value_parsed
+
+    def __repr__(self) -> str:
+        return f"CallNode(hash='{self.call_hash[:8]}', task_name='{self.task_name}')"
+
+
+class CallSubtreeTask(Base):
+    """Every task used below a call node (ultimate-reduction validity)."""
+
+    __tablename__ = "call_subtree_task"
+
+    call_hash: Mapped[str] = _hash_col(
+        ForeignKey("call_node.call_hash"), primary_key=True, index=True
+    )
+    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), primary_key=True, index=True)
+
+    call_node: Mapped[CallNode] = relationship("CallNode", back_populates="task_set")
+
+
+class HandleEdge(Base):
+    __tablename__ = "handle_edge"
+
+    parent_id: Mapped[str] = _hash_col(ForeignKey("handle.hash"), primary_key=True, index=True)
+    child_id: Mapped[str] = _hash_col(ForeignKey("handle.hash"), primary_key=True, index=True)
+
+
+class Handle(Base):
+    """A recorded state of a Handle (database connection, ...)."""
+
+    __tablename__ = "handle"
+
+    hash: Mapped[str] = _hash_col(primary_key=True)
+    fullname: Mapped[str] = _col(String(1024), index=True)
+    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
+    key: Mapped[str] = _col(String(1024))
+    is_valid: Mapped[bool] = _col(Boolean, default=True)
+
+    value: Mapped[Value] = relationship("Value", back_populates="handle")
+    children: Mapped[list[Handle]] = relationship(
+        "Handle",
+        secondary="handle_edge",
+        primaryjoin="Handle.hash == HandleEdge.parent_id",
+        secondaryjoin="Handle.hash == HandleEdge.child_id",
+        viewonly=True,
+    )
+    parents: Mapped[list[Handle]] = relationship(
+        "Handle",
+        secondary="handle_edge",
+        primaryjoin="Handle.hash == HandleEdge.child_id",
+        secondaryjoin="Handle.hash == HandleEdge.parent_id",
+        viewonly=True,
+    )
+
+
+def job_status(result_type: str | None, end_time: datetime | None, cached: bool) -> str:
+    """redun's job status rule: FAILED, RUNNING, CACHED or DONE."""
+    if result_type == ERROR_VALUE_TYPE:
+        return "FAILED"
+    if not end_time:
+        return "RUNNING"
+    if cached:
+        return "CACHED"
+    return "DONE"
+
+
+def execution_status(root_job_status: str | None) -> str:
+    if root_job_status is None:
+        return "FAILED"
+    if root_job_status in ("DONE", "CACHED"):
+        return "DONE"
+    return root_job_status
+
+
+class Execution(Base):
+    """One `redun run` (or `Scheduler.run`): its command line and root job."""
+
+    __tablename__ = "execution"
+
+    id: Mapped[str] = _col(String, primary_key=True)
+    args: Mapped[str] = _col(String)
+    job_id: Mapped[str] = _col(
+        String,
+        ForeignKey(
+            "job.id",
+            name="execution_job_id_fkey",
+            deferrable=True,
+            initially="deferred",
+            use_alter=True,
+        ),
+        index=True,
+    )
+    updated_time: Mapped[datetime | None] = _col(DateTimeUTC, nullable=True)
+
+    __table_args__ = (_vpo_index("ix_execution_id_vpo", "id", unique=True),)
+
+    job: Mapped[Job] = relationship("Job", foreign_keys=[job_id])
+    jobs: Mapped[list[Job]] = relationship(
+        "Job",
+        primaryjoin="Job.execution_id == Execution.id",
+        back_populates="execution",
+        viewonly=True,
+    )
+    tags: Mapped[list[Tag]] = _current_tags("Execution.id")
+
+    @property
+    def call_node(self) -> CallNode | None:
+        return self.job.call_node if self.job else None
+
+    @property
+    def task(self) -> Task | None:
+        return self.job.task if self.job else None
+
+    @property
+    def status(self) -> str:
+        return execution_status(self.job.status if self.job else None)
+
+    @property
+    def status_display(self) -> str:
+        return "RUN " if self.status == "RUNNING" else self.status
+
+    def __repr__(self) -> str:
+        return f"Execution(id='{self.id[:8]}', args={self.args})"
+
+
+class Job(Base):
+    """One evaluation of a task call within an execution."""
+
+    __tablename__ = "job"
+
+    id: Mapped[str] = _col(String, primary_key=True)
+    start_time: Mapped[datetime] = _col(DateTimeUTC, index=True)
+    end_time: Mapped[datetime | None] = _col(DateTimeUTC, nullable=True, index=True)
+    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), index=True)
+    cached: Mapped[bool] = _col(Boolean, default=False)
+    call_hash: Mapped[str | None] = _hash_col(
+        ForeignKey("call_node.call_hash"), nullable=True, index=True
+    )
+    parent_id: Mapped[str | None] = _col(String, ForeignKey("job.id"), nullable=True, index=True)
+    execution_id: Mapped[str] = _col(
+        String,
+        ForeignKey(
+            "execution.id", name="ct_job_execution_id", deferrable=True, initially="deferred"
+        ),
+        index=True,
+    )
+
+    __table_args__ = (_vpo_index("ix_job_id_vpo", "id", unique=True),)
+
+    task: Mapped[Task] = relationship("Task", back_populates="jobs")
+    call_node: Mapped[CallNode | None] = relationship("CallNode", back_populates="jobs")
+    parent_job: Mapped[Job | None] = relationship(
+        "Job", remote_side=[id], back_populates="child_jobs"
+    )
+    child_jobs: Mapped[list[Job]] = relationship(
+        "Job", back_populates="parent_job", order_by="Job.start_time"
+    )
+    execution: Mapped[Execution] = relationship(
+        "Execution", foreign_keys=[execution_id], back_populates="jobs"
+    )
+    tags: Mapped[list[Tag]] = _current_tags("Job.id")
+
+    @property
+    def status(self) -> str:
+        """RUNNING, FAILED, CACHED or DONE."""
+        result_type = self.call_node.value.type if self.call_node else None
+        return job_status(result_type, self.end_time, self.cached)
+
+    @property
+    def status_display(self) -> str:
+        return "RUN " if self.status == "RUNNING" else self.status
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.end_time - self.start_time if self.end_time else None
+
+    @property
+    def context(self) -> dict:
+        """The context this job ran under (empty when it was recorded only as a hash)."""
+        if not self.call_node:
+            return {}
+        for tag in self.call_node.tags:
+            if tag.key == CONTEXT_KEY:
+                value = object_session(self).get(Value, tag.value)
+                parsed = value.value_parsed if value is not None else None
+                return parsed if isinstance(parsed, dict) else {}
+        return {}
+
+    def __repr__(self) -> str:
+        return f"Job(id='{self.id[:8]}', task_hash='{self.task_hash[:8]}')"
+
+
+class Task(Base):
+    """Companion row of a recorded Task value (also stored in `value`, same hash)."""
+
+    __tablename__ = "task"
+
+    hash: Mapped[str] = _hash_col(primary_key=True)
+    name: Mapped[str] = _col(String)
+    namespace: Mapped[str] = _col(String)
+    source: Mapped[str] = _col(String)
+
+    __table_args__ = (
+        _vpo_index("ix_task_hash_vpo", "hash", unique=True),
+        _vpo_index("ix_task_name_vpo", "name", unique=False),
+        _vpo_index("ix_task_namespace_vpo", "namespace", unique=False),
+    )
+
+    value: Mapped[Value | None] = relationship(
+        "Value",
+        primaryjoin="foreign(Task.hash) == Value.value_hash",
+        uselist=False,
+        viewonly=True,
+    )
+    evals: Mapped[list[Evaluation]] = relationship("Evaluation", back_populates="task")
+    call_nodes: Mapped[list[CallNode]] = relationship("CallNode", back_populates="task")
+    jobs: Mapped[list[Job]] = relationship("Job", back_populates="task")
+    tags: Mapped[list[Tag]] = _current_tags("Task.hash")
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.namespace}.{self.name}" if self.namespace else self.name
+
+    def __repr__(self) -> str:
+        return f"Task(hash='{self.hash[:8]}', name='{self.fullname}')"
+
+
+class TagEdit(Base):
+    """Tag history: `child_id` supersedes (or deletes) `parent_id`."""
+
+    __tablename__ = "tag_edit"
+
+    parent_id: Mapped[str] = _col(String, ForeignKey("tag.tag_hash"), primary_key=True)
+    child_id: Mapped[str] = _col(String, ForeignKey("tag.tag_hash"), primary_key=True)
+
+
+class Tag(Base):
+    """An immutable, content-hashed key/value on an entity; edits add children."""
+
+    __tablename__ = "tag"
+
+    tag_hash: Mapped[str] = _hash_col(primary_key=True)
+    entity_type: Mapped[TagEntity] = _col(Enum(TagEntity, name="tagentitytype"))
+    entity_id: Mapped[str] = _col(String, index=True)
+    key: Mapped[str] = _col(String, index=True)
+    value: Mapped[Any] = _col(JSON, index=True)
+    is_current: Mapped[bool] = _col(Boolean, default=True)
+
+    __table_args__ = (
+        Index(
+            "ix_tag_tag_hash_current",
+            "tag_hash",
+            unique=True,
+            postgresql_where=text("is_current"),
+            sqlite_where=text("is_current"),
+        ),
+    )
+
+    parents: Mapped[list[Tag]] = relationship(
+        "Tag",
+        secondary="tag_edit",
+        primaryjoin="Tag.tag_hash == TagEdit.child_id",
+        secondaryjoin="Tag.tag_hash == TagEdit.parent_id",
+        viewonly=True,
+    )
+    children: Mapped[list[Tag]] = relationship(
+        "Tag",
+        secondary="tag_edit",
+        primaryjoin="Tag.tag_hash == TagEdit.parent_id",
+        secondaryjoin="Tag.tag_hash == TagEdit.child_id",
+        viewonly=True,
+    )
+
+    @property
+    def base_key(self) -> str:
+        return self.key.rsplit(".", 1)[-1]
+
+    @property
+    def namespace(self) -> str:
+        return self.key.rsplit(".", 1)[0] if "." in self.key else ""
+
+    @property
+    def entity(self) -> Any:
+        """The tagged Execution, Job, CallNode, Task or Value."""
+        model = ENTITY_MODELS.get(self.entity_type)
+        if model is None:
+            return None
+        return object_session(self).get(model, self.entity_id)
+
+    def __repr__(self) -> str:
+        return f"Tag(tag_hash={self.tag_hash[:8]}, key={self.key}, value={self.value!r})"
+
+
+ENTITY_MODELS: dict[TagEntity, type[Base]] = {
+    TagEntity.Execution: Execution,
+    TagEntity.Job: Job,
+    TagEntity.CallNode: CallNode,
+    TagEntity.Task: Task,
+    TagEntity.Value: Value,
+}
+
+
+def _session_backend(row: Base) -> Any:
+    session = object_session(row)
+    backend = getattr(session, "backend", None)
+    if backend is None:
+        raise RuntimeError(
+            "This row was loaded outside a redun backend session: use backend.session."
+        )
+    return backend
+
+
+def latest_executions_stmt() -> Any:
+    """Executions, newest first (by their root job's start time)."""
+    return select(Execution).join(Job, Job.id == Execution.job_id).order_by(Job.start_time.desc())

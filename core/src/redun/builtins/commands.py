@@ -10,4 +10,5 @@ def redun_commands() -> list[CommandSpec]:
     return [
         CommandSpec("init", "redun.cli.init_cmd:init", "Create a redun repository (.redun/)."),
         CommandSpec("plugins", "redun.cli.plugins_cmd:plugins", "List installed plugins."),
+        CommandSpec("oneshot", "redun.cli.oneshot_cmd:oneshot", "Run one task (remote workers)."),
     ]

@@ -1,9 +1,6 @@
 """The HTTP filesystem against a real http.server on 127.0.0.1."""
 
-import functools
-import http.server
 import itertools
-import threading
 
 import pytest
 from redun.file import File, RedunPermissionError, get_filesystem
@@ -11,24 +8,15 @@ from redun.filesystems.http import HTTPFileSystem
 from redun.hashing import hash_struct
 from redun.testing.filesystem_conformance import FileSystemReadConformance
 
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
+from tests.core.files.http_server import serve_directory
 
 
 @pytest.fixture(scope="module")
 def http_server(tmp_path_factory):
     """(served directory, base URL) of a static file server."""
     served = tmp_path_factory.mktemp("served")
-    handler = functools.partial(QuietHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_directory(served) as base_url:
+        yield served, base_url
 
 
 _tree_ids = itertools.count()

@@ -1,7 +1,108 @@
-"""redun: lazy, cached, provenance-recording workflows in Python."""
+"""redun: lazy, cached, provenance-recording workflows in Python.
+
+Importing redun is cheap: the scheduler's backend (SQLAlchemy) and the plugin
+manager load only when a Scheduler is built; executor classes load on first
+attribute access.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from redun._version import __version__
+from redun.context import get_context
+from redun.file import Dir, File
+from redun.handle import Handle
+from redun.namespace import get_current_namespace, namespace
+from redun.scheduler import (
+    Scheduler,
+    apply_tags,
+    catch,
+    catch_all,
+    cond,
+    get_current_scheduler,
+    merge_handles,
+    set_current_scheduler,
+    throw,
+)
+from redun.scripting import script
+from redun.task import PartialTask, Task, get_task_registry, task
 
 version = __version__
 
-__all__ = ["__version__", "version"]
+_LAZY_EXECUTORS = {
+    "LocalExecutor": "redun.executors.local",
+    "AliasExecutor": "redun.executors.alias",
+}
+
+_run_schedulers: dict[Any, Scheduler] = {}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_EXECUTORS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'redun' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)
+
+
+def run(
+    expr: Any,
+    config_dir: str | None = None,
+    exec_argv: list[str] | None = None,
+    dryrun: bool = False,
+    cache: bool = True,
+    tags: Any = (),
+    context: dict | None = None,
+    execution_id: str | None = None,
+) -> Any:
+    """Evaluate `expr` with the repository at `config_dir` (found like the CLI when None).
+
+    The Scheduler is built once per config dir and reused by later calls.
+    """
+    from redun.config import find_config_dir, load_config
+
+    directory = find_config_dir(config_dir, create=config_dir is None)
+    key = str(directory)
+    scheduler = _run_schedulers.get(key)
+    if scheduler is None:
+        scheduler = Scheduler(config=load_config(directory))
+        scheduler.load()
+        _run_schedulers[key] = scheduler
+    return scheduler.run(
+        expr,
+        exec_argv=exec_argv,
+        dryrun=dryrun,
+        cache=cache,
+        tags=tags,
+        context=context or {},
+        execution_id=execution_id,
+    )
+
+
+__all__ = [
+    "Dir",
+    "File",
+    "Handle",
+    "PartialTask",
+    "Scheduler",
+    "Task",
+    "__version__",
+    "apply_tags",
+    "catch",
+    "catch_all",
+    "cond",
+    "get_context",
+    "get_current_namespace",
+    "get_current_scheduler",
+    "get_task_registry",
+    "merge_handles",
+    "namespace",
+    "run",
+    "script",
+    "set_current_scheduler",
+    "task",
+    "throw",
+    "version",
+]

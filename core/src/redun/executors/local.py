@@ -1,0 +1,217 @@
+"""The local executor: a thread pool, a process pool, and an asyncio loop thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextvars import ContextVar
+from multiprocessing import get_context
+from typing import TYPE_CHECKING, Any
+
+from redun.executors.base import Executor, ExecutorError, config_int, load_task_module
+
+if TYPE_CHECKING:
+    from redun.scheduler import Job, Scheduler
+
+THREAD_MODE = "thread"
+PROCESS_MODE = "process"
+MODES = (THREAD_MODE, PROCESS_MODE)
+LEGACY_MODES = {"threads": THREAD_MODE, "processes": PROCESS_MODE}
+START_METHODS = ("fork", "spawn", "forkserver")
+DEFAULT_START_METHOD = "forkserver"
+
+redun_scheduler_var: ContextVar[Scheduler] = ContextVar("redun_scheduler")
+redun_job_var: ContextVar[Job] = ContextVar("redun_job")
+
+
+def set_current_job(scheduler: Scheduler, job: Job) -> None:
+    redun_scheduler_var.set(scheduler)
+    redun_job_var.set(job)
+
+
+def get_current_job() -> tuple[Scheduler | None, Job | None]:
+    """The scheduler and job of the async task running in this context, if any."""
+    return redun_scheduler_var.get(None), redun_job_var.get(None)
+
+
+def exec_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> Any:
+    """Run a task's function in a worker process (importing its module if needed)."""
+    from redun.task import get_task_registry
+
+    load_task_module(module_name, task_fullname)
+    task = get_task_registry().get(task_fullname)
+    if task is None:
+        raise ExecutorError(f"Task {task_fullname!r} is not defined in module {module_name!r}")
+    return task.func(*args, **kwargs)
+
+
+def exec_script_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> bytes:
+    """Run a script task: call its function for the script text, then run the script."""
+    from redun.scripting import exec_script, prepare_command
+
+    return exec_script(prepare_command(exec_task(module_name, task_fullname, args, kwargs)))
+
+
+def _normalize_mode(mode: str, where: str) -> str:
+    mode = LEGACY_MODES.get(mode, mode)
+    if mode not in MODES:
+        raise ExecutorError(f"{where}: unknown mode {mode!r}; use 'thread' or 'process'")
+    return mode
+
+
+class LocalExecutor(Executor):
+    """Runs jobs on this machine; ``mode`` per executor or per task (``mode=`` option)."""
+
+    def __init__(
+        self,
+        name: str,
+        scheduler: Scheduler | None = None,
+        config: Mapping[str, str] | None = None,
+        mode: str = THREAD_MODE,
+    ) -> None:
+        config = config if config is not None else {}
+        super().__init__(name, scheduler=scheduler, config=config)
+        section = f"executors.{name}"
+        self.max_workers = config_int(config, "max_workers", 20, section)
+        if self.max_workers < 1:
+            raise ExecutorError(f"[{section}] max_workers must be at least 1")
+        self.mode = _normalize_mode(config.get("mode", mode), f"[{section}]")
+        self.start_method = config.get("start_method", DEFAULT_START_METHOD)
+        if self.start_method not in START_METHODS:
+            raise ExecutorError(
+                f"[{section}] unknown start_method {self.start_method!r}; use one of "
+                + ", ".join(START_METHODS)
+            )
+        self._scratch_root = config.get("scratch", "/tmp/redun")
+        self._thread_pool: ThreadPoolExecutor | None = None
+        self._process_pool: ProcessPoolExecutor | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._async_thread: threading.Thread | None = None
+        self._async_tasks: set[asyncio.Task] = set()
+        self._lock = threading.Lock()
+
+    def supports_async(self) -> bool:
+        return True
+
+    def scratch_root(self) -> str:
+        return self._scratch_root
+
+    # -- pools (started on first use) ----------------------------------------------
+
+    def _threads(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._thread_pool is None:
+                self._thread_pool = ThreadPoolExecutor(
+                    max_workers=self.max_workers, thread_name_prefix=f"redun-{self.name}"
+                )
+            return self._thread_pool
+
+    def _processes(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._process_pool is None:
+                self._process_pool = ProcessPoolExecutor(
+                    max_workers=self.max_workers, mp_context=get_context(self.start_method)
+                )
+            return self._process_pool
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._async_loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name=f"redun-{self.name}-async", daemon=True
+                )
+                thread.start()
+                self._async_loop, self._async_thread = loop, thread
+            return self._async_loop
+
+    def stop(self) -> None:
+        with self._lock:
+            thread_pool, self._thread_pool = self._thread_pool, None
+            process_pool, self._process_pool = self._process_pool, None
+            loop, self._async_loop = self._async_loop, None
+            async_thread, self._async_thread = self._async_thread, None
+        if thread_pool is not None:
+            thread_pool.shutdown(wait=True)
+        if process_pool is not None:
+            process_pool.shutdown(wait=True)
+        if loop is not None and async_thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            if threading.current_thread() is not async_thread:
+                async_thread.join()
+            loop.close()
+
+    # -- submission ------------------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        self._submit(job, script=False)
+
+    def submit_script(self, job: Job) -> None:
+        self._submit(job, script=True)
+
+    def _submit(self, job: Job, script: bool) -> None:
+        scheduler = self._scheduler
+        if scheduler is None:
+            raise ExecutorError(f"Executor {self.name!r} has no scheduler")
+        if job.task.is_async():
+            self._submit_async(scheduler, job)
+            return
+        mode = _normalize_mode(job.get_option("mode", self.mode), f"task {job.task.fullname}")
+        args, kwargs = job.args
+        if mode == THREAD_MODE:
+            self._threads().submit(self._run_in_thread, scheduler, job, script, args, kwargs)
+            return
+        func = exec_script_task if script else exec_task
+        future = self._processes().submit(
+            func, job.task.load_module, job.task.fullname, args, kwargs
+        )
+
+        def on_done(future: Future) -> None:
+            error = future.exception()
+            if error is None:
+                scheduler.done_job(job, future.result())
+            else:
+                scheduler.reject_job(job, error)
+
+        future.add_done_callback(on_done)
+
+    @staticmethod
+    def _run_in_thread(
+        scheduler: Scheduler, job: Job, script: bool, args: tuple, kwargs: dict
+    ) -> None:
+        try:
+            if script:
+                from redun.scripting import exec_script, get_task_command
+
+                result = exec_script(get_task_command(job.task, args, kwargs))
+            else:
+                result = job.task.func(*args, **kwargs)
+        except Exception as error:
+            scheduler.reject_job(job, error)
+        else:
+            scheduler.done_job(job, result)
+
+    def _submit_async(self, scheduler: Scheduler, job: Job) -> None:
+        args, kwargs = job.args
+
+        async def run() -> None:
+            set_current_job(scheduler, job)
+            try:
+                result = await job.task.func(*args, **kwargs)
+            except Exception as error:
+                scheduler.reject_job(job, error)
+            else:
+                scheduler.done_job(job, result)
+
+        loop = self._loop()
+        running = self._async_tasks
+
+        def start() -> None:
+            # Keep a reference: the loop holds tasks only weakly.
+            task = loop.create_task(run())
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+        loop.call_soon_threadsafe(start)

@@ -1,0 +1,67 @@
+"""The scheduler: graph reduction of expressions with caching and provenance.
+
+``from redun.scheduler import Scheduler, Job, Execution, JobInfo, ErrorValue,
+Traceback, DryRunResult, SchedulerError, scheduler_task`` works as in redun.
+"""
+
+from redun.scheduler.current import get_current_scheduler, set_current_scheduler
+from redun.scheduler.errors import (
+    DryRunResult,
+    NoCurrentScheduler,
+    SchedulerError,
+    TaskNotFoundError,
+)
+from redun.scheduler.jobs import Execution, Job, JobEnv, JobInfo
+from redun.scheduler.scheduler import (
+    Scheduler,
+    format_arg,
+    format_task_call,
+    get_arg_defaults,
+    needs_root_task,
+)
+from redun.scheduler.scheduler_tasks import (
+    apply_tags,
+    catch,
+    catch_all,
+    cond,
+    merge_handles,
+    root_task,
+    subrun,
+    throw,
+    with_export_options,
+)
+from redun.scheduler.status import format_job_statuses
+from redun.scheduler.tracebacks import ErrorValue, Frame, Traceback
+from redun.task import scheduler_task
+
+__all__ = [
+    "DryRunResult",
+    "ErrorValue",
+    "Execution",
+    "Frame",
+    "Job",
+    "JobEnv",
+    "JobInfo",
+    "NoCurrentScheduler",
+    "Scheduler",
+    "SchedulerError",
+    "TaskNotFoundError",
+    "Traceback",
+    "apply_tags",
+    "catch",
+    "catch_all",
+    "cond",
+    "format_arg",
+    "format_job_statuses",
+    "format_task_call",
+    "get_arg_defaults",
+    "get_current_scheduler",
+    "merge_handles",
+    "needs_root_task",
+    "root_task",
+    "scheduler_task",
+    "set_current_scheduler",
+    "subrun",
+    "throw",
+    "with_export_options",
+]

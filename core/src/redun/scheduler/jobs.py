@@ -1,0 +1,261 @@
+"""Executions and jobs: the scheduler's in-memory record of work in flight."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from redun.cache import CacheScope
+from redun.expression import TaskExpression
+from redun.promise import Promise
+from redun.task import Task
+from redun.utils import merge_dicts
+
+# Pickles (tracebacks recorded in the database) name these classes as redun did.
+_PICKLE_MODULE = "redun.scheduler"
+
+JOB_STATUSES = ["PENDING", "RUNNING", "FAILED", "CACHED", "DONE", "TOTAL"]
+
+
+class Execution:
+    """One run of a workflow: an id, its context and its root job."""
+
+    __module__ = _PICKLE_MODULE
+
+    def __init__(self, id: str | None = None, context: dict | None = None) -> None:
+        self.id = id or str(uuid.uuid4())
+        self.job: Job | None = None
+        self.context: dict = context if context is not None else {}
+
+    def add_job(self, job: Job) -> None:
+        if self.job is None:
+            self.job = job
+
+
+class Job:
+    """One evaluation of a TaskExpression, from argument evaluation to its final result."""
+
+    __module__ = _PICKLE_MODULE
+
+    STATUSES = JOB_STATUSES
+
+    def __init__(
+        self,
+        task: Task,
+        expr: TaskExpression | None,
+        id: str | None = None,
+        parent_job: Job | None = None,
+        execution: Execution | None = None,
+        options: dict | None = None,
+    ) -> None:
+        self.id = id or str(uuid.uuid4())
+        self.task = task
+        self.expr = expr
+        self.execution = execution
+        self.parent_job = parent_job
+        # Scheduler-level overrides (run(cache=False), prov inherited off).
+        self.options: dict[str, Any] = options or {}
+        self.export_options: set[str] = task._export_options | (
+            expr._export_options if expr is not None else set()
+        )
+        if parent_job is not None:
+            self.export_options |= parent_job.export_options
+            parent_job.child_jobs.append(self)
+        self.eval_options: dict | None = None
+        self._context: dict | None = None
+        self.context_hash: str | None = None
+        self.eval_args: tuple[tuple, dict] | None = None
+        self.args: tuple[tuple, dict] | None = None
+        self.args_hash: str | None = None
+        self.eval_hash: str | None = None
+        self.was_cached = False
+        self.call_hash: str | None = None
+        self.subtree_tasks: set[str] = {task.hash}
+        self.result_promise: Promise = Promise()
+        self.child_jobs: list[Job] = []
+        self.handle_forks: dict[str, int] = {}
+        self.job_tags: list[tuple[str, Any]] = []
+        self.execution_tags: list[tuple[str, Any]] = []
+        self.value_tags: list[tuple[str, list[tuple[str, Any]]]] = []
+        self.submitted = False
+        self._status: str | None = None
+        if execution is not None:
+            execution.add_job(self)
+
+    def __repr__(self) -> str:
+        return f"Job(id={self.id}, task_name={self.task.fullname})"
+
+    def __getstate__(self) -> dict:
+        # Jobs travel inside recorded tracebacks; only their identity is useful there.
+        return {"id": self.id, "task": self.task, "_status": self.status}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    @property
+    def status(self) -> str:
+        if self._status:
+            return self._status
+        if self.eval_args is None:
+            return "PENDING"
+        promise = self.result_promise
+        if promise.is_pending:
+            return "RUNNING"
+        if promise.is_fulfilled:
+            return "CACHED" if self.was_cached else "DONE"
+        return "FAILED"
+
+    # -- options ---------------------------------------------------------------
+
+    def get_raw_options(self) -> dict:
+        """Options before evaluation: task < inherited exports < call-time < scheduler."""
+        parent_options = self.parent_job.get_export_options() if self.parent_job else {}
+        expr_options = self.expr._options if self.expr is not None else {}
+        if not parent_options and not expr_options and not self.options:
+            return self.task.get_task_options()
+        return {
+            **self.task.get_task_options(),
+            **parent_options,
+            **expr_options,
+            **self.options,
+        }
+
+    def get_options(self) -> dict:
+        if self.eval_options is None:
+            self.eval_options = self.get_raw_options()
+        return self.eval_options
+
+    def get_option(self, key: str, default: Any = None, as_type: type | None = None) -> Any:
+        value = self.get_options().get(key, default)
+        return as_type(value) if as_type is not None else value
+
+    def get_export_options(self) -> dict:
+        if not self.export_options:
+            return {}
+        return {k: v for k, v in self.get_options().items() if k in self.export_options}
+
+    def recording_provenance(self) -> bool:
+        return self.get_options().get("prov", True)
+
+    def get_context(self) -> dict:
+        if self._context is None:
+            if self.parent_job is not None:
+                parent_context = self.parent_job.get_context()
+            else:
+                parent_context = self.execution.context if self.execution else {}
+            override = self.get_option("_context_override", {})
+            self._context = merge_dicts([parent_context, override]) if override else parent_context
+        return self._context
+
+    def get_limits(self) -> dict[str, int]:
+        limits = self.get_option("limits", {})
+        if isinstance(limits, (list, tuple, set)):
+            return {name: 1 for name in limits}
+        return dict(limits)
+
+    def cache_scope(self) -> CacheScope:
+        return CacheScope(self.get_option("cache_scope", CacheScope.BACKEND))
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def calc_subtree_tasks(self) -> set[str]:
+        for child in self.child_jobs:
+            if child.call_hash:
+                self.subtree_tasks |= child.subtree_tasks
+        return self.subtree_tasks
+
+    def resolve(self, result: Any) -> None:
+        if self.recording_provenance() and self.expr is not None:
+            self.expr.call_hash = self.call_hash
+        self._status = "CACHED" if self.was_cached else "DONE"
+        self.clear()
+        self.result_promise.do_resolve(result)
+
+    def reject(self, error: BaseException) -> None:
+        if self.recording_provenance() and self.expr is not None:
+            self.expr.call_hash = self.call_hash
+        self._status = "FAILED"
+        self.clear()
+        self.result_promise.do_reject(error)
+
+    def clear(self) -> None:
+        """Drop execution state so finished jobs do not keep whole trees alive."""
+        self._status = self.status
+        self.expr = None
+        self.eval_args = None
+        self.args = None
+        self._context = None
+        self.job_tags = []
+        self.execution_tags = []
+        self.value_tags = []
+        self.child_jobs = []
+
+
+class JobEnv(Job):
+    """A parent job seen with another context (for evaluating a child's default arguments)."""
+
+    __module__ = _PICKLE_MODULE
+
+    def __init__(self, job: Job | None, context: dict) -> None:
+        self.__dict__["_env_job"] = job
+        self.__dict__["_env_context"] = context
+
+    def __getattr__(self, attr: str) -> Any:
+        job = self.__dict__["_env_job"]
+        if job is None:
+            raise AttributeError(attr)
+        return getattr(job, attr)
+
+    def get_context(self) -> dict:
+        return self._env_context
+
+    def recording_provenance(self) -> bool:
+        job = self._env_job
+        return job.recording_provenance() if job is not None else True
+
+    def get_export_options(self) -> dict:
+        job = self._env_job
+        return job.get_export_options() if job is not None else {}
+
+
+class JobInfo:
+    """A task parameter defaulting to ``JobInfo()`` receives its job's identity (unhashed)."""
+
+    __module__ = _PICKLE_MODULE
+
+    def __init__(
+        self,
+        execution_id: str = "",
+        job_id: str = "",
+        eval_hash: str = "",
+        args_hash: str = "",
+        options: dict | None = None,
+    ) -> None:
+        self.execution_id = execution_id
+        self.job_id = job_id
+        self.eval_hash = eval_hash
+        self.args_hash = args_hash
+        self.options = options or {}
+
+    @classmethod
+    def from_job(cls, job: Job) -> JobInfo:
+        return cls(
+            execution_id=job.execution.id if job.execution else "",
+            job_id=job.id,
+            eval_hash=job.eval_hash or "",
+            args_hash=job.args_hash or "",
+            options=job.get_options(),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"JobInfo(execution_id={self.execution_id}, job_id={self.job_id}, "
+            f"eval_hash={self.eval_hash}, args_hash={self.args_hash}, options={self.options})"
+        )
+
+    def __setstate__(self, state: dict) -> None:
+        self.execution_id = state["execution_id"]
+        self.job_id = state["job_id"]
+        self.eval_hash = state["eval_hash"]
+        self.args_hash = state["args_hash"]
+        self.options = state.get("options", {})

@@ -1,0 +1,1274 @@
+"""The scheduler: reduces expressions to values by running, caching and recording jobs.
+
+Everything here runs on one thread (the one that called ``run``). Executors
+report back through ``done_job``/``reject_job``, which only enqueue an event.
+Work created on the scheduler thread goes through a local ready queue instead
+of nested calls, so workflow depth never turns into Python stack depth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import queue
+import shlex
+import sys
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from itertools import chain
+from typing import Any
+
+from redun.cache import CacheCheckValid, CacheResult, CacheScope
+from redun.expression import (
+    ApplyExpression,
+    Expression,
+    SchedulerExpression,
+    SimpleExpression,
+    TaskExpression,
+    ValueExpression,
+    get_lazy_operation,
+    quote,
+)
+from redun.handle import Handle
+from redun.hashing import hash_call_node, hash_struct
+from redun.promise import Promise
+from redun.scheduler.current import set_current_scheduler
+from redun.scheduler.errors import DryRunResult, SchedulerError, TaskNotFoundError
+from redun.scheduler.jobs import Execution, Job, JobEnv, JobInfo
+from redun.scheduler.limits import Limits, parse_limits
+from redun.scheduler.status import format_job_statuses
+from redun.scheduler.tracebacks import ErrorValue, Traceback, job_frames
+from redun.task import Task, get_task_registry
+from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
+from redun.value import get_type_registry
+
+logger = logging.getLogger("redun")
+
+JOB_ACTION_WIDTH = 6
+DEFAULT_JOB_STATUS_INTERVAL = 20
+# Buffered provenance is written at least this often while jobs keep arriving.
+MAX_FLUSH_DELAY = 1.0
+IDLE_FLUSH_DELAY = 0.05
+
+EVENT_HOOKS = (
+    "redun_execution_started",
+    "redun_job_submitted",
+    "redun_job_done",
+    "redun_job_failed",
+    "redun_execution_finished",
+)
+
+# Leaves of these types need no preprocessing, postprocessing or evaluation.
+_PLAIN_TYPES = frozenset([int, float, str, bytes, bool, type(None), complex])
+_CONTAINER_TYPES = frozenset([list, tuple, dict, set])
+
+
+def _resolved(value: Any) -> Promise:
+    promise: Promise = Promise()
+    promise.do_resolve(value)
+    return promise
+
+
+def _leaves(value: Any) -> Iterable[Any]:
+    """Leaves of a nested value, fast for flat plain values."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return (value,)
+    if kind in _CONTAINER_TYPES and len(value) <= 16:
+        items = value.values() if kind is dict else value
+        if all(type(item) in _PLAIN_TYPES for item in items) and (
+            kind is not dict or all(type(key) is str for key in value)
+        ):
+            return (*value.keys(), *items) if kind is dict else tuple(items)
+    return iter_nested_value(value)
+
+
+def _has_expression(value: Any) -> bool:
+    return any(isinstance(leaf, Expression) for leaf in _leaves(value))
+
+
+def _is_plain(value: Any) -> bool:
+    return all(type(leaf) in _PLAIN_TYPES for leaf in _leaves(value))
+
+
+def get_arg_defaults(task: Task, args: tuple, kwargs: dict) -> dict:
+    """Signature defaults of the parameters a call leaves out."""
+    defaults = {}
+    for i, param in enumerate(task.signature.parameters.values()):
+        if i < len(args) or param.name in kwargs:
+            continue
+        if param.default is not param.empty:
+            defaults[param.name] = param.default
+    return defaults
+
+
+def format_arg(arg_name: str, value: Any, max_length: int = 200) -> str:
+    return f"{arg_name}={trim_string(repr(value), max_length=max_length)}"
+
+
+def format_task_call(task: Task, args: tuple, kwargs: dict) -> str:
+    """``ns.task(a=1, b=File(...))`` as redun logs it."""
+    parts = []
+    params = list(task.signature.parameters.values())
+    for i, param in enumerate(params):
+        if param.kind == inspect.Parameter.VAR_POSITIONAL:
+            parts.extend(format_arg(param.name, value) for value in args[i:])
+            continue
+        if param.kind == inspect.Parameter.VAR_KEYWORD:
+            known = {p.name for p in params}
+            parts.extend(format_arg(k, v) for k, v in kwargs.items() if k not in known)
+            continue
+        value = args[i] if i < len(args) else kwargs.get(param.name, param.default)
+        parts.append(format_arg(param.name, value))
+    return f"{task.fullname}({', '.join(parts)})"
+
+
+def needs_root_task(task_registry: Any, expr: Any) -> bool:
+    """Whether `expr` must be wrapped so that one job spans the whole execution."""
+    if not isinstance(expr, TaskExpression) or isinstance(expr, SchedulerExpression):
+        return True
+    task = task_registry.get(expr.task_name)
+    if task is None:
+        return True
+    defaults = get_arg_defaults(task, expr.args, expr.kwargs)
+    return _has_expression((expr.args, expr.kwargs, defaults))
+
+
+def _upstream_call_hashes(expr_arg: Any) -> set[str]:
+    """Call hashes of the task calls whose results flowed into an argument."""
+    found: set[str] = set()
+    stack = [expr_arg]
+    seen: set[int] = set()
+    while stack:
+        for value in iter_nested_value(stack.pop()):
+            if not isinstance(value, Expression) or id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value, TaskExpression) and not isinstance(value, SchedulerExpression):
+                if value.call_hash:
+                    found.add(value.call_hash)
+            else:
+                stack.append(value._upstreams)
+    return found
+
+
+class Scheduler:
+    """Evaluates expressions: runs jobs on executors, caches and records them."""
+
+    def __init__(
+        self,
+        config: Any = None,
+        backend: Any = None,
+        executor: Any = None,
+        logger: Any = None,
+        use_task_traceback: bool = True,
+        job_status_interval: int | None = None,
+        migrate: bool | None = None,
+    ) -> None:
+        from redun.scheduler.setup import (
+            backend_from_config,
+            executors_from_config,
+            resolve_config,
+        )
+
+        self.logger = logger or globals()["logger"]
+        self.config = resolve_config(config)
+        scheduler_config = self.config.get("scheduler", {})
+        self.ignore_warnings = set((scheduler_config.get("ignore_warnings") or "").split())
+        self.use_task_traceback = use_task_traceback
+        self.traceback: Traceback | None = None
+        interval = job_status_interval or int(
+            scheduler_config.get("job_status_interval", DEFAULT_JOB_STATUS_INTERVAL)
+        )
+        self.job_status_interval: int | None = interval if interval > 0 else None
+        self._migrate = migrate
+        self._loaded = False
+        self.backend = backend if backend is not None else backend_from_config(self.config)
+
+        self.executors: dict[str, Any] = {}
+        if executor is not None:
+            self.add_executor(executor)
+        else:
+            from redun.executors.local import LocalExecutor
+
+            self.add_executor(LocalExecutor("default", mode="thread"))
+            self.add_executor(LocalExecutor("process", mode="process"))
+        for configured in executors_from_config(self.config, self):
+            self.add_executor(configured)
+
+        self.limits: dict[str, int] = parse_limits(self.config.get("limits"))
+        self._limits = Limits(self.limits)
+        self._exec_tags = self._tags_from_config()
+        self._context = self._context_from_config(scheduler_config)
+
+        self.task_registry = get_task_registry()
+        self.type_registry = get_type_registry()
+
+        self.thread_id: int | None = None
+        self.events_queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._ready: deque = deque()
+        self.workflow_promise: Promise | None = None
+        self._current_execution: Execution | None = None
+        self._exec_argv: list[str] = []
+        self._exec_run_tags: list[tuple[str, Any]] = []
+        self._extending = False
+        self._tracked_promises: dict[str, Promise] = {}
+        self._reset_state()
+        self._dryrun = False
+        self._use_cache = True
+
+        from redun.plugins.manager import get_plugin_manager
+
+        self._plugin_manager = get_plugin_manager()
+        self._hooks: dict[str, Any] = {}
+        self._plugin_manager.hook.redun_scheduler_setup(scheduler=self)
+
+    # -- configuration ---------------------------------------------------------
+
+    def _tags_from_config(self) -> list[tuple[str, Any]]:
+        tags = self.config.get("tags", {})
+        if not tags:
+            return []
+        from redun.tags import parse_tag_value
+
+        return [(key, parse_tag_value(value)) for key, value in tags.items()]
+
+    @staticmethod
+    def _context_from_config(scheduler_config: Any) -> dict:
+        text = scheduler_config.get("context")
+        context_file = scheduler_config.get("context_file")
+        if text and context_file:
+            raise SchedulerError(
+                "[scheduler] sets both context and context_file; keep only one of them"
+            )
+        if context_file:
+            try:
+                with open(context_file) as handle:
+                    text = handle.read()
+            except OSError as error:
+                raise SchedulerError(
+                    f"[scheduler] context_file {context_file}: {error.strerror}"
+                ) from None
+        if not text:
+            return {}
+        try:
+            context = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SchedulerError(f"Invalid redun context JSON definition: {error}") from None
+        if not isinstance(context, dict):
+            raise SchedulerError("The redun context must be a JSON object ({...})")
+        return context
+
+    def add_executor(self, executor: Any) -> None:
+        self.executors[executor.name] = executor
+        executor.set_scheduler(self)
+
+    def load(self, migrate: bool | None = None) -> None:
+        """Connect the backend (and migrate it when allowed)."""
+        self.backend.load(migrate=migrate)
+        self._loaded = True
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.load(self._migrate)
+
+    @property
+    def is_running(self) -> bool:
+        return self._current_execution is not None
+
+    def clear(self) -> None:
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._pending_expr: dict[Any, dict[int, tuple[Promise, Expression]]] = {}
+        self._pending_jobs: dict[tuple[str | None, str | None], Job] = {}
+        self._cse: dict[tuple[str | None, str | None], tuple[Any, str | None]] = {}
+        self._jobs: set[Job] = set()
+        self._finalized_jobs: defaultdict[str, defaultdict[str, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+        self._running = 0
+        self._failed = False
+        self._context_hashes: dict[int, tuple[dict, str]] = {}
+
+    def log(
+        self, *messages: Any, indent: int = 0, multiline: bool = False, level: int = logging.INFO
+    ) -> None:
+        text = " ".join(map(str, messages))
+        lines = [text] if multiline else text.split("\n")
+        for line in lines:
+            self.logger.log(level, " " * indent + line)
+
+    def _validate_tasks(self) -> None:
+        if "namespace" in self.ignore_warnings:
+            return
+        missing = [t for t in self.task_registry if not t.namespace]
+        if missing:
+            names = ", ".join(
+                f"{os.path.basename(_func_file(t.func))}:{t.func.__name__}" for t in missing
+            )
+            self.logger.warning(
+                "Tasks will require namespace soon. Either set namespace in the `@task` decorator "
+                "or with the module-level variable `redun_namespace`.\n"
+                f"tasks needing namespace: {names}"
+            )
+
+    # -- running ---------------------------------------------------------------
+
+    def run(
+        self,
+        expr: Any,
+        exec_argv: list[str] | None = None,
+        dryrun: bool = False,
+        cache: bool = True,
+        tags: Iterable[tuple[str, Any]] = (),
+        context: dict | None = None,
+        execution_id: str | None = None,
+    ) -> Any:
+        """Evaluate `expr` to a value (blocking); raises the workflow's error if it fails."""
+        if self.is_running:
+            raise SchedulerError(
+                "This Scheduler is already running an execution; create another Scheduler "
+                "to run workflows concurrently"
+            )
+        self._ensure_loaded()
+        if needs_root_task(self.task_registry, expr):
+            from redun.scheduler.scheduler_tasks import root_task
+
+            expr = root_task(quote(expr))
+        if exec_argv is None:
+            exec_argv = ["scheduler.run", trim_string(repr(expr))]
+        execution = Execution(execution_id, context=merge_dicts([self._context, context or {}]))
+        self._current_execution = execution
+        self._exec_argv = list(exec_argv)
+        self._exec_run_tags = list(tags)
+        self._extending = False
+        self.log(
+            f"Start Execution {execution.id}:  redun "
+            + " ".join(shlex.quote(arg) for arg in exec_argv[1:])
+        )
+        promise = self._run(expr, parent_job=None, dryrun=dryrun, cache=cache)
+        if promise.is_fulfilled:
+            return promise.value
+        if promise.is_rejected:
+            if self.traceback:
+                self.log("*** Execution failed. Traceback (most recent task last):")
+                for line in self.traceback.format():
+                    self.log(line.rstrip("\n"))
+            raise promise.error
+        self.log("Dryrun: Additional jobs would run.")
+        raise DryRunResult()
+
+    def extend_run(
+        self,
+        expr: Any,
+        parent_job_id: str,
+        dryrun: bool = False,
+        cache: bool = True,
+        context: dict | None = None,
+    ) -> dict:
+        """Evaluate `expr` as new jobs under an existing job of an existing execution."""
+        from redun.scheduler.scheduler_tasks import root_task
+
+        self._ensure_loaded()
+        if needs_root_task(self.task_registry, expr):
+            expr = root_task(quote(expr))
+        details = self.backend.get_job(parent_job_id)
+        if not details:
+            raise SchedulerError(f"Unknown parent_job_id: {parent_job_id}")
+        execution = Execution(details["execution_id"])
+        self._current_execution = execution
+        self._extending = True
+        parent_job = Job(
+            root_task,
+            root_task(quote(None)),
+            id=parent_job_id,
+            execution=execution,
+            options={"_context_override": context or {}},
+        )
+        parent_job.eval_args = ((quote(None),), {})
+        promise = self._run(expr, parent_job=parent_job, dryrun=dryrun, cache=cache)
+        job = parent_job.child_jobs[0] if parent_job.child_jobs else None
+        info = {"job_id": job.id if job else None, "call_hash": job.call_hash if job else None}
+        if promise.is_fulfilled:
+            return {"result": promise.value, **info}
+        if promise.is_rejected:
+            return {"error": promise.error, **info}
+        return {"dryrun": True, **info}
+
+    def _run(self, expr: Any, parent_job: Job | None, dryrun: bool, cache: bool) -> Promise:
+        started = time.time()
+        set_current_scheduler(self)
+        self._reset_state()
+        self._dryrun = dryrun
+        self._use_cache = cache
+        self.traceback = None
+        self._hooks = {
+            name: getattr(self._plugin_manager.hook, name)
+            for name in EVENT_HOOKS
+            if self._plugin_manager.has_listeners(name)
+        }
+        execution = self._current_execution
+        started_executors = []
+        try:
+            for executor in self.executors.values():
+                executor.start()
+                started_executors.append(executor)
+            self._validate_tasks()
+            self.thread_id = threading.get_ident()
+            self._fire("redun_execution_started", execution=execution)
+            promise = self.evaluate(expr, parent_job=parent_job)
+            self._process_events(promise)
+            self.log(f"Execution duration: {time.time() - started:.2f} seconds")
+        finally:
+            for executor in started_executors:
+                executor.stop()
+            try:
+                self.backend.flush()
+            finally:
+                self._current_execution = None
+                set_current_scheduler(None)
+        if not promise.is_pending:
+            status = "DONE" if promise.is_fulfilled else "FAILED"
+            self._fire("redun_execution_finished", execution=execution, status=status)
+        return promise
+
+    def _fire(self, name: str, **kwargs: Any) -> None:
+        hook = self._hooks.get(name)
+        if hook is None:
+            return
+        try:
+            hook(scheduler=self, **kwargs)
+        except Exception as error:
+            self.logger.warning("Plugin hook %s failed: %r", name, error)
+
+    def _process_events(self, workflow_promise: Promise) -> None:
+        """The event loop: run ready work, then executor events, until the workflow settles."""
+        self.workflow_promise = workflow_promise
+        execution = self._current_execution
+
+        def mark_failed(_: Any) -> None:
+            # Jobs already running still finish and are recorded; nothing new starts.
+            self._failed = True
+
+        workflow_promise._listen(lambda _: None, mark_failed)
+        self.backend.record_updated_time(execution.id)
+        events = self.events_queue
+        ready = self._ready
+        interval = self.job_status_interval
+        now = time.monotonic()
+        last_status = last_flush = now
+        dirty = False
+        try:
+            while True:
+                while ready:
+                    self._run_event(ready.popleft())
+                    dirty = True
+                if not workflow_promise.is_pending:
+                    if not self._failed or self._running == 0:
+                        break
+                elif self._dryrun and self._running == 0 and events.empty():
+                    break
+                now = time.monotonic()
+                if interval and now - last_status >= interval:
+                    last_status = now
+                    self.backend.record_updated_time(execution.id)
+                    if sys.gettrace() is None:
+                        self.log_job_statuses()
+                if dirty and now - last_flush >= MAX_FLUSH_DELAY:
+                    self.backend.flush()
+                    last_flush, dirty = now, False
+                if dirty:
+                    timeout: float | None = IDLE_FLUSH_DELAY
+                elif interval:
+                    timeout = max(0.0, interval - (now - last_status))
+                else:
+                    timeout = None
+                try:
+                    event = events.get(timeout=timeout)
+                except queue.Empty:
+                    if dirty:
+                        self.backend.flush()
+                        last_flush, dirty = time.monotonic(), False
+                    continue
+                self._run_event(event)
+                dirty = True
+                while True:
+                    try:
+                        event = events.get_nowait()
+                    except queue.Empty:
+                        break
+                    self._run_event(event)
+        except KeyboardInterrupt:
+            self.log("Shutting down... Ctrl+C again to force shutdown.")
+            sys.exit(1)
+        self.log_job_statuses()
+
+    def _run_event(self, event: tuple) -> None:
+        try:
+            event[0](*event[1:])
+        except Exception as error:
+            # A failure of the scheduler itself (or of a backend write) ends the workflow.
+            self._reject_workflow(error)
+
+    def _reject_workflow(self, error: BaseException) -> None:
+        self.log("*** Workflow error")
+        if self.traceback is None:
+            self.traceback = Traceback.from_error(error, trim_frames=False)
+        self._failed = True
+        if self.workflow_promise is not None:
+            self.workflow_promise.do_reject(error)
+
+    # -- status ----------------------------------------------------------------
+
+    def get_job_status_report(self) -> list[str]:
+        counts: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for job in self._jobs:
+            counts[job.task.fullname][job.status] += 1
+            counts[job.task.fullname]["TOTAL"] += 1
+        for task_name, task_counts in self._finalized_jobs.items():
+            for status, count in task_counts.items():
+                counts[task_name][status] += count
+                counts[task_name]["TOTAL"] += count
+        return list(format_job_statuses(counts))
+
+    def log_job_statuses(self) -> None:
+        self.log()
+        for line in self.get_job_status_report():
+            self.log(line)
+        self.log()
+
+    # -- evaluation --------------------------------------------------------------
+
+    def evaluate(self, expr: Any, parent_job: Job | None = None) -> Promise:
+        """A promise of the concrete value of `expr` (for scheduler tasks)."""
+        if isinstance(expr, Expression):
+            if isinstance(expr, ValueExpression):
+                return _resolved(expr.value)
+            return self._evaluate_apply(expr, parent_job)
+        if type(expr) in _PLAIN_TYPES:
+            return _resolved(expr)
+        terms: dict[int, Promise] = {}
+        for leaf in iter_nested_value(expr):
+            if isinstance(leaf, Expression) and id(leaf) not in terms:
+                if isinstance(leaf, ValueExpression):
+                    terms[id(leaf)] = _resolved(leaf.value)
+                else:
+                    terms[id(leaf)] = self._evaluate_apply(leaf, parent_job)
+        if not terms:
+            return _resolved(expr)
+
+        def substitute(_: Any) -> Any:
+            return map_nested_value(
+                lambda v: terms[id(v)].value if isinstance(v, Expression) else v, expr
+            )
+
+        return Promise.all(list(terms.values())).then(substitute)
+
+    def _evaluate_apply(self, expr: ApplyExpression, parent_job: Job | None) -> Promise:
+        """Each expression object is evaluated once per parent job; the start is deferred."""
+        pending = self._pending_expr.get(parent_job)
+        if pending is None:
+            pending = self._pending_expr[parent_job] = {}
+        else:
+            entry = pending.get(id(expr))
+            if entry is not None:
+                return entry[0]
+        promise: Promise = Promise()
+        pending[id(expr)] = (promise, expr)
+        self._ready.append((self._start_apply, expr, parent_job, promise))
+        return promise
+
+    def _start_apply(self, expr: ApplyExpression, parent_job: Job | None, promise: Promise) -> None:
+        try:
+            if isinstance(expr, SchedulerExpression):
+                self._start_scheduler_expr(expr, parent_job, promise)
+            elif isinstance(expr, TaskExpression):
+                self._start_task_expr(expr, parent_job, promise)
+            elif isinstance(expr, SimpleExpression):
+                self._start_simple_expr(expr, parent_job, promise)
+            else:
+                raise SchedulerError(f"Unknown expression type: {type(expr).__name__}")
+        except Exception as error:
+            promise.do_reject(error)
+
+    def _start_scheduler_expr(
+        self, expr: SchedulerExpression, parent_job: Job | None, promise: Promise
+    ) -> None:
+        task = self.task_registry.get(expr.task_name)
+        if task is None:
+            raise TaskNotFoundError(f"Scheduler task '{expr.task_name}' does not exist")
+        result = task.func(self, parent_job, expr, *expr.args, **expr.kwargs)
+        if isinstance(result, Promise):
+            result._listen(promise.do_resolve, promise.do_reject)
+        else:
+            promise.do_resolve(result)
+
+    def _start_simple_expr(
+        self, expr: SimpleExpression, parent_job: Job | None, promise: Promise
+    ) -> None:
+        func = get_lazy_operation(expr.func_name)
+        if func is None:
+            raise SchedulerError(f"Expression function '{expr.func_name}' does not exist")
+
+        def apply(eval_args: Any) -> Promise:
+            args, kwargs = eval_args
+            return self.evaluate(func(*args, **kwargs), parent_job=parent_job)
+
+        self.evaluate((expr.args, expr.kwargs), parent_job).then(apply)._listen(
+            promise.do_resolve, promise.do_reject
+        )
+
+    def _start_task_expr(
+        self, expr: TaskExpression, parent_job: Job | None, promise: Promise
+    ) -> None:
+        task = self.task_registry.get(expr.task_name)
+        if task is None:
+            raise TaskNotFoundError(
+                f"Task not found in registry: {expr.task_name}. Import the module that defines "
+                "it before running (or check the task name)."
+            )
+        job_options: dict[str, Any] = {}
+        if not self._use_cache:
+            job_options["cache_scope"] = CacheScope.CSE
+        if parent_job is not None and not parent_job.recording_provenance():
+            job_options["prov"] = False
+        execution = self._current_execution
+        job = Job(task, expr, parent_job=parent_job, execution=execution, options=job_options)
+        self._jobs.add(job)
+        if execution.job is job and not self._extending:
+            self.backend.record_execution(execution.id, self._exec_argv, job.id)
+            self.backend.record_tags(
+                _tag_entity("Execution"), execution.id, [*self._exec_tags, *self._exec_run_tags]
+            )
+        job.result_promise._listen(promise.do_resolve, promise.do_reject)
+
+        raw_options = job.get_raw_options()
+        if _has_expression(raw_options):
+            options_promise = self.evaluate(raw_options, parent_job)
+        else:
+            options_promise = None
+            self._set_job_options(job, raw_options)
+
+        def after_options(options: dict) -> Promise:
+            self._set_job_options(job, options)
+            return self._evaluate_defaults(job, expr, parent_job)
+
+        if options_promise is None:
+            defaults_promise = self._evaluate_defaults(job, expr, parent_job)
+        else:
+            defaults_promise = options_promise.then(after_options)
+
+        call_args = (expr.args, expr.kwargs)
+        if defaults_promise.is_fulfilled and not _has_expression(call_args):
+            self._exec_job(job, expr.args, {**defaults_promise.value, **expr.kwargs})
+            return
+
+        def ready(values: list) -> None:
+            (args, kwargs), defaults = values
+            self._exec_job(job, args, {**defaults, **kwargs})
+
+        def failed(error: Exception) -> None:
+            # The job never started: forget it rather than leave it PENDING.
+            self._jobs.discard(job)
+            job.result_promise.do_reject(error)
+
+        Promise.all([self.evaluate(call_args, parent_job), defaults_promise]).then(ready, failed)
+
+    def _set_job_options(self, job: Job, options: dict) -> None:
+        if not options.get("prov", True) and options.get("cache_scope") != CacheScope.NONE:
+            options = {**options, "cache_scope": CacheScope.NONE}
+        job.eval_options = options
+
+    def _evaluate_defaults(self, job: Job, expr: TaskExpression, parent_job: Job | None) -> Promise:
+        defaults = get_arg_defaults(job.task, expr.args, expr.kwargs)
+        if not defaults or not _has_expression(defaults):
+            return _resolved(defaults)
+        # Defaults such as get_context(...) see the job's own context.
+        return self.evaluate(defaults, parent_job=JobEnv(parent_job, job.get_context()))
+
+    def evaluate_async(self, expr: Any, parent_job: Job) -> asyncio.Future:
+        """Evaluate `expr` for an ``await`` in an async task (called on its loop thread)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def settle(method: str, value: Any) -> None:
+            if not future.done():
+                getattr(future, method)(value)
+
+        def start() -> None:
+            self.evaluate(expr, parent_job=parent_job).then(
+                lambda value: loop.call_soon_threadsafe(settle, "set_result", value),
+                lambda error: loop.call_soon_threadsafe(settle, "set_exception", error),
+            )
+
+        self.events_queue.put((start,))
+        return future
+
+    # -- jobs ------------------------------------------------------------------
+
+    def _exec_job(self, job: Job, args: tuple, kwargs: dict) -> None:
+        try:
+            self._prepare_job(job, args, kwargs)
+        except Exception as error:
+            self._reject_job_now(job, error)
+
+    def _prepare_job(self, job: Job, eval_args: tuple, eval_kwargs: dict) -> None:
+        if self._failed:
+            # The workflow already failed: start nothing new.
+            self._jobs.discard(job)
+            return
+        task = job.task
+        job.eval_args = (tuple(eval_args), eval_kwargs)
+        plain = _is_plain(job.eval_args)
+        if plain:
+            job.args = job.eval_args
+        else:
+            job.args = self._preprocess_args(job, *job.eval_args)
+        args, kwargs = job.args
+        job.eval_hash, job.args_hash = self._hash_args(task, args, kwargs)
+        context = job.get_context()
+        if context:
+            job.context_hash = self._context_hash(context)
+        if not plain:
+            job.eval_args = _with_job_info(job, job.eval_args)
+            job.args = _with_job_info(job, job.args)
+
+        cache_scope = job.cache_scope()
+        key = (job.eval_hash, job.context_hash)
+        allowed = job.get_option("allowed_cache_results")
+        cse_allowed = cache_scope != CacheScope.NONE and (
+            allowed is None or CacheResult.CSE in allowed
+        )
+        if cse_allowed:
+            other = self._pending_jobs.get(key)
+            if other is not None:
+                self._collapse(job, other)
+                return
+            hit = self._cse.get(key)
+            if hit is not None:
+                result, call_hash = hit
+                self._cache_hit(job, result, call_hash)
+                return
+        if cache_scope == CacheScope.BACKEND or self._extending:
+            found = self._check_backend_cache(job, cache_scope, allowed)
+            if found is not None:
+                self._cache_hit(job, *found)
+                return
+        elif self._dryrun:
+            self._log_cache_miss(job)
+        self._launch_job(job)
+
+    def _hash_args(self, task: Task, args: tuple, kwargs: dict) -> tuple[str, str]:
+        from redun.task import hash_args_eval
+
+        return hash_args_eval(self.type_registry, task, args, kwargs)
+
+    def _context_hash(self, context: dict) -> str:
+        cached = self._context_hashes.get(id(context))
+        if cached is not None and cached[0] is context:
+            return cached[1]
+        context_hash = self.type_registry.get_hash(context)
+        self._context_hashes[id(context)] = (context, context_hash)
+        return context_hash
+
+    def _check_backend_cache(
+        self, job: Job, cache_scope: CacheScope, allowed: set | None
+    ) -> tuple[Any, str | None] | None:
+        task = job.task
+        check_valid = CacheCheckValid(job.get_option("check_valid", CacheCheckValid.FULL))
+        if task.fullname == "redun.script_task":
+            # Scripts are re-run unless this execution already ran them (redun's rule).
+            return None
+        backend_allowed = set(CacheResult) if allowed is None else set(allowed)
+        if not self._extending:
+            backend_allowed.discard(CacheResult.CSE)
+        if task.is_async():
+            backend_allowed.discard(CacheResult.SINGLE)
+            check_valid = CacheCheckValid.SHALLOW
+        hit = self.backend.check_cache(
+            task.hash,
+            job.args_hash,
+            job.eval_hash,
+            job.execution.id,
+            self.task_registry.task_hashes,
+            cache_scope,
+            check_valid,
+            job.context_hash,
+            backend_allowed,
+        )
+        if hit.kind == CacheResult.MISS:
+            if self._dryrun:
+                self._log_cache_miss(job)
+            return None
+        if hit.kind == CacheResult.CSE:
+            return hit.result, hit.call_hash
+        if isinstance(hit.result, ErrorValue):
+            return None
+        if self.type_registry.is_valid_nested(hit.result):
+            return hit.result, hit.call_hash
+        self.log(
+            f"{'Miss'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  Cached result is no longer "
+            f"valid (result={trim_string(repr(hit.result))}, eval_hash={job.eval_hash[:8]})."
+        )
+        return None
+
+    def _log_cache_miss(self, job: Job) -> None:
+        task = job.task
+        args, kwargs = job.args
+        arg_hashes = {str(i): self.type_registry.get_hash(v) for i, v in enumerate(args)}
+        arg_hashes.update({k: self.type_registry.get_hash(v) for k, v in kwargs.items()})
+        reason = self.backend.explain_cache_miss(
+            task.fullname, task.hash, job.args_hash, arg_hashes
+        )
+        prefix = f"{'Miss'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  "
+        if reason.reason == "new_task":
+            previous = (reason.previous_task_hash or "")[:8]
+            self.log(
+                f"{prefix}New task '{task.fullname}()' with previous arguments "
+                f"(task_hash={previous} --> {task.hash[:8]}, args_hash={job.args_hash[:8]})."
+            )
+        elif reason.reason == "new_args":
+            changed = ", ".join(reason.changed_arguments)
+            self.log(
+                f"{prefix}Existing task '{task.fullname}()' is called with new arguments "
+                f"(task_hash={task.hash[:8]}, args_hash={job.args_hash[:8]}"
+                + (f", changed={changed}" if changed else "")
+                + ")."
+            )
+        else:
+            self.log(
+                f"{prefix}New task '{task.fullname}()' is called with new arguments "
+                f"(task_hash={task.hash[:8]}, args_hash={job.args_hash[:8]})."
+            )
+
+    def _collapse(self, job: Job, other: Job) -> None:
+        """Common subexpression: `job` takes the result of the identical job `other`."""
+        parent = job.parent_job
+        if parent is not None:
+            siblings = parent.child_jobs
+            siblings[siblings.index(job)] = other
+        job.was_cached = True
+        if job.recording_provenance():
+            self.backend.record_job_start(
+                job.id, job.task, job.execution.id, _parent_id(job), cached=True
+            )
+
+        def done(result: Any) -> None:
+            job.call_hash = other.call_hash
+            self._done_job_now(job, result)
+
+        def failed(error: Exception) -> None:
+            job.call_hash = other.call_hash
+            self._reject_job_now(job, error)
+
+        other.result_promise._listen(done, failed)
+
+    def _cache_hit(self, job: Job, result: Any, call_hash: str | None) -> None:
+        job.was_cached = True
+        job.call_hash = call_hash
+        if self.logger.isEnabledFor(logging.INFO):
+            args, kwargs = job.args
+            self.log(
+                f"{'Cached'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  "
+                f"{format_task_call(job.task, args, kwargs)} (eval_hash={job.eval_hash[:8]}"
+                f"{', check_valid=shallow' if call_hash else ''}, "
+                f"call_hash={call_hash[:8] if call_hash else 'None'})"
+            )
+        if job.recording_provenance():
+            self.backend.record_job_start(
+                job.id, job.task, job.execution.id, _parent_id(job), cached=True
+            )
+        if isinstance(result, ErrorValue):
+            self._reject_job_now(job, result.error, result.traceback)
+        else:
+            self._done_job_now(job, result)
+
+    def _launch_job(self, job: Job) -> None:
+        if not self._dryrun:
+            args, kwargs = job.args
+            if not _is_plain((args, kwargs)):
+                for value in iter_nested_value((args, kwargs)):
+                    if isinstance(value, Handle):
+                        self.backend.rollback_handle(value)
+            job_limits = job.get_limits()
+            if job_limits:
+                if not self._limits.fits(job_limits):
+                    self._limits.waiting.append((job, None))
+                    return
+                self._limits.consume(job_limits)
+        self._submit_job(job)
+
+    def _submit_job(self, job: Job) -> None:
+        if job.recording_provenance():
+            self.backend.record_job_start(
+                job.id, job.task, job.execution.id, _parent_id(job), cached=False
+            )
+        executor_name = job.get_option("executor") or "default"
+        executor = self.executors.get(executor_name)
+        error: SchedulerError | None = None
+        if executor is None:
+            error = SchedulerError(
+                f'Unknown executor "{executor_name}"; configured executors: '
+                f"{', '.join(sorted(self.executors))}"
+            )
+        elif job.task.is_async() and not executor.supports_async():
+            error = SchedulerError(f'Executor "{executor_name}" does not support async tasks')
+        if not self._dryrun:
+            # From here the job holds its limits and a running slot until released.
+            job.submitted = True
+            self._running += 1
+        if error is not None:
+            self._reject_job_now(job, error)
+            return
+        if self.logger.isEnabledFor(logging.INFO):
+            args, kwargs = job.args
+            action = ("Dryrun" if self._dryrun else "Run").ljust(JOB_ACTION_WIDTH)
+            self.log(
+                f"{action} Job {job.id[:8]}:  {format_task_call(job.task, args, kwargs)} "
+                f"on {executor_name}"
+            )
+        if self._dryrun:
+            return
+        self._pending_jobs[(job.eval_hash, job.context_hash)] = job
+        self._fire("redun_job_submitted", job=job)
+        try:
+            if job.task.script:
+                executor.submit_script(job)
+            else:
+                executor.submit(job)
+        except Exception as error:
+            self._reject_job_now(job, error)
+
+    def _release(self, job: Job) -> None:
+        """A job that ran is off its executor: free its limits, wake waiting jobs."""
+        if not job.submitted:
+            return
+        job.submitted = False
+        self._running -= 1
+        job_limits = job.get_limits()
+        if job_limits:
+            self._limits.release(job_limits)
+            for waiting_job, _ in self._limits.pop_ready():
+                self._ready.append((self._resume_limited, waiting_job))
+
+    def _resume_limited(self, job: Job) -> None:
+        try:
+            self._launch_job(job)
+        except Exception as error:
+            self._reject_job_now(job, error)
+
+    # -- executor callbacks (any thread) -------------------------------------------
+
+    def done_job(
+        self, job: Job, result: Any, job_tags: list[tuple[str, Any]] | None = None
+    ) -> None:
+        """An executor finished `job` with `result` (which may contain more expressions)."""
+        self.events_queue.put((self._done_job_now, job, result, job_tags))
+
+    def reject_job(
+        self,
+        job: Job | None,
+        error: Any,
+        error_traceback: Traceback | None = None,
+        job_tags: list[tuple[str, Any]] | None = None,
+    ) -> None:
+        """An executor failed `job` (None: the whole workflow fails)."""
+        self.events_queue.put((self._reject_job_now, job, error, error_traceback, job_tags))
+
+    def add_job_tags(self, job: Job, tags: list[tuple[str, Any]]) -> None:
+        self.events_queue.put((self.backend.record_tags, _tag_entity("Job"), job.id, list(tags)))
+
+    # -- completion (scheduler thread) ----------------------------------------------
+
+    def _done_job_now(
+        self, job: Job, result: Any, job_tags: list[tuple[str, Any]] | None = None
+    ) -> None:
+        self._release(job)
+        if job_tags:
+            job.job_tags.extend(job_tags)
+        result_hash = None
+        if not job.was_cached:
+            if not _is_plain(result):
+                result = self._postprocess_result(job, result)
+            if job.recording_provenance():
+                result_hash = self.type_registry.get_hash(result)
+                self.backend.set_eval_cache(
+                    job.eval_hash, job.task.hash, job.args_hash, result, result_hash
+                )
+        if not _has_expression(result):
+            self._resolve_job(job, result, result_hash)
+            return
+        if self._failed:
+            # Its one-step result is cached; do not start its children.
+            self._jobs.discard(job)
+            return
+
+        def resolved(value: Any) -> None:
+            self._ready.append((self._resolve_job_event, job, value))
+
+        def failed(error: Exception) -> None:
+            self._ready.append((self._reject_job_now, job, error))
+
+        self.evaluate(result, parent_job=job).then(resolved, failed)
+
+    def _resolve_job_event(self, job: Job, result: Any) -> None:
+        try:
+            self._resolve_job(job, result, None)
+        except Exception as error:
+            self._reject_job_now(job, error)
+
+    def _resolve_job(self, job: Job, result: Any, result_hash: str | None) -> None:
+        task = job.task
+        recording = job.recording_provenance()
+        if job.call_hash:
+            check_valid = CacheCheckValid(job.get_option("check_valid", CacheCheckValid.FULL))
+            if check_valid == CacheCheckValid.FULL or not recording:
+                job.calc_subtree_tasks()
+            else:
+                job.subtree_tasks = set(self.backend.get_subtree_tasks(job.call_hash))
+        else:
+            children = [child.call_hash for child in job.child_jobs if child.call_hash]
+            subtree = job.calc_subtree_tasks()
+            if result_hash is None:
+                result_hash = self.type_registry.get_hash(result)
+            if recording:
+                self.backend.record_value(result, result_hash)
+                job.call_hash = self.backend.record_call_node(
+                    task.fullname,
+                    task.hash,
+                    job.args_hash,
+                    self._argument_records(job),
+                    result_hash,
+                    children,
+                    subtree,
+                )
+            else:
+                job.call_hash = hash_call_node(task.hash, job.args_hash, result_hash, children)
+        if recording:
+            if job.context_hash:
+                self.backend.record_call_node_context(job.call_hash, job.context_hash)
+            self._record_job_tags(job)
+            self.backend.record_job_end(job.id, job.call_hash)
+        self._cse.setdefault((job.eval_hash, job.context_hash), (result, job.call_hash))
+        self._fire("redun_job_done", job=job, result=result)
+        job.resolve(result)
+        self._finalize_job(job)
+
+    def _reject_job_now(
+        self,
+        job: Job | None,
+        error: Any,
+        error_traceback: Traceback | None = None,
+        job_tags: list[tuple[str, Any]] | None = None,
+    ) -> None:
+        if not isinstance(error, BaseException):
+            error = SchedulerError(f"Job failed with a non-exception value: {error!r}")
+        try:
+            error.redun_traceback = error_traceback
+        except (AttributeError, TypeError):
+            pass
+        if job is None:
+            if error_traceback is not None:
+                self.traceback = error_traceback
+            self._reject_workflow(error)
+            return
+        self._release(job)
+        if job_tags:
+            job.job_tags.extend(job_tags)
+        if job.eval_args is None:
+            job.eval_args = ((), {})
+        self.log(
+            f"*** {'Reject'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  "
+            f"{format_task_call(job.task, *job.eval_args)}:"
+        )
+        if self.use_task_traceback and self.traceback is None:
+            user_traceback = error_traceback or Traceback.from_error(error)
+            self.traceback = Traceback(
+                error, job_frames(job) + user_traceback.frames, logs=user_traceback.logs
+            )
+        if job.recording_provenance() and job.args_hash is not None:
+            children = [child.call_hash for child in job.child_jobs if child.call_hash]
+            subtree = job.calc_subtree_tasks()
+            error_value, error_hash = self._error_value(error, error_traceback)
+            self.backend.record_value(error_value, error_hash)
+            job.call_hash = self.backend.record_call_node(
+                job.task.fullname,
+                job.task.hash,
+                job.args_hash,
+                self._argument_records(job),
+                error_hash,
+                children,
+                subtree,
+            )
+            if job.context_hash:
+                self.backend.record_call_node_context(job.call_hash, job.context_hash)
+            self._record_job_tags(job)
+            self.backend.record_job_end(job.id, job.call_hash)
+            self._cse.setdefault((job.eval_hash, job.context_hash), (error_value, job.call_hash))
+        self._fire("redun_job_failed", job=job, error=error)
+        job.reject(error)
+        self._finalize_job(job)
+
+    def _error_value(
+        self, error: BaseException, error_traceback: Traceback | None
+    ) -> tuple[ErrorValue, str]:
+        """The recordable error value; an unpicklable error is recorded as its repr."""
+        from redun.utils import pickle_dumps
+
+        error_value = ErrorValue(error, error_traceback or Traceback.from_error(error))
+        try:
+            pickle_dumps(error_value)
+            return error_value, self.type_registry.get_hash(error_value)
+        except Exception:
+            substitute = Exception(repr(error))
+            frames = (error_traceback or Traceback.from_error(error)).frames
+            error_value = ErrorValue(substitute, Traceback(substitute, frames))
+            try:
+                return error_value, self.type_registry.get_hash(error_value)
+            except Exception:
+                error_value = ErrorValue(substitute, Traceback(substitute, []))
+                return error_value, self.type_registry.get_hash(error_value)
+
+    def _finalize_job(self, job: Job) -> None:
+        self._jobs.discard(job)
+        self._finalized_jobs[job.task.fullname][job.status] += 1
+        self._pending_expr.pop(job, None)
+        key = (job.eval_hash, job.context_hash)
+        if self._pending_jobs.get(key) is job:
+            del self._pending_jobs[key]
+
+    def _argument_records(self, job: Job) -> list:
+        from redun.backends.base import ArgumentRecord
+
+        eval_args, eval_kwargs = job.eval_args
+        expr = job.expr
+        expr_args, expr_kwargs = (expr.args, expr.kwargs) if expr is not None else ((), {})
+        get_hash = self.type_registry.get_hash
+        record_value = self.backend.record_value
+        records = []
+
+        def add(position: int | None, key: str | None, expr_arg: Any, value: Any) -> None:
+            value_hash = get_hash(value)
+            record_value(value, value_hash)
+            upstream = (
+                tuple(sorted(_upstream_call_hashes(expr_arg)))
+                if isinstance(expr_arg, Expression) or not _is_plain(expr_arg)
+                else ()
+            )
+            records.append(ArgumentRecord(position, key, value_hash, upstream))
+
+        for i, (expr_arg, value) in enumerate(zip(expr_args, eval_args)):
+            add(i, None, expr_arg, value)
+        for key in sorted(set(eval_kwargs) & set(expr_kwargs)):
+            add(None, key, expr_kwargs[key], eval_kwargs[key])
+        for key, value in eval_kwargs.items():
+            if key not in expr_kwargs:
+                add(None, key, value, value)
+        return records
+
+    def _record_job_tags(self, job: Job) -> None:
+        record_tags = self.backend.record_tags
+        for value_hash, tags in job.value_tags:
+            record_tags(_tag_entity("Value"), value_hash, tags)
+        job_tags = list(job.get_option("tags", None) or []) + job.job_tags
+        if job_tags:
+            record_tags(_tag_entity("Job"), job.id, job_tags)
+        if job.execution_tags:
+            record_tags(_tag_entity("Execution"), job.execution.id, job.execution_tags)
+        task_tags = job.task.get_task_option("tags")
+        if task_tags:
+            record_tags(_tag_entity("Task"), job.task.hash, task_tags)
+
+    # -- values around a call ----------------------------------------------------
+
+    def _preprocess_args(self, job: Job, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        registry = self.type_registry
+        parent = job.parent_job
+
+        def preprocess(value: Any) -> Any:
+            if isinstance(value, Handle):
+                if parent is not None:
+                    value_hash = value.get_hash()
+                    call_order = parent.handle_forks.get(value_hash, 0) + 1
+                    parent.handle_forks[value_hash] = call_order
+                else:
+                    call_order = 0
+                forked = registry.preprocess(value, {"call_order": call_order})
+                self.backend.advance_handle([value], forked)
+                return forked
+            if type(value) in _PLAIN_TYPES:
+                return value
+            return registry.preprocess(value, {})
+
+        return map_nested_value(preprocess, (tuple(args), kwargs))
+
+    def _postprocess_result(self, job: Job, result: Any) -> Any:
+        registry = self.type_registry
+        postprocess_args = {"pre_call_hash": job.eval_hash}
+
+        def postprocess(value: Any) -> Any:
+            if type(value) in _PLAIN_TYPES:
+                return value
+            processed = registry.postprocess(value, postprocess_args)
+            if isinstance(value, Handle) and not self._dryrun:
+                self.backend.advance_handle([value], processed)
+            return processed
+
+        return map_nested_value(postprocess, result)
+
+    # -- helpers for scheduler tasks ---------------------------------------------
+
+    def set_cache(self, eval_hash: str, task_hash: str, args_hash: str, value: Any) -> None:
+        self.backend.set_eval_cache(
+            eval_hash, task_hash, args_hash, value, self.type_registry.get_hash(value)
+        )
+
+    def track_promise(self, promise: Promise) -> str:
+        promise_id = hash_struct(["Promise", str(id(promise))])
+        self._tracked_promises[promise_id] = promise
+        return promise_id
+
+    def pop_promise(self, promise_id: str) -> Promise | None:
+        return self._tracked_promises.pop(promise_id, None)
+
+    def schedule(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run ``func(*args)`` on the scheduler thread soon (thread-safe)."""
+        self.events_queue.put((func, *args))
+
+
+def _func_file(func: Any) -> str:
+    code = getattr(func, "__code__", None)
+    return code.co_filename if code is not None else "?"
+
+
+def _parent_id(job: Job) -> str | None:
+    return job.parent_job.id if job.parent_job is not None else None
+
+
+def _with_job_info(job: Job, arg_pair: tuple[tuple, dict]) -> tuple[tuple, dict]:
+    args, kwargs = arg_pair
+    if not any(isinstance(v, JobInfo) for v in chain(args, kwargs.values())):
+        return arg_pair
+    info = JobInfo.from_job(job)
+    return (
+        tuple(info if isinstance(v, JobInfo) else v for v in args),
+        {k: info if isinstance(v, JobInfo) else v for k, v in kwargs.items()},
+    )
+
+
+_TAG_ENTITIES: dict[str, Any] = {}
+
+
+def _tag_entity(name: str) -> Any:
+    entity = _TAG_ENTITIES.get(name)
+    if entity is None:
+        from redun.backends.base import TagEntity
+
+        entity = _TAG_ENTITIES[name] = TagEntity(name)
+    return entity

@@ -1,0 +1,73 @@
+"""Building a Scheduler's parts from redun.ini: config, backend and executors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from redun.scheduler.errors import SchedulerError
+
+logger = logging.getLogger("redun")
+
+IN_MEMORY_DB_URI = "sqlite:///:memory:"
+
+
+def resolve_config(config: Any) -> Any:
+    """A Config from a Config, a dict, or (None) the repository found like the CLI finds it."""
+    from redun.config import Config, find_config_dir, load_config
+
+    if config is None:
+        config_dir = find_config_dir(create=False)
+        return load_config(config_dir) if config_dir is not None else Config()
+    if isinstance(config, Mapping) and not isinstance(config, Config):
+        return Config(config_dict=config)
+    return config
+
+
+def backend_from_config(config: Any) -> Any:
+    """The state store named by ``[backend]``; in memory (with a warning) when none is set."""
+    from redun.backends.db import RedunBackendDb
+
+    backend_config = config.get("backend") or {}
+    if backend_config.get("db_uri") or backend_config.get("db_aws_secret_name"):
+        return RedunBackendDb(config=backend_config)
+    logger.warning(
+        "No redun repository found ([backend] db_uri unset): using an in-memory database, "
+        "so results will not be cached across runs (run 'redun init' to create one)."
+    )
+    return RedunBackendDb(db_uri=IN_MEMORY_DB_URI, config=backend_config)
+
+
+def executors_from_config(config: Any, scheduler: Any) -> list[Any]:
+    """One executor per ``[executors.NAME]`` section, by ``type`` (or ``class``)."""
+    sections = config.get("executors") or {}
+    executors = []
+    for name, section in sections.items():
+        executor_class = _executor_class(name, section)
+        try:
+            executors.append(executor_class(name, scheduler=scheduler, config=section))
+        except TypeError as error:
+            raise SchedulerError(
+                f"[executors.{name}] cannot build {executor_class.__name__}: {error}"
+            ) from None
+    return executors
+
+
+def _executor_class(name: str, section: Mapping[str, str]) -> type:
+    from redun.plugins.manager import get_executor_class, load_target
+
+    class_path = section.get("class")
+    if class_path:
+        try:
+            return load_target(class_path)
+        except (ImportError, AttributeError) as error:
+            raise SchedulerError(
+                f"[executors.{name}] class = {class_path} cannot be imported: {error}"
+            ) from None
+    executor_type = section.get("type")
+    if not executor_type:
+        raise SchedulerError(
+            f"[executors.{name}] has no `type`; set e.g. `type = local` in redun.ini"
+        )
+    return get_executor_class(executor_type)

@@ -11,17 +11,19 @@ from __future__ import annotations
 import abc
 import io
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
 from shlex import quote
 from typing import IO, Any, Generic, TypeVar, cast
-from urllib.parse import urlparse
 
 from redun.hashing import hash_stream, hash_struct
 from redun.value import Value
 
 T = TypeVar("T")
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*):")
 
 # Filesystems registered in code with @register_filesystem; they take
 # precedence over plugins for their scheme.
@@ -43,10 +45,15 @@ def register_filesystem(cls: type[FileSystem]) -> type[FileSystem]:
 
 
 def get_proto(url: str | None = None) -> str:
-    """The URL scheme of `url` ("s3", "http", ...); plain paths are "local"."""
+    """The URL scheme of `url` ("s3", "http", ...); plain paths are "local".
+
+    Same rule as urllib.parse (a letter, then letters, digits, "+-.", then
+    ":"), without importing it for every File.
+    """
     if not url or ":" not in url:
         return "local"
-    return urlparse(url).scheme or "local"
+    match = _SCHEME.match(url)
+    return match.group(1).lower() if match else "local"
 
 
 def get_filesystem_class(proto: str | None = None, url: str | None = None) -> type[FileSystem]:

@@ -350,8 +350,13 @@ class Set(ProxyValue):
     type_name = "builtins.set"
 
     def get_hash(self, data: bytes | None = None) -> str:
+        try:
+            items = sorted(self.instance)
+        except builtins.TypeError:
+            # Unorderable members (where redun fails): order by member hash.
+            items = sorted(self.instance, key=_type_registry.get_hash)
         # A distinct tag keeps a set from hashing like the sorted list.
-        return hash_tag_bytes("Value.set", pickle_dumps(sorted(self.instance)))
+        return hash_tag_bytes("Value.set", pickle_dumps(items))
 
 
 class EnumType(ProxyValue):

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+from urllib.parse import urlparse
 
 import pytest
 from redun.file import (
@@ -323,6 +324,8 @@ def test_scheme_registry(tmp_path):
     assert get_proto("rel/path") == "local"
     assert get_proto("s3://b/k") == "s3"
     assert get_proto("HTTPS://x") == "https"
+    for url in ["a:b", "/x:y", "c:/p", "1a:b", "a+b.c-d://x", "rel/pa:th", "x_y://z", ":x"]:
+        assert get_proto(url) == (urlparse(url).scheme or "local"), url
     assert {"local", "http", "https"} <= set(list_filesystem_schemes())
     assert LocalFileSystem in list_filesystems()
 

@@ -138,6 +138,13 @@ def test_set_hash_ignores_insertion_order():
     assert registry.get_hash({1, 2, 3}) != registry.get_hash([1, 2, 3])
 
 
+def test_set_of_unorderable_members_hashes_stably():
+    registry = get_type_registry()
+    mixed = {1, "a", None, (2, "b")}
+    assert registry.get_hash(mixed) == registry.get_hash(set(reversed(list(mixed))))
+    assert registry.get_hash(mixed) != registry.get_hash({1, "a", None})
+
+
 @pytest.mark.parametrize(
     "value", [1, "x", None, [1, {"a": (2, 3)}], {4, 5}, datetime.datetime(2020, 5, 6)]
 )

@@ -154,17 +154,22 @@ def merge_dicts(dicts: list[T]) -> T:
 # -- nested values ---------------------------------------------------------------
 
 
+# Types that can never contain nested values: skipped without further checks.
+_LEAF_TYPES = frozenset({int, str, float, bytes, bool, type(None), complex})
+
+
 def _is_namedtuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(value, "_fields")
 
 
-def _nested_children(value: Any) -> list[Any] | None:
+def _nested_children(value: Any, kind: type) -> list[Any] | None:
     """The direct children of a container redun traverses, or None for a leaf."""
-    kind = type(value)
-    if kind is list or kind is tuple or kind is set or _is_namedtuple(value):
+    if kind is list or kind is tuple or kind is set:
         return list(value)
     if kind is dict:
         return [*value.keys(), *value.values()]
+    if _is_namedtuple(value):
+        return list(value)
     if dataclasses.is_dataclass(kind):
         return [getattr(value, field.name) for field in dataclasses.fields(value)]
     return None
@@ -176,32 +181,43 @@ def iter_nested_value(value: Any) -> Iterator[Any]:
     Dicts yield their keys, then their values. Iterative, so deep nesting
     cannot exhaust the recursion limit.
     """
+    kind = type(value)
+    if kind in _LEAF_TYPES:
+        yield value
+        return
     stack = [value]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        item = stack.pop()
-        children = _nested_children(item)
+        item = pop()
+        kind = type(item)
+        if kind in _LEAF_TYPES:
+            yield item
+            continue
+        children = _nested_children(item, kind)
         if children is None:
             yield item
         else:
             children.reverse()
-            stack.extend(children)
+            extend(children)
 
 
 def map_nested_value(func: Callable[[Any], Any], value: Any) -> Any:
     """Apply `func` to every leaf, rebuilding the containers around the results."""
     kind = type(value)
+    if kind in _LEAF_TYPES:
+        return func(value)
     if kind is list:
         return [map_nested_value(func, item) for item in value]
-    if kind is tuple:
-        return tuple(map_nested_value(func, item) for item in value)
-    if _is_namedtuple(value):
-        return kind(*(map_nested_value(func, item) for item in value))
-    if kind is set:
-        return {map_nested_value(func, item) for item in value}
     if kind is dict:
         return {
             map_nested_value(func, key): map_nested_value(func, item) for key, item in value.items()
         }
+    if kind is tuple:
+        return tuple([map_nested_value(func, item) for item in value])
+    if _is_namedtuple(value):
+        return kind(*[map_nested_value(func, item) for item in value])
+    if kind is set:
+        return {map_nested_value(func, item) for item in value}
     if dataclasses.is_dataclass(kind):
         return _map_dataclass(func, value)
     return func(value)

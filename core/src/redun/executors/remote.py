@@ -1,0 +1,515 @@
+"""The base of every executor that runs jobs as commands on a remote engine.
+
+A plugin (docker, AWS Batch, Kubernetes, ...) implements five engine calls:
+`submit_command`, `poll`, `cancel`, `logs` and `list_jobs`. Everything else
+is shared here: code packaging, scratch files, ``redun oneshot`` and script
+command lines, per-task resources, array batching, retries, timeouts,
+re-attaching to jobs still running after a scheduler restart, cancelling
+in-flight jobs when the run is interrupted, and attaching logs of failed jobs
+to their traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from redun.executors import scratch
+from redun.executors.base import Executor, ExecutorError
+from redun.executors.code_packaging import package_code, parse_code_package_config
+from redun.executors.command import get_oneshot_command, get_script_task_command
+from redun.executors.job_array import JobArrayer
+
+if TYPE_CHECKING:
+    from redun.scheduler import Job, Scheduler
+
+# Labels every submitted unit carries, so a restarted scheduler can find its jobs.
+LABEL_EXECUTOR = "redun.executor"
+LABEL_EVAL_HASH = "redun.eval_hash"
+LABEL_JOB_ID = "redun.job_id"
+LABEL_TASK = "redun.task"
+LABEL_EXECUTION = "redun.execution_id"
+LABEL_ARRAY = "redun.array_uuid"
+
+# Set in each worker of an array whose engine has no native arrays.
+ARRAY_INDEX_ENV = "REDUN_ARRAY_INDEX"
+LOG_TAIL_LINES = 100
+
+
+class RemoteState(str, Enum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class RemoteStatus:
+    """What `poll` reports for one submitted unit; `reason` explains a failure."""
+
+    state: RemoteState
+    reason: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (RemoteState.SUCCEEDED, RemoteState.FAILED)
+
+
+@dataclass
+class RemoteSpec:
+    """Everything a plugin needs to start one unit of work."""
+
+    name: str
+    command: list[str]
+    image: str
+    vcpus: float
+    memory: float  # GB
+    gpus: int
+    env: dict[str, str]
+    labels: dict[str, str]
+    options: dict[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
+    # For arrays: labels of each index (its job's eval_hash and id).
+    array_labels: list[dict[str, str]] = field(default_factory=list)
+
+
+class RemoteJobTimeoutError(ExecutorError):
+    """A remote job ran longer than its ``timeout`` and was cancelled."""
+
+
+class RemoteJobError(ExecutorError):
+    """A remote job failed without leaving an error of its own (killed, bad image)."""
+
+
+@dataclass
+class _Tracked:
+    job: Job
+    remote_id: str
+    attempt: int
+    started: float
+    timeout: float | None
+
+
+def _number(value: Any, key: str, where: str, kind: type = float) -> Any:
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ExecutorError(f"{where}: {key} = {value!r} is not a number") from None
+
+
+class RemoteExecutor(Executor):
+    """Shared machinery of remote executors; subclasses talk to one engine."""
+
+    # Defaults a subclass may change; a config section and task options override them.
+    DEFAULTS: Mapping[str, str] = {
+        "image": "",
+        "vcpus": "1",
+        "memory": "4",
+        "gpus": "0",
+        "retries": "0",
+        "timeout": "",
+        "job_monitor_interval": "1.0",
+        "job_stale_time": "3.0",
+        "min_array_size": "0",
+        "max_array_size": "1000",
+    }
+    # Keys of [executors.NAME] every remote executor accepts.
+    COMMON_CONFIG_KEYS: tuple[str, ...] = (
+        *DEFAULTS,
+        "scratch",
+        "env",
+        "code_package",
+        "code_includes",
+        "code_excludes",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        scheduler: Scheduler | None = None,
+        config: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(name, scheduler=scheduler, config=config)
+        self.section = f"executors.{name}"
+        self.settings: dict[str, str] = {**self.DEFAULTS, **dict(self.config)}
+        raw_scratch = self.settings.get("scratch", "")
+        if not raw_scratch:
+            raise ExecutorError(f"[{self.section}] needs `scratch` (a directory or URL)")
+        self.scratch_prefix = self._resolve_scratch(raw_scratch, scheduler)
+        self.code_config = parse_code_package_config(self.settings, self.section)
+        self.interval = _number(
+            self.settings["job_monitor_interval"], "job_monitor_interval", self.section
+        )
+        self.env = self._parse_json(self.settings.get("env") or "{}", "env", dict)
+        self.default_retries = _number(self.settings["retries"], "retries", self.section, int)
+        self.arrayer = JobArrayer(
+            self._submit_single,
+            self._submit_array,
+            self._reject_all,
+            stale_time=_number(self.settings["job_stale_time"], "job_stale_time", self.section),
+            min_array_size=_number(
+                self.settings["min_array_size"], "min_array_size", self.section, int
+            ),
+            max_array_size=_number(
+                self.settings["max_array_size"], "max_array_size", self.section, int
+            ),
+        )
+        self.code_file: str | None = None
+        self._prepared = False
+        self._inflight: dict[str, str] = {}  # eval_hash -> remote id found at start
+        self._tracked: dict[str, _Tracked] = {}  # remote id -> job
+        self._job_envs: dict[str, dict[str, str]] = {}
+        self._lock = threading.RLock()
+        self._stop_monitor = threading.Event()
+        self._monitor_thread: threading.Thread | None = None
+
+    # -- engine calls a plugin implements -------------------------------------------
+
+    def submit_command(self, spec: RemoteSpec) -> str:
+        """Start `spec.command` on the engine; return the engine's id for it."""
+        raise ExecutorError(f"{type(self).__name__} does not implement submit_command")
+
+    def poll(self, remote_ids: list[str]) -> dict[str, RemoteStatus]:
+        """Current status of each id; an id missing from the answer is gone (failed)."""
+        raise ExecutorError(f"{type(self).__name__} does not implement poll")
+
+    def cancel(self, remote_ids: list[str]) -> None:
+        """Stop these units; they need not report a status afterwards."""
+        raise ExecutorError(f"{type(self).__name__} does not implement cancel")
+
+    def logs(self, remote_id: str, tail: int = LOG_TAIL_LINES) -> list[str]:
+        """The last `tail` lines of a unit's output, each ending in a newline."""
+        return []
+
+    def list_jobs(self) -> dict[str, dict[str, str]]:
+        """Units of this executor the engine still knows about: id -> labels."""
+        return {}
+
+    def cleanup(self, remote_id: str) -> None:
+        """Release what a finished unit holds on the engine (e.g. a stopped container)."""
+
+    def submit_array_command(self, spec: RemoteSpec, size: int) -> list[str]:
+        """Start `size` copies of `spec.command`; one id per index, in index order.
+
+        Engines without native arrays get one unit per index, each told its
+        index in ``$REDUN_ARRAY_INDEX``; engines with arrays override this.
+        """
+        ids = []
+        for index in range(size):
+            indexed = RemoteSpec(
+                name=f"{spec.name}-{index}",
+                command=spec.command,
+                image=spec.image,
+                vcpus=spec.vcpus,
+                memory=spec.memory,
+                gpus=spec.gpus,
+                env={**spec.env, ARRAY_INDEX_ENV: str(index)},
+                labels={**spec.labels, **spec.array_labels[index]},
+                options=spec.options,
+                timeout=spec.timeout,
+            )
+            ids.append(self.submit_command(indexed))
+        return ids
+
+    # -- configuration ---------------------------------------------------------------
+
+    def _resolve_scratch(self, raw: str, scheduler: Scheduler | None) -> str:
+        if scratch.is_url(raw) or os.path.isabs(raw):
+            return raw.rstrip("/")
+        config_dir = None
+        if scheduler is not None:
+            config_dir = (scheduler.config.get("backend") or {}).get("config_dir")
+        return os.path.abspath(os.path.join(config_dir or ".", raw))
+
+    def _parse_json(self, raw: str, key: str, kind: type) -> Any:
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise ExecutorError(f"[{self.section}] {key} is not valid JSON: {error}") from None
+        if not isinstance(value, kind):
+            raise ExecutorError(f"[{self.section}] {key} must be a JSON {kind.__name__}")
+        return value
+
+    def scratch_root(self) -> str:
+        return self.scratch_prefix
+
+    def job_setting(self, job: Job, key: str) -> Any:
+        """A task option if the job sets it, else the executor's config or default."""
+        return job.get_option(key, self.settings.get(key))
+
+    def _timeout(self, job: Job) -> float | None:
+        raw = self.job_setting(job, "timeout")
+        if raw in (None, ""):
+            return None
+        timeout = _number(raw, "timeout", f"task {job.task.fullname}")
+        return timeout if timeout > 0 else None
+
+    def build_spec(self, job: Job, command: list[str], name: str) -> RemoteSpec:
+        where = f"task {job.task.fullname} on executor {self.name}"
+        image = self.job_setting(job, "image")
+        if not image:
+            raise ExecutorError(f"[{self.section}] needs `image` (or the task option image=)")
+        env = {**self.env, **self._job_envs.get(job.id, {})}
+        env.update({str(k): str(v) for k, v in (job.get_option("env") or {}).items()})
+        return RemoteSpec(
+            name=name,
+            command=command,
+            image=str(image),
+            vcpus=_number(self.job_setting(job, "vcpus"), "vcpus", where),
+            memory=_number(self.job_setting(job, "memory"), "memory", where),
+            gpus=_number(self.job_setting(job, "gpus"), "gpus", where, int),
+            env=env,
+            labels={
+                LABEL_EXECUTOR: self.name,
+                LABEL_EVAL_HASH: job.eval_hash or "",
+                LABEL_JOB_ID: job.id,
+                LABEL_TASK: job.task.fullname,
+                LABEL_EXECUTION: job.execution.id if job.execution else "",
+            },
+            options=dict(job.get_options()),
+            timeout=self._timeout(job),
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Once per run, on the first job: upload the code, find jobs still running."""
+        with self._lock:
+            if self._prepared:
+                return
+            self.code_file = package_code(self.scratch_prefix, self.code_config)
+            self._inflight = {
+                labels[LABEL_EVAL_HASH]: remote_id
+                for remote_id, labels in self.list_jobs().items()
+                if labels.get(LABEL_EXECUTOR) == self.name and labels.get(LABEL_EVAL_HASH)
+            }
+            self._prepared = True
+
+    def _ensure_monitor(self) -> None:
+        with self._lock:
+            if self._monitor_thread is None:
+                self._stop_monitor.clear()
+                self._monitor_thread = threading.Thread(
+                    target=self._monitor, name=f"redun-{self.name}-monitor", daemon=True
+                )
+                self._monitor_thread.start()
+
+    def stop(self) -> None:
+        """End of a run: anything still in flight was interrupted (Ctrl-C), so cancel it."""
+        self.arrayer.stop()
+        with self._lock:
+            thread, self._monitor_thread = self._monitor_thread, None
+            self._stop_monitor.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._lock:
+            leftover = list(self._tracked)
+            self._tracked.clear()
+            self._job_envs.clear()
+            self._prepared = False
+        if leftover:
+            self.log(f"Cancelling {len(leftover)} job(s) still running")
+            self.cancel(leftover)
+            for remote_id in leftover:
+                self.cleanup(remote_id)
+
+    def running_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._tracked)
+
+    # -- submission (scheduler thread) ------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        self._accept(job)
+
+    def submit_script(self, job: Job) -> None:
+        self._accept(job)
+
+    def _accept(self, job: Job) -> None:
+        from redun.plugins.manager import get_plugin_manager
+
+        self._prepare()
+        if self._reattach(job):
+            return
+        env: dict[str, str] = {}
+        for extra in get_plugin_manager().hook.redun_job_env(job=job, executor=self):
+            env.update(extra or {})
+        with self._lock:
+            self._job_envs[job.id] = env
+        if self.arrayer.enabled and not job.task.script:
+            self.arrayer.add_job(job)
+        else:
+            self._submit_single(job)
+
+    def _reattach(self, job: Job) -> bool:
+        """Follow a unit a previous scheduler started for this eval_hash, if still known."""
+        from redun.cache import CacheScope
+
+        with self._lock:
+            remote_id = self._inflight.pop(job.eval_hash or "", None)
+        if remote_id is None or job.cache_scope() != CacheScope.BACKEND:
+            return False
+        self.log(f"Reattach Job {job.id[:8]} ({job.task.fullname}) to {remote_id[:12]}")
+        self._track(job, remote_id, attempt=1)
+        return True
+
+    def _track(self, job: Job, remote_id: str, attempt: int) -> None:
+        with self._lock:
+            self._tracked[remote_id] = _Tracked(
+                job, remote_id, attempt, time.monotonic(), self._timeout(job)
+            )
+        self._ensure_monitor()
+
+    def _command(self, job: Job, array_uuid: str | None = None) -> list[str]:
+        if job.task.script:
+            from redun.scripting import prepare_command
+
+            args, kwargs = job.args or ((), {})
+            script = prepare_command(job.task.func(*args, **kwargs))
+            return get_script_task_command(self.scratch_prefix, job, script)
+        return get_oneshot_command(
+            self.scratch_prefix,
+            job,
+            code_file=self.code_file,
+            array_uuid=array_uuid,
+            array_rank_env=ARRAY_INDEX_ENV if array_uuid else None,
+        )
+
+    def _submit_single(self, job: Job, attempt: int = 1) -> None:
+        command = self._command(job)
+        spec = self.build_spec(job, command, f"redun-{job.id[:8]}-{attempt}")
+        remote_id = self.submit_command(spec)
+        self._track(job, remote_id, attempt)
+
+    def _submit_array(self, jobs: list[Job]) -> None:
+        array_uuid = str(uuid.uuid4())
+        prefix = self.scratch_prefix
+
+        def job_file(job: Job, name: str) -> str:
+            return scratch.get_job_scratch_file(prefix, job, name)
+
+        from redun.utils import pickle_dumps
+
+        all_args = [job.args or ((), {}) for job in jobs]
+        inputs = [[list(args) for args, _ in all_args], [kwargs for _, kwargs in all_args]]
+        for name, data in (
+            (scratch.SCRATCH_INPUT, pickle_dumps(inputs)),
+            (scratch.SCRATCH_OUTPUT, json.dumps([job_file(j, "output") for j in jobs]).encode()),
+            (scratch.SCRATCH_ERROR, json.dumps([job_file(j, "error") for j in jobs]).encode()),
+            (scratch.SCRATCH_HASHES, "\n".join(j.eval_hash or "" for j in jobs).encode()),
+        ):
+            scratch.write_bytes(scratch.get_array_scratch_file(prefix, array_uuid, name), data)
+        lead = jobs[0]
+        command = self._command(lead, array_uuid=array_uuid)
+        spec = self.build_spec(lead, command, f"redun-array-{array_uuid[:8]}")
+        spec.labels[LABEL_ARRAY] = array_uuid
+        spec.array_labels = [
+            {LABEL_EVAL_HASH: job.eval_hash or "", LABEL_JOB_ID: job.id} for job in jobs
+        ]
+        self.log(f"Submit array of {len(jobs)} {lead.task.fullname} jobs ({array_uuid[:8]})")
+        remote_ids = self.submit_array_command(spec, len(jobs))
+        for job, remote_id in zip(jobs, remote_ids):
+            self._track(job, remote_id, attempt=1)
+
+    def _reject_all(self, jobs: list[Job], error: Exception) -> None:
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        for job in jobs:
+            scheduler.reject_job(job, error)
+
+    # -- monitoring (monitor thread) -----------------------------------------------------
+
+    def _monitor(self) -> None:
+        while not self._stop_monitor.wait(self.interval):
+            try:
+                self._poll_once()
+            except Exception as error:
+                self.log(f"Monitoring failed, will retry: {error!r}")
+
+    def _poll_once(self) -> None:
+        with self._lock:
+            tracked = list(self._tracked.values())
+        if not tracked:
+            return
+        statuses = self.poll([entry.remote_id for entry in tracked])
+        now = time.monotonic()
+        for entry in tracked:
+            status = statuses.get(entry.remote_id)
+            if status is None:
+                status = RemoteStatus(RemoteState.FAILED, "the job disappeared from the engine")
+            if status.finished:
+                self._finish(entry, status)
+            elif entry.timeout is not None and now - entry.started > entry.timeout:
+                self.cancel([entry.remote_id])
+                error = RemoteJobTimeoutError(
+                    f"Job {entry.job.id[:8]} ({entry.job.task.fullname}) exceeded its "
+                    f"timeout of {entry.timeout:g} s and was cancelled"
+                )
+                self._fail(entry, error, None)
+
+    def _finish(self, entry: _Tracked, status: RemoteStatus) -> None:
+        job = entry.job
+        if status.state == RemoteState.SUCCEEDED:
+            try:
+                ok = not job.task.script or (
+                    scratch.read_job_status(self.scratch_prefix, job) == scratch.STATUS_OK
+                )
+                result, found = scratch.parse_job_result(self.scratch_prefix, job)
+            except scratch.ScratchError as error:
+                self._fail(entry, error, None)
+                return
+            if ok and found:
+                self._untrack(entry)
+                self._scheduler_or_fail().done_job(job, result)
+                return
+        error, traceback = scratch.parse_job_error(self.scratch_prefix, job)
+        if isinstance(error, scratch.ExceptionNotFoundError) and status.reason:
+            error = RemoteJobError(
+                f"Job {job.id[:8]} ({job.task.fullname}) failed: {status.reason}"
+            )
+            traceback = None
+        self._fail(entry, error, traceback)
+
+    def _fail(self, entry: _Tracked, error: BaseException, traceback: Any) -> None:
+        from redun.scheduler.tracebacks import Traceback
+
+        job = entry.job
+        logs = self.logs(entry.remote_id)
+        self._untrack(entry, forget_env=False)
+        retries = _number(job.get_option("retries", self.default_retries), "retries", "", int)
+        if entry.attempt <= retries:
+            self.log(
+                f"Retry Job {job.id[:8]} ({job.task.fullname}) after attempt "
+                f"{entry.attempt}/{retries + 1}: {error}"
+            )
+            try:
+                self._submit_single(job, attempt=entry.attempt + 1)
+                return
+            except Exception as submit_error:
+                error, traceback = submit_error, None
+        with self._lock:
+            self._job_envs.pop(job.id, None)
+        if traceback is None:
+            traceback = Traceback.from_error(error)
+        traceback.logs = logs
+        self._scheduler_or_fail().reject_job(job, error, error_traceback=traceback)
+
+    def _untrack(self, entry: _Tracked, forget_env: bool = True) -> None:
+        with self._lock:
+            self._tracked.pop(entry.remote_id, None)
+            if forget_env:
+                self._job_envs.pop(entry.job.id, None)
+        self.cleanup(entry.remote_id)
+
+    def _scheduler_or_fail(self) -> Scheduler:
+        if self._scheduler is None:
+            raise ExecutorError(f"Executor {self.name!r} has no scheduler")
+        return self._scheduler

@@ -79,6 +79,9 @@ class TypeRegistry:
     # -- type lookup ----------------------------------------------------------------
 
     def _get_proxy_type(self, raw_type: type) -> type[ProxyValue] | None:
+        if not isinstance(raw_type, type):
+            # A typing construct such as list[int]: no proxy applies.
+            return None
         for super_type in raw_type.__class__.mro(raw_type):
             proxy_type = self._raw2proxy_type.get(super_type)
             if proxy_type is not None:

@@ -5,6 +5,7 @@ import pickle
 from urllib.parse import urlparse
 
 import pytest
+import redun.file
 from redun.file import (
     ContentDir,
     ContentFile,
@@ -319,7 +320,9 @@ def test_recorded_file_of_missing_scheme_still_loads():
     assert recorded.path == "s3://b/k" and recorded.hash == GOLDEN["file"]
 
 
-def test_scheme_registry(tmp_path):
+def test_scheme_registry(monkeypatch):
+    monkeypatch.setattr(redun.file, "_registered_classes", {})
+    monkeypatch.setattr(redun.file, "_instances_by_scheme", {})
     assert get_proto("/a/b") == "local"
     assert get_proto("rel/path") == "local"
     assert get_proto("s3://b/k") == "s3"

@@ -258,6 +258,12 @@ def test_parse_arg_builtin_proxies(golden_mod):
     assert registry.get_type(datetime.datetime) is DatetimeType
 
 
+def test_typing_constructs_have_no_proxy():
+    registry = get_type_registry()
+    assert registry.get_type(list[int], use_default=False) is None
+    assert registry.parse_arg(list[int], "12") == ["1", "2"]
+
+
 def test_function_values_pickle_by_reference(golden_mod):
     registry = get_type_registry()
     data = registry.serialize(golden_mod.double)

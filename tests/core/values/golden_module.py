@@ -30,4 +30,18 @@ def double(x):
 
 
 triple = lambda x: 3 * x  # noqa: E731
+
+
+def decorate(func):
+    return func
+
+
+@decorate
+def decorated(x):
+    return x + 1
+
+
+@decorate
+async def decorated_async(x):
+    return x
 """

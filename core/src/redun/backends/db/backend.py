@@ -36,7 +36,6 @@ from redun.backends.db.engine import (
 )
 from redun.backends.db.errors import RedunDatabaseError, RedunVersionError
 from redun.backends.db.models import (
-    CONTEXT_KEY,
     Argument,
     CallNode,
     CallSubtreeTask,
@@ -56,6 +55,7 @@ from redun.backends.db.versions import (
 )
 from redun.backends.value_store import ValueStore
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
+from redun.tags import CONTEXT_KEY
 
 logger = logging.getLogger("redun")
 

@@ -6,11 +6,12 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, insert, inspect, select
+from sqlalchemy import Connection, MetaData, insert, inspect, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from redun.backends.db.errors import RedunVersionError
-from redun.backends.db.models import Base, RedunMigration, RedunVersion
+from redun.backends.db.models import Base, Execution, RedunMigration, RedunVersion
 from redun.backends.db.types import utcnow
 from redun.backends.db.versions import (
     LATEST_DB_VERSION,
@@ -46,11 +47,34 @@ def _is_empty(connection: Connection) -> bool:
 
 def create_schema(connection: Connection) -> None:
     """Create the latest schema at once (a fresh database needs no migration chain)."""
-    Base.metadata.create_all(connection)
+    if connection.dialect.name == "sqlite":
+        _create_all_inline(connection)
+    else:
+        Base.metadata.create_all(connection)
     connection.execute(insert(RedunMigration), {"version_num": LATEST_DB_VERSION.migration_id})
     connection.execute(
         insert(RedunVersion), {"version": LATEST_DB_VERSION.major, "timestamp": utcnow()}
     )
+
+
+def _create_all_inline(connection: Connection) -> None:
+    """SQLite cannot add a constraint to an existing table, so the job <-> execution
+    foreign-key cycle is declared inline there (SQLite checks it at insert time)."""
+    # A copy: once PostgreSQL DDL has ALTER-added the constraint, SQLAlchemy
+    # leaves it out of CREATE TABLE for the original table object.
+    metadata = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(metadata)
+    execution = metadata.tables[Execution.__tablename__]
+    others = [table for table in metadata.tables.values() if table is not execution]
+    metadata.create_all(connection, tables=others)
+    connection.execute(
+        CreateTable(
+            execution, include_foreign_key_constraints=list(execution.foreign_key_constraints)
+        )
+    )
+    for index in execution.indexes:
+        connection.execute(CreateIndex(index))
 
 
 @contextmanager

@@ -25,10 +25,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_sessio
 
 from redun.backends.base import TagEntity
 from redun.backends.db.types import JSON, DateTimeUTC, utcnow
+from redun.tags import CONTEXT_KEY
 
 HASH_LEN = 40
 ERROR_VALUE_TYPE = "redun.ErrorValue"
-CONTEXT_KEY = "redun.context"
 
 
 class Base(DeclarativeBase):

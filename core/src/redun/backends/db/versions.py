@@ -39,7 +39,7 @@ REDUN_DB_VERSIONS = [
     DBVersionInfo("eb7b95e4e8bf", 3, 2, "Remove length restriction on value type names."),
     DBVersionInfo("f68b3aaee9cc", 3, 3, "Add job and value indexes."),
     DBVersionInfo("3b0a6e67cc58", 3, 4, "Add UTC timezone to timestamps."),
-    DBVersionInfo("0bee3d6dba76", 3, 5, "Add execution updated_time."),
+    DBVersionInfo("0bee3d6dba76", 3, 5, "Add updated_time."),
 ]
 LATEST_DB_VERSION = REDUN_DB_VERSIONS[-1]
 MIN_DB_VERSION = DBVersionInfo("", 3, 5, "")

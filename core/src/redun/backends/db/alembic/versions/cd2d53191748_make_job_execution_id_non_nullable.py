@@ -50,6 +50,9 @@ def upgrade():
         )
         if result.rowcount == 0:
             break
+    if bind.dialect.name == "postgresql":
+        # Check the deferred foreign keys now: ALTER TABLE refuses pending checks.
+        op.execute("set constraints all immediate")
     with op.batch_alter_table("job") as batch_op:
         batch_op.alter_column("execution_id", existing_type=sa.String(), nullable=False)
 

@@ -1,0 +1,113 @@
+"""A SQLite database written by redun 0.44.1 opens unchanged and serves its history and cache.
+
+`data/redun-0.44.1.db` was produced by the real redun 0.44.1 (pip, separate
+venv) running `data/redun-0.44.1-workflow.py.txt` twice (`redun run wf.py main
+--n 3`), then `redun tag add - owner=alice`, `redun tag update - owner=bob`,
+and a failing task (`legacy.boom`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from redun.backends.db import Execution, Job, RedunBackendDb, RedunMigration, RedunVersion, Tag
+from redun.backends.db.query import CallGraphQuery, infer_id
+from redun.cache import CacheCheckValid, CacheResult, CacheScope
+from sqlalchemy import func, select
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> RedunBackendDb:
+    path = tmp_path / "redun.db"
+    shutil.copy(DATA / "redun-0.44.1.db", path)
+    backend = RedunBackendDb(f"sqlite:///{path}")
+    backend.load()
+    yield backend
+    backend.close()
+
+
+def test_recognised_as_current_without_migration(legacy: RedunBackendDb) -> None:
+    assert str(legacy.get_db_version()) == "3.5"
+    session = legacy.session
+    assert session.execute(select(RedunMigration.version_num)).scalars().all() == ["0bee3d6dba76"]
+    # No migration ran, so no version row was appended.
+    assert session.execute(select(func.count()).select_from(RedunVersion)).scalar() == 1
+
+
+def test_lists_its_executions_with_status_and_tags(legacy: RedunBackendDb) -> None:
+    session = legacy.session
+    executions = list(CallGraphQuery(session).filter_types(["Execution"]).order_by("time").all())
+    assert len(executions) == 3
+    assert [e.status for e in executions] == ["FAILED", "DONE", "DONE"]
+    assert executions[0].job.task.fullname == "legacy.boom"
+    assert "run" in executions[1].args and "main" in executions[1].args
+    assert infer_id(session, "-").id == executions[0].id
+    assert infer_id(session, "~2").id == executions[1].id
+    assert infer_id(session, executions[2].id[:8]).id == executions[2].id
+
+    tags = legacy.get_tags([executions[1].id])[executions[1].id]
+    assert tags["owner"] == ["bob"]
+    assert tags["project"] == ["legacy"]
+    history = session.execute(
+        select(Tag.value, Tag.is_current).where(Tag.key == "owner").order_by(Tag.is_current)
+    ).all()
+    assert history == [("alice", False), ("bob", True)]
+
+
+def test_jobs_values_and_files_decode(legacy: RedunBackendDb) -> None:
+    session = legacy.session
+    query = CallGraphQuery(session)
+    assert dict(query.count())["Job"] == 11
+    assert {job.status for job in query.filter_types(["Job"]).all()} == {
+        "DONE",
+        "CACHED",
+        "FAILED",
+    }
+    adds = list(query.filter_task_names(["legacy.add"]).filter_types(["Job"]).all())
+    assert sorted(job.call_node.value_parsed for job in adds) == [10, 10, 11, 11, 12, 12]
+    [file_value] = query.filter_file_paths(["out.txt"]).all()
+    assert file_value.type == "redun.File"
+    main = (
+        session.execute(
+            select(Job).join(Execution, Execution.job_id == Job.id).order_by(Job.start_time)
+        )
+        .scalars()
+        .first()
+    )
+    assert main.call_node.value_parsed[:3] == [10, 11, 12]
+
+
+def test_serves_its_cache(legacy: RedunBackendDb) -> None:
+    session = legacy.session
+    task_hashes = set(session.execute(select(Job.task_hash)).scalars())
+    add_jobs = CallGraphQuery(session).filter_task_names(["legacy.add"]).filter_types(["Job"])
+    node = next(add_jobs.all()).call_node
+    hit = legacy.check_cache(
+        node.task_hash,
+        node.args_hash,
+        "0" * 40,
+        "new-execution",
+        task_hashes,
+        CacheScope.BACKEND,
+        CacheCheckValid.SHALLOW,
+    )
+    assert hit.kind == CacheResult.ULTIMATE
+    assert hit.result == node.value_parsed
+
+
+def test_new_records_coexist_with_old_ones(legacy: RedunBackendDb) -> None:
+    from tests.core.backends.helpers import make_task, record_call
+
+    task = make_task("fresh")
+    call_hash, _ = record_call(legacy, task, [1], 2)
+    legacy.record_execution("new-exec", ["redun", "run"], "new-job")
+    legacy.record_job_start("new-job", task, "new-exec", None, False)
+    legacy.record_job_end("new-job", call_hash)
+    legacy.flush()
+    executions = list(CallGraphQuery(legacy.session).filter_types(["Execution"]).all())
+    assert len(executions) == 4
+    assert legacy.session.get(Execution, "new-exec").status == "DONE"

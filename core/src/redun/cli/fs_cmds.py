@@ -62,7 +62,7 @@ def fs(ctx: click.Context) -> None:
             click.echo(f"  {scheme}")
 
 
-@fs.command("cp")
+@fs.command("cp", short_help="Copy a file or tree between filesystems (- is stdio).")
 @click.argument("src")
 @click.argument("dest")
 @click.option("-r", "--recursive", is_flag=True, help="Copy a directory tree.")
@@ -100,7 +100,7 @@ def cp(src: str, dest: str, recursive: bool) -> None:
             source.copy_to(File(dest))
 
 
-@fs.command("ls")
+@fs.command("ls", short_help="List a directory, a file or a glob pattern.")
 @click.argument("path")
 @click.option("-r", "--recursive", is_flag=True, help="List every file below PATH.")
 def ls(path: str, recursive: bool) -> None:

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PLUGINS := docker aws gcp k8s console
 EDITABLES := -e ./core[postgres] $(foreach p,$(PLUGINS),-e ./plugins/redun-$(p))
 
-.PHONY: install run test test-core lint bench clean image
+.PHONY: install run test test-core lint bench bench-compare clean image
 
 $(VENV)/.installed: core/pyproject.toml $(foreach p,$(PLUGINS),plugins/redun-$(p)/pyproject.toml) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,24 @@ image: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Benchmarks (bench/README.md). BENCH_ONLY=fanout,chain picks workflows;
+# BENCH_SIZES="2000,10000" sets every task-count size, "fanout:100000 values:1" one each.
+BENCH_ONLY ?=
+BENCH_SIZES ?=
+BENCH_FLAGS = --only "$(BENCH_ONLY)" --sizes "$(BENCH_SIZES)"
+REDUN044_VENV := .venv-redun044
+
+bench: install
+	$(PY) bench/run.py --engine ours=$(VENV)/bin/redun $(BENCH_FLAGS)
+
+# The same workflows through both CLIs, alternating, each on a fresh SQLite file.
+bench-compare: install
+	[ -f $(REDUN044_VENV)/.installed ] || { $(PYTHON) -m venv $(REDUN044_VENV) && \
+	  $(REDUN044_VENV)/bin/python -m pip install -q redun==0.44.1 && \
+	  touch $(REDUN044_VENV)/.installed; }
+	$(PY) bench/run.py --compare --engine ours=$(VENV)/bin/redun \
+	  --engine redun-0.44.1=$(REDUN044_VENV)/bin/redun $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV)

@@ -29,9 +29,10 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*):")
 # precedence over plugins for their scheme.
 _registered_classes: dict[str, type[FileSystem]] = {}
 # One instance per scheme (and per class, so a class serving several schemes
-# is instantiated once).
+# is instantiated once), valid for the plugin manager they were resolved with.
 _instances_by_scheme: dict[str, FileSystem] = {}
 _instances_by_class: dict[type, FileSystem] = {}
+_instances_manager: Any = None
 
 
 # -- scheme registry ---------------------------------------------------------------
@@ -56,6 +57,12 @@ def get_proto(url: str | None = None) -> str:
     return match.group(1).lower() if match else "local"
 
 
+def _plugin_manager() -> Any:
+    from redun.plugins.manager import get_plugin_manager
+
+    return get_plugin_manager()
+
+
 def get_filesystem_class(proto: str | None = None, url: str | None = None) -> type[FileSystem]:
     """The FileSystem class for a scheme or URL; missing plugins give an install hint."""
     if not proto:
@@ -72,8 +79,15 @@ def get_filesystem_class(proto: str | None = None, url: str | None = None) -> ty
 
 def get_filesystem(proto: str | None = None, url: str | None = None) -> FileSystem:
     """The shared FileSystem instance for a scheme or URL."""
+    global _instances_manager
     if not proto:
         proto = get_proto(url)
+    manager = _plugin_manager()
+    if manager is not _instances_manager:
+        # The plugin manager was replaced (tests, REDUN_DISABLED_PLUGINS): re-resolve.
+        _instances_by_scheme.clear()
+        _instances_by_class.clear()
+        _instances_manager = manager
     filesystem = _instances_by_scheme.get(proto)
     if filesystem is None:
         cls = get_filesystem_class(proto=proto)
@@ -86,9 +100,7 @@ def get_filesystem(proto: str | None = None, url: str | None = None) -> FileSyst
 
 def list_filesystem_schemes() -> list[str]:
     """Every URL scheme some installed filesystem serves (imports none of them)."""
-    from redun.plugins.manager import get_plugin_manager
-
-    return sorted(set(get_plugin_manager().filesystem_specs()) | set(_registered_classes))
+    return sorted(set(_plugin_manager().filesystem_specs()) | set(_registered_classes))
 
 
 def list_filesystems() -> list[type[FileSystem]]:

@@ -338,3 +338,25 @@ def test_scheme_registry(monkeypatch):
 
     assert isinstance(get_filesystem("memtest"), MemoryFileSystem)
     assert "memtest" in list_filesystem_schemes()
+
+
+def test_filesystem_plugins_resolve_through_the_current_plugin_manager():
+    from redun.plugins import FileSystemSpec, hookimpl
+    from redun.plugins.manager import RedunPluginManager, reset_plugin_manager
+
+    class Plugin:
+        @hookimpl
+        def redun_filesystems(self):
+            target = "redun.filesystems.local:LocalFileSystem"
+            return [FileSystemSpec(("pluginfs",), target, "test scheme")]
+
+    manager = RedunPluginManager(strict=True)
+    manager.load(autoload=False)
+    manager.register_plugin(Plugin(), "pluginfs", "pluginfs-dist", "1.0")
+    reset_plugin_manager(manager)
+    assert isinstance(get_filesystem("pluginfs"), LocalFileSystem)
+    assert "pluginfs" in list_filesystem_schemes()
+
+    reset_plugin_manager()
+    with pytest.raises(MissingPluginError, match="No filesystem for scheme 'pluginfs'"):
+        get_filesystem("pluginfs")

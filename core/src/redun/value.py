@@ -161,7 +161,7 @@ class TypeRegistry:
 
     def _hasher_of(self, raw_type: type) -> Callable[[Any], str]:
         kind, value_type = self._dispatch(raw_type)
-        if kind == _PLAIN:
+        if kind == _PLAIN or (kind == _PROXIED and value_type.get_hash is ProxyValue.get_hash):
             hasher: Callable[[Any], str] = _default_hash
         elif kind == _PROXIED:
 

@@ -24,7 +24,13 @@ def _encode(data: Any, out: Callable[[bytes], Any]) -> None:
     elif kind is list or kind is tuple:
         out(b"l")
         for item in data:
-            _encode(item, out)
+            # Inline the commonest item (a hash string) to save a call per item.
+            if type(item) is str:
+                raw = item.encode()
+                out(b"%d:" % len(raw))
+                out(raw)
+            else:
+                _encode(item, out)
         out(b"e")
     elif kind is int:
         out(b"i%de" % data)

@@ -177,9 +177,10 @@ def _serialize_jobs(connection: Connection, ids: list[str]) -> Iterator[dict]:
     stmt = select(Job.parent_id, Job.id).order_by(Job.start_time)
     for parent_id, child_id in _rows_in(connection, stmt, Job.parent_id, ids):
         children[parent_id].append(child_id)
-    stmt = select(Job, Value.type).outerjoin(CallNode, CallNode.call_hash == Job.call_hash)
+    stmt = select(Job.__table__, Value.type.label("result_type"))
+    stmt = stmt.outerjoin(CallNode, CallNode.call_hash == Job.call_hash)
     stmt = stmt.outerjoin(Value, Value.value_hash == CallNode.value_hash)
-    for job, result_type in _rows_in(connection, stmt, Job.id, ids):
+    for job in _rows_in(connection, stmt, Job.id, ids):
         yield {
             "_version": VERSION,
             "_type": "Job",
@@ -188,7 +189,7 @@ def _serialize_jobs(connection: Connection, ids: list[str]) -> Iterator[dict]:
             "end_time": _timestamp(job.end_time),
             "task_hash": job.task_hash,
             "cached": job.cached,
-            "status": job_status(result_type, job.end_time, job.cached),
+            "status": job_status(job.result_type, job.end_time, job.cached),
             "call_hash": job.call_hash,
             "parent_id": job.parent_id,
             "children": children[job.id],
@@ -204,8 +205,7 @@ def _serialize_call_nodes(connection: Connection, ids: list[str]) -> Iterator[di
     for arg_hash, call_hash in _rows_in(connection, stmt, Argument.call_hash, ids):
         upstream[arg_hash].append(call_hash)
     args: dict[str, dict] = defaultdict(dict)
-    for arg in _rows_in(connection, select(Argument), Argument.call_hash, ids):
-        arg = arg[0]
+    for arg in _rows_in(connection, select(Argument.__table__), Argument.call_hash, ids):
         name = arg.arg_key or str(arg.arg_position)
         args[arg.call_hash][name] = {
             "arg_hash": arg.arg_hash,
@@ -216,7 +216,7 @@ def _serialize_call_nodes(connection: Connection, ids: list[str]) -> Iterator[di
     stmt = select(CallEdge.parent_id, CallEdge.child_id).order_by(CallEdge.call_order)
     for parent, child in _rows_in(connection, stmt, CallEdge.parent_id, ids):
         children[parent].append(child)
-    for (node,) in _rows_in(connection, select(CallNode), CallNode.call_hash, ids):
+    for node in _rows_in(connection, select(CallNode.__table__), CallNode.call_hash, ids):
         yield {
             "_version": VERSION,
             "_type": "CallNode",
@@ -237,8 +237,10 @@ def _serialize_values(connection: Connection, ids: list[str]) -> Iterator[dict]:
     for parent, child in _rows_in(connection, stmt, Subvalue.parent_value_hash, ids):
         subvalues[parent].append(child)
     files = dict(_rows_in(connection, select(File.value_hash, File.path), File.value_hash, ids))
-    tasks = {task.hash: task for (task,) in _rows_in(connection, select(Task), Task.hash, ids)}
-    for (value,) in _rows_in(connection, select(Value), Value.value_hash, ids):
+    tasks = {
+        task.hash: task for task in _rows_in(connection, select(Task.__table__), Task.hash, ids)
+    }
+    for value in _rows_in(connection, select(Value.__table__), Value.value_hash, ids):
         subtype: dict | None = None
         if value.value_hash in files:
             subtype = {"_type": "File", "path": files[value.value_hash]}
@@ -267,7 +269,7 @@ def _serialize_tags(connection: Connection, ids: list[str]) -> Iterator[dict]:
     stmt = select(TagEdit.child_id, TagEdit.parent_id)
     for child, parent in _rows_in(connection, stmt, TagEdit.child_id, ids):
         parents[child].append(parent)
-    for (tag,) in _rows_in(connection, select(Tag), Tag.tag_hash, ids):
+    for tag in _rows_in(connection, select(Tag.__table__), Tag.tag_hash, ids):
         yield {
             "_version": VERSION,
             "_type": "Tag",

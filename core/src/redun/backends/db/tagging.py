@@ -61,6 +61,7 @@ def record_tags(
     parents = sorted(set(parents))
     rows = tag_rows(entity_type, entity_id, tags, parents)
 
+    walked: list[TagResult] = []
     if new:
         superseded = set(
             connection.execute(
@@ -73,7 +74,7 @@ def record_tags(
             if row["tag_hash"] in superseded:
                 # This exact tag was edited before: propose it as the parent, one
                 # step further down the history, until a new leaf is created.
-                record_tags(
+                walked += record_tags(
                     connection,
                     entity_type,
                     entity_id,
@@ -92,7 +93,7 @@ def record_tags(
     )
     if parents:
         connection.execute(update(Tag).where(Tag.tag_hash.in_(parents)).values(is_current=False))
-    return [(row["tag_hash"], entity_id, row["key"], row["value"]) for row in rows]
+    return [(row["tag_hash"], entity_id, row["key"], row["value"]) for row in rows] + walked
 
 
 def delete_tags(

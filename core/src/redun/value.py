@@ -61,6 +61,7 @@ class TypeRegistry:
         # function. Cleared whenever a class registers.
         self._dispatch_cache: dict[type, tuple[int, type[Value]]] = {}
         self._hasher_cache: dict[type, Callable[[Any], str]] = {}
+        self._type_name_cache: dict[type, str] = {}
 
     # -- registration ------------------------------------------------------------
 
@@ -75,6 +76,7 @@ class TypeRegistry:
         self._type_name2value_type[cast(str, value_type.type_name)] = value_type
         self._dispatch_cache.clear()
         self._hasher_cache.clear()
+        self._type_name_cache.clear()
 
     # -- type lookup ----------------------------------------------------------------
 
@@ -113,10 +115,15 @@ class TypeRegistry:
 
     def get_type_name(self, raw_type: type) -> str:
         """The type name recorded in the database for values of `raw_type`."""
-        value_type = self.get_type(raw_type, use_default=False)
-        if value_type is not None:
-            return cast(str, value_type.type_name)
-        return get_raw_type_name(raw_type)
+        name = self._type_name_cache.get(raw_type)
+        if name is None:
+            value_type = self.get_type(raw_type, use_default=False)
+            if value_type is not None:
+                name = cast(str, value_type.type_name)
+            else:
+                name = get_raw_type_name(raw_type)
+            self._type_name_cache[raw_type] = name
+        return name
 
     def parse_type_name(self, type_name: str) -> type:
         """The Python type for a recorded type name.

@@ -177,7 +177,10 @@ class DockerExecutor(RemoteExecutor):
         return statuses
 
     def cancel(self, remote_ids: list[str]) -> None:
+        # SIGKILL at once: a task's Python runs as PID 1 and ignores SIGTERM, so
+        # `rm --force` alone would wait out podman's 10 s stop timeout.
         if remote_ids:
+            self._run("kill", *remote_ids, check=False)
             self._run("rm", "--force", *remote_ids, check=False)
 
     def cleanup(self, remote_id: str) -> None:

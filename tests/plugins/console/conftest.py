@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("redun_console", reason="redun-console is not installed")
+
+from tests.plugins.console.builders import Repo, build_repo
+
+
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A SQLite repo with real succeeded, cached, failed, File, wide and running executions."""
+    path: Path = tmp_path_factory.mktemp("console-repo")
+    return build_repo(path)

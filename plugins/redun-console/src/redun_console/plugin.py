@@ -1,8 +1,25 @@
-"""Entry point of redun-console (group `redun`).
+"""Entry point of redun-console (group ``redun``): the command and the console's own hooks."""
 
-The redun terminal console: browse executions, jobs, values and tasks (textual TUI).
+from __future__ import annotations
 
-The backend is not built yet, so this module implements no hooks: the
-distribution is installed and listed by `redun plugins`, and asking for one of
-its names explains that this version does not provide it.
-"""
+from typing import Any
+
+from redun.plugins import CommandSpec, hookimpl
+
+
+@hookimpl
+def redun_commands() -> list[CommandSpec]:
+    return [
+        CommandSpec(
+            "console",
+            "redun_console.cli:console",
+            "Browse executions, jobs, values and tasks in a terminal UI.",
+        )
+    ]
+
+
+@hookimpl
+def redun_add_hookspecs(pluginmanager: Any) -> None:
+    from redun_console import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)

@@ -1,0 +1,285 @@
+"""Reads behind the lists: executions, jobs of an execution, status counts, change tokens.
+
+Every function takes the backend's ORM session and returns plain records, so
+screens never hold ORM objects across refreshes. Queries select only the
+columns shown and are paged, so a repo of any size opens at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redun.backends.db import CallNode, Execution, Job, Tag, Task, Value
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from redun_console.filters import ExecutionFilter
+from redun_console.fmt import command_line, task_fullname
+
+ERROR_TYPE = "redun.ErrorValue"
+PAGE_SIZE = 200
+
+
+def job_status_column(job: Any = Job, value: Any = Value) -> Any:
+    """redun's job status rule, in SQL (needs `value` joined through the job's call node)."""
+    return case(
+        (value.type == ERROR_TYPE, literal("FAILED")),
+        (job.end_time.is_(None), literal("RUNNING")),
+        (job.cached, literal("CACHED")),
+        else_=literal("DONE"),
+    )
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    id: str
+    status: str
+    start_time: datetime | None
+    end_time: datetime | None
+    updated_time: datetime | None
+    command: str
+    task: str
+    job_id: str
+    tags: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: str
+    task: str
+    task_hash: str
+    status: str
+    start_time: datetime | None
+    end_time: datetime | None
+    cached: bool
+    call_hash: str | None
+    parent_id: str | None
+    execution_id: str
+    children: int = 0
+
+
+def _execution_select() -> Any:
+    root = aliased(Job)
+    stmt = (
+        select(
+            Execution.id,
+            Execution.args,
+            Execution.updated_time,
+            Execution.job_id,
+            root.start_time,
+            root.end_time,
+            Task.name,
+            Task.namespace,
+            job_status_column(root, Value).label("status"),
+        )
+        .join(root, root.id == Execution.job_id)
+        .join(Task, Task.hash == root.task_hash)
+        .outerjoin(CallNode, CallNode.call_hash == root.call_hash)
+        .outerjoin(Value, Value.value_hash == CallNode.value_hash)
+    )
+    return stmt, root
+
+
+def _task_matches(task: Any, pattern: str) -> Any:
+    """A task name or fullname, `*` matching any text."""
+    fullname = case(
+        (task.namespace == "", task.name), else_=task.namespace + literal(".") + task.name
+    )
+    if "*" in pattern:
+        like = pattern.replace("%", r"\%").replace("_", r"\_").replace("*", "%")
+        return or_(task.name.like(like, escape="\\"), fullname.like(like, escape="\\"))
+    return or_(task.name == pattern, fullname == pattern)
+
+
+def _apply_filter(stmt: Any, root: Any, query: ExecutionFilter) -> Any:
+    status = job_status_column(root, Value)
+    if query.statuses:
+        wanted = set(query.statuses)
+        if "DONE" in wanted:
+            wanted.add("CACHED")
+        stmt = stmt.where(status.in_(sorted(wanted)))
+    for pattern in query.tasks:
+        job, task = aliased(Job), aliased(Task)
+        stmt = stmt.where(
+            exists()
+            .where(job.execution_id == Execution.id)
+            .where(task.hash == job.task_hash)
+            .where(_task_matches(task, pattern))
+        )
+    for key, value in query.tags:
+        tag = aliased(Tag)
+        condition = and_(tag.entity_id == Execution.id, tag.is_current, tag.key == key)
+        if value is not None:
+            condition = and_(condition, tag.value == value)
+        stmt = stmt.where(exists().where(condition))
+    if query.after:
+        stmt = stmt.where(root.start_time >= query.after)
+    if query.before:
+        stmt = stmt.where(root.start_time < query.before)
+    for word in query.words:
+        stmt = stmt.where(
+            or_(Execution.id.startswith(word, autoescape=True), Execution.args.contains(word))
+        )
+    return stmt
+
+
+def list_executions(
+    session: Session, query: ExecutionFilter | None = None, page: int = 0, size: int = PAGE_SIZE
+) -> list[ExecutionRow]:
+    """One page of executions, newest first, with their current tags."""
+    stmt, root = _execution_select()
+    if query:
+        stmt = _apply_filter(stmt, root, query)
+    stmt = stmt.order_by(root.start_time.desc(), Execution.id).offset(page * size).limit(size)
+    rows = session.execute(stmt).all()
+    tags = get_tags(session, [row.id for row in rows])
+    return [_execution_row(row, tags.get(row.id, ())) for row in rows]
+
+
+def get_execution(session: Session, execution_id: str) -> ExecutionRow | None:
+    stmt, _ = _execution_select()
+    row = session.execute(stmt.where(Execution.id == execution_id)).first()
+    if row is None:
+        return None
+    return _execution_row(row, get_tags(session, [row.id]).get(row.id, ()))
+
+
+def _execution_row(row: Any, tags: tuple) -> ExecutionRow:
+    status = "DONE" if row.status == "CACHED" else row.status
+    return ExecutionRow(
+        id=row.id,
+        status=status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        updated_time=row.updated_time,
+        command=command_line(row.args),
+        task=task_fullname(row.namespace, row.name),
+        job_id=row.job_id,
+        tags=tags,
+    )
+
+
+def get_tags(session: Session, entity_ids: list[str]) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """Current tags of each entity, sorted by key."""
+    if not entity_ids:
+        return {}
+    rows = session.execute(
+        select(Tag.entity_id, Tag.key, Tag.value)
+        .where(Tag.entity_id.in_(entity_ids), Tag.is_current)
+        .order_by(Tag.entity_id, Tag.key)
+    ).all()
+    tags: dict[str, list[tuple[str, Any]]] = {}
+    for entity_id, key, value in rows:
+        tags.setdefault(entity_id, []).append((key, value))
+    return {entity_id: tuple(items) for entity_id, items in tags.items()}
+
+
+def _job_select() -> Any:
+    child = aliased(Job)
+    children = (
+        select(func.count()).select_from(child).where(child.parent_id == Job.id).scalar_subquery()
+    )
+    return (
+        select(
+            Job.id,
+            Job.task_hash,
+            Job.start_time,
+            Job.end_time,
+            Job.cached,
+            Job.call_hash,
+            Job.parent_id,
+            Job.execution_id,
+            Task.name,
+            Task.namespace,
+            job_status_column().label("status"),
+            children.label("children"),
+        )
+        .join(Task, Task.hash == Job.task_hash)
+        .outerjoin(CallNode, CallNode.call_hash == Job.call_hash)
+        .outerjoin(Value, Value.value_hash == CallNode.value_hash)
+    )
+
+
+def _job_row(row: Any) -> JobRow:
+    return JobRow(
+        id=row.id,
+        task=task_fullname(row.namespace, row.name),
+        task_hash=row.task_hash,
+        status=row.status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        cached=row.cached,
+        call_hash=row.call_hash,
+        parent_id=row.parent_id,
+        execution_id=row.execution_id,
+        children=row.children,
+    )
+
+
+def get_job(session: Session, job_id: str) -> JobRow | None:
+    row = session.execute(_job_select().where(Job.id == job_id)).first()
+    return _job_row(row) if row else None
+
+
+def child_jobs(
+    session: Session, parent_id: str, page: int = 0, size: int = PAGE_SIZE
+) -> list[JobRow]:
+    """Children of a job in start order, one page at a time (a job may have 100,000)."""
+    stmt = (
+        _job_select()
+        .where(Job.parent_id == parent_id)
+        .order_by(Job.start_time, Job.id)
+        .offset(page * size)
+        .limit(size)
+    )
+    return [_job_row(row) for row in session.execute(stmt)]
+
+
+def execution_jobs(
+    session: Session,
+    execution_id: str,
+    task: str | None = None,
+    status: str | None = None,
+    page: int = 0,
+    size: int = PAGE_SIZE,
+) -> list[JobRow]:
+    """Jobs of an execution, optionally of one task and one status (a status table cell)."""
+    stmt = _job_select().where(Job.execution_id == execution_id)
+    if task is not None:
+        stmt = stmt.where(_task_matches(Task, task))
+    if status is not None:
+        stmt = stmt.where(job_status_column() == status)
+    stmt = stmt.order_by(Job.start_time, Job.id).offset(page * size).limit(size)
+    return [_job_row(row) for row in session.execute(stmt)]
+
+
+def task_jobs(session: Session, task_hash: str, size: int = PAGE_SIZE) -> list[JobRow]:
+    """The most recent jobs of one task version."""
+    stmt = _job_select().where(Job.task_hash == task_hash).order_by(Job.start_time.desc())
+    return [_job_row(row) for row in session.execute(stmt.limit(size))]
+
+
+def job_status_counts(session: Session, execution_id: str) -> dict[str, dict[str, int]]:
+    """{task fullname: {status: count}} over every job of an execution (one GROUP BY)."""
+    status = job_status_column()
+    rows = session.execute(
+        select(Task.namespace, Task.name, status, func.count())
+        .select_from(Job)
+        .join(Task, Task.hash == Job.task_hash)
+        .outerjoin(CallNode, CallNode.call_hash == Job.call_hash)
+        .outerjoin(Value, Value.value_hash == CallNode.value_hash)
+        .where(Job.execution_id == execution_id)
+        .group_by(Task.namespace, Task.name, status)
+    ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for namespace, name, job_status, count in rows:
+        per_task = counts.setdefault(task_fullname(namespace, name), {})
+        per_task[job_status] = per_task.get(job_status, 0) + count
+    return dict(sorted(counts.items()))
+
+
+def change_token(session: Session) -> tuple:
+    """Something that changes whenever a job starts or ends (two index lookups)."""
+    return session.execute(select(func.max(Job.start_time), func.max(Job.end_time))).one().tuple()

@@ -1,0 +1,218 @@
+"""Reads behind the detail screens: one job, one value, one task."""
+
+from __future__ import annotations
+
+import pprint
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from redun.backends.db import Argument, CallNode, File, Job, Subvalue, Task, Value
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from redun_console.data import JobRow, _job_row, _job_select, child_jobs, get_job, get_tags
+from redun_console.fmt import task_fullname
+
+# Longest preview text built for one value; beyond it the screen says how to see more.
+MAX_PREVIEW_CHARS = 200_000
+RELATED_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    hash: str
+    type: str
+    preview: str
+
+
+@dataclass(frozen=True)
+class ArgumentInfo:
+    name: str
+    value: ValueInfo
+
+
+@dataclass(frozen=True)
+class Failure:
+    error: str
+    traceback: tuple[str, ...]
+    logs: tuple[str, ...]
+
+
+@dataclass
+class JobDetail:
+    job: JobRow
+    task_source: str
+    arguments: list[ArgumentInfo]
+    result: ValueInfo | None
+    failure: Failure | None
+    parent: JobRow | None
+    children: list[JobRow]
+    tags: tuple[tuple[str, Any], ...]
+    execution_tags: tuple[tuple[str, Any], ...]
+
+
+def preview_text(value: Any, width: int = 100) -> str:
+    """A value's text for display; long texts are cut with a note, never silently."""
+    text = value if isinstance(value, str) else pprint.pformat(value, width=width)
+    if len(text) > MAX_PREVIEW_CHARS:
+        return text[:MAX_PREVIEW_CHARS] + f"\n… ({len(text) - MAX_PREVIEW_CHARS} more characters)"
+    return text
+
+
+def _value_info(value: Value, width: int = 100) -> ValueInfo:
+    try:
+        shown = preview_text(value.preview, width)
+    except Exception as error:  # a value of a class this process cannot load
+        shown = f"<cannot preview: {type(error).__name__}: {error}>"
+    return ValueInfo(value.value_hash, value.type, shown)
+
+
+def _failure(value: Value) -> Failure:
+    error_value = value.preview
+    error = getattr(error_value, "error", error_value)
+    traceback = getattr(error_value, "traceback", None)
+    lines: tuple[str, ...] = ()
+    logs: tuple[str, ...] = ()
+    if traceback is not None and hasattr(traceback, "format"):
+        # The decoded traceback is our own copy: take its logs out so they are shown apart.
+        logs = tuple(getattr(traceback, "logs", None) or ())
+        traceback.logs = []
+        lines = tuple("".join(traceback.format()).rstrip("\n").splitlines())
+    return Failure(f"{type(error).__name__}: {error}", lines, logs)
+
+
+def get_job_detail(session: Session, job_id: str) -> JobDetail | None:
+    job = get_job(session, job_id)
+    if job is None:
+        return None
+    task = session.get(Task, job.task_hash)
+    call_node = session.get(CallNode, job.call_hash) if job.call_hash else None
+    arguments: list[ArgumentInfo] = []
+    result = failure = None
+    if call_node is not None:
+        for argument in sorted(
+            call_node.arguments,
+            key=lambda a: (a.arg_position is None, a.arg_position or 0, a.arg_key or ""),
+        ):
+            name = argument.arg_key if argument.arg_key is not None else str(argument.arg_position)
+            arguments.append(ArgumentInfo(name, _value_info(argument.value)))
+        if call_node.value.type == "redun.ErrorValue":
+            failure = _failure(call_node.value)
+        result = _value_info(call_node.value)
+    tags = get_tags(session, [job.id, job.execution_id])
+    return JobDetail(
+        job=job,
+        task_source=task.source if task else "",
+        arguments=arguments,
+        result=result,
+        failure=failure,
+        parent=get_job(session, job.parent_id) if job.parent_id else None,
+        children=child_jobs(session, job.id),
+        tags=tags.get(job.id, ()),
+        execution_tags=tags.get(job.execution_id, ()),
+    )
+
+
+@dataclass
+class ValueDetail:
+    value: ValueInfo
+    format: str
+    file_path: str | None
+    producers: list[JobRow]
+    consumers: list[JobRow]
+    children: list[ValueInfo] = field(default_factory=list)
+    parents: list[ValueInfo] = field(default_factory=list)
+
+
+def _containers(session: Session, value_hash: str) -> list[str]:
+    """The value and every value it sits inside (a File inside a list, ...)."""
+    parents = session.scalars(
+        select(Subvalue.parent_value_hash).where(Subvalue.value_hash == value_hash)
+    ).all()
+    return [value_hash, *parents]
+
+
+def get_value_detail(session: Session, value_hash: str) -> ValueDetail | None:
+    value = session.get(Value, value_hash)
+    if value is None:
+        return None
+    hashes = _containers(session, value_hash)
+    producers = session.execute(
+        _job_select()
+        .where(CallNode.value_hash.in_(hashes))
+        .order_by(Job.start_time.desc())
+        .limit(RELATED_LIMIT)
+    ).all()
+    consumed_by = select(Argument.call_hash).where(Argument.value_hash.in_(hashes))
+    consumers = session.execute(
+        _job_select()
+        .where(Job.call_hash.in_(consumed_by))
+        .order_by(Job.start_time.desc())
+        .limit(RELATED_LIMIT)
+    ).all()
+    file = session.get(File, value_hash)
+    return ValueDetail(
+        value=_value_info(value),
+        format=value.format,
+        file_path=file.path if file else None,
+        producers=[_job_row(row) for row in producers],
+        consumers=[_job_row(row) for row in consumers],
+        children=[_value_info(child) for child in value.children[:RELATED_LIMIT]],
+        parents=[_value_info(parent) for parent in value.parents[:RELATED_LIMIT]],
+    )
+
+
+@dataclass(frozen=True)
+class TaskVersion:
+    hash: str
+    jobs: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    source: str
+
+
+@dataclass
+class TaskDetail:
+    hash: str
+    fullname: str
+    versions: list[TaskVersion]
+
+
+def get_task_detail(session: Session, task_hash: str) -> TaskDetail | None:
+    """A task version and every other version recorded under the same full name."""
+    task = session.get(Task, task_hash)
+    if task is None:
+        return None
+    rows = session.execute(
+        select(
+            Task.hash,
+            Task.source,
+            func.count(Job.id),
+            func.min(Job.start_time),
+            func.max(Job.start_time),
+        )
+        .outerjoin(Job, Job.task_hash == Task.hash)
+        .where(Task.name == task.name, Task.namespace == task.namespace)
+        .group_by(Task.hash, Task.source)
+    ).all()
+    versions = [TaskVersion(h, n, first, last, source) for h, source, n, first, last in rows]
+    versions.sort(key=lambda v: (v.last_seen is not None, v.last_seen or 0), reverse=True)
+    return TaskDetail(task.hash, task_fullname(task.namespace, task.name), versions)
+
+
+def find_tasks(session: Session, name: str) -> list[str]:
+    """Hashes of task versions whose name or full name is `name`, newest job first."""
+    stmt = (
+        select(Task.hash)
+        .outerjoin(Job, Job.task_hash == Task.hash)
+        .where(
+            or_(
+                Task.name == name,
+                (Task.namespace + "." + Task.name) == name,
+            )
+        )
+        .group_by(Task.hash)
+        .order_by(func.max(Job.start_time).desc())
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,95 @@
+"""The jobs of an execution with one task and/or status (a cell of the status table)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from redun.backends.db import Execution
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
+from textual.widgets import Static
+
+from redun_console import data
+from redun_console.fmt import duration, local_time, short_id, status_text
+from redun_console.resolve import ResolveError, match_prefix
+from redun_console.screens.base import RouteScreen
+from redun_console.widgets import LinkTable
+
+COLUMNS = ("ID", "Status", "Started", "Duration", "Task", "Parent")
+
+
+def parse_jobs_query(query: str) -> tuple[str | None, str | None]:
+    task = status = None
+    for word in query.split():
+        key, _, value = word.partition(":")
+        if key == "task" and value:
+            task = value
+        elif key == "status" and value.upper() in ("RUNNING", "FAILED", "CACHED", "DONE"):
+            status = value.upper()
+        else:
+            raise ResolveError(f"jobs filter {word} is not task:NAME or status:STATUS")
+    return task, status
+
+
+def job_cells(job: data.JobRow) -> tuple:
+    return (
+        short_id(job.id),
+        status_text(job.status),
+        local_time(job.start_time),
+        duration(job.start_time, job.end_time),
+        job.task,
+        short_id(job.parent_id),
+    )
+
+
+class JobsScreen(RouteScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "page(1)", "Next page"),
+        Binding("p", "page(-1)", "Prev page"),
+    ]
+
+    def __init__(self, route: str, execution_id: str, query: str = "") -> None:
+        self.execution_id = execution_id
+        self.task, self.status = parse_jobs_query(query)
+        self.page = 0
+        super().__init__(route, execution_id=execution_id, query=query)
+
+    @classmethod
+    def resolve(cls, session: Any, execution_id: str, query: str = "") -> dict[str, Any]:
+        parse_jobs_query(query)
+        full_id = match_prefix(session, Execution.id, execution_id, "execution")
+        return {"execution_id": full_id, "query": query}
+
+    @classmethod
+    def route_for(cls, execution_id: str, query: str = "", **_: Any) -> str:
+        route = f"executions/{execution_id}/jobs"
+        return f"{route}?{query}" if query.strip() else route
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static(id="title")
+        yield LinkTable(COLUMNS, id="jobs")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(LinkTable).focus()
+
+    def load(self) -> None:
+        jobs = data.execution_jobs(
+            self.session, self.execution_id, self.task, self.status, page=self.page
+        )
+        what = " ".join(filter(None, [self.status, self.task])) or "all"
+        self.query_one("#title", Static).update(
+            f"Jobs of execution {self.execution_id}: {what} "
+            f"(page {self.page + 1}, {len(jobs)} shown)"
+        )
+        self.query_one(LinkTable).sync([(f"jobs/{job.id}", job_cells(job)) for job in jobs])
+
+    def action_page(self, step: int) -> None:
+        if step < 0 and self.page == 0:
+            return
+        if step > 0 and self.query_one(LinkTable).row_count < data.PAGE_SIZE:
+            self.notify("This is the last page")
+            return
+        self.page += step
+        self.load()

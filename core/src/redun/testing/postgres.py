@@ -6,13 +6,14 @@ Use it from a conftest.py::
 
 `postgres_server` is a session fixture returning a `PostgresServer`; call
 ``create_database()`` for a fresh, empty database URI per test. The cluster
-lives in a temporary directory, listens on 127.0.0.1 only, and is stopped at
-the end of the session. If the server binaries are absent, tests using it are
+lives in a temporary directory, listens on 127.0.0.1 only, and is stopped when
+the test process exits. If the server binaries are absent, tests using it are
 skipped with one line naming what is missing.
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import itertools
 import os
@@ -20,7 +21,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -110,21 +110,37 @@ class PostgresServer:
         return self.url(name)
 
 
+_shared: PostgresServer | None = None
+
+
+def shared_postgres_server() -> PostgresServer:
+    """The one server of this process, started on first use and stopped at exit.
+
+    Several conftest files may import the fixture; they all share this server.
+    """
+    global _shared
+    if _shared is None:
+        bin_dir = find_server_bin()
+        if bin_dir is None:
+            pytest.skip(
+                f"PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql "
+                f"or set {BIN_ENV}"
+            )
+        root = Path(tempfile.mkdtemp(prefix="redun-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres", "postgres")
+        server = PostgresServer(bin_dir, root)
+        server.start()
+        atexit.register(_stop, server, root)
+        _shared = server
+    return _shared
+
+
+def _stop(server: PostgresServer, root: Path) -> None:
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bin_dir = find_server_bin()
-    if bin_dir is None:
-        pytest.skip(
-            f"PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql "
-            f"or set {BIN_ENV}"
-        )
-    root = Path(tempfile.mkdtemp(prefix="redun-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    server = PostgresServer(bin_dir, root)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+def postgres_server() -> PostgresServer:
+    return shared_postgres_server()

@@ -160,11 +160,17 @@ class RedunBackendDb(RedunBackend):
 
     # -- lifecycle ----------------------------------------------------------------
 
-    def load(self, migrate: bool | None = None) -> None:
-        """Connect, migrate (upgrades only) if allowed, then insist on a compatible schema."""
+    def connect(self) -> Engine:
+        """Create the engine without checking the schema (for `redun db` commands)."""
         with self._lock:
             if self.engine is None:
                 self.engine = make_engine(self.db_uri, echo=bool(os.environ.get("REDUN_DB_ECHO")))
+            return self.engine
+
+    def load(self, migrate: bool | None = None) -> None:
+        """Connect, migrate (upgrades only) if allowed, then insist on a compatible schema."""
+        with self._lock:
+            self.connect()
             if self.automigrate if migrate is None else migrate:
                 migrations.migrate(self.engine, upgrade_only=True)
             version = self.get_db_version()

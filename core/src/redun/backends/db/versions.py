@@ -22,6 +22,8 @@ class DBVersionInfo(NamedTuple):
         return (self.major, self.minor)
 
     def __str__(self) -> str:
+        if self.major < 0:
+            return "none"
         return f"{self.major}.?" if self.minor == UNKNOWN_MINOR else f"{self.major}.{self.minor}"
 
 

@@ -108,7 +108,7 @@ def get_arg_defaults(task: Task, args: tuple, kwargs: dict) -> dict:
 
 
 def format_arg(arg_name: str, value: Any, max_length: int = 200) -> str:
-    return f"{arg_name}={trim_string(repr(value), max_length=max_length)}"
+    return f"{arg_name}={_short_repr(value, max_length)}"
 
 
 def format_task_call(task: Task, args: tuple, kwargs: dict) -> str:
@@ -342,7 +342,7 @@ class Scheduler:
 
             expr = root_task(quote(expr))
         if exec_argv is None:
-            exec_argv = ["scheduler.run", trim_string(repr(expr))]
+            exec_argv = ["scheduler.run", _short_repr(expr)]
         execution = Execution(execution_id, context=merge_dicts([self._context, context or {}]))
         self._current_execution = execution
         self._exec_argv = list(exec_argv)
@@ -1240,6 +1240,13 @@ class Scheduler:
     def schedule(self, func: Callable[..., Any], *args: Any) -> None:
         """Run ``func(*args)`` on the scheduler thread soon (thread-safe)."""
         self.events_queue.put((func, *args))
+
+
+def _short_repr(value: Any, max_length: int = 200) -> str:
+    try:
+        return trim_string(repr(value), max_length=max_length)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
 
 
 def _func_file(func: Any) -> str:

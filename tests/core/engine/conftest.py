@@ -1,0 +1,36 @@
+"""Schedulers on real state stores: in-memory SQLite, or a SQLite file shared by two runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from redun import Scheduler
+from redun.config import Config
+
+from tests.core.engine.helpers import memory_config
+
+
+@pytest.fixture
+def scheduler() -> Scheduler:
+    return Scheduler(config=memory_config())
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Callable[..., Scheduler]:
+    """Build Schedulers on one SQLite file, as separate redun processes would."""
+    db_uri = f"sqlite:///{tmp_path / 'redun.db'}"
+
+    def make(**sections: dict) -> Scheduler:
+        return Scheduler(config=Config({"backend": {"db_uri": db_uri}, **sections}))
+
+    return make
+
+
+@pytest.fixture
+def redun_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Messages of the "redun" logger at INFO."""
+    caplog.set_level(logging.INFO, logger="redun")
+    return caplog

@@ -59,6 +59,11 @@ GOLDEN = {
     "contentfile_stage": "145f6f221e6ef846499f1df8d310b3e347e7e657",
     "list_of_file": "e31f5de1794d4147e1061d678f221fe17a264a00",
     "dict_of_files": "668f26d51fd64f586a5102ea97b2ef08df085774",
+    "dir_missing": "d05163a8d9201822633d34f550ad1df201fe4233",
+    "fileset_empty": "fdbea13f9337f7656e2b6eb94f870b6670db6ae7",
+    "contentfileset_txt": "87000d2d535c5b37c2fca9ca291f583457b00e3e",
+    "ifile_missing": "5a1ce9571f0f6ce4440d20f8e4da63556d16c4a2",
+    "idir_missing": "1cda41488f1dbf32e3fc9a7f714b2ec76f8a14c0",
 }
 
 TYPE_NAMES = {
@@ -90,6 +95,40 @@ DIR_PICKLE = (
     b"\x00dq\x04X\x04\x00\x00\x00hashq\x05X(\x00\x00\x00"
     b"7ca3b078c69a55c33afff15441c3420a2705f07bq\x06ub."
 )
+
+
+# More pickles recorded by redun 0.44.1 (value rows of a redun database).
+MORE_PICKLES = {
+    "ifile": (
+        b"\x80\x03credun.file\nIFile\nq\x00)\x81q\x01}q\x02(X\x04\x00\x00\x00pathq\x03X\x08"
+        b"\x00\x00\x00data.txtq\x04X\x04\x00\x00\x00hashq\x05X(\x00\x00\x00"
+        b"9b1dc89f41cfc8240bba7c2d12aa5521f224eac3q\x06ub."
+    ),
+    "contentfile": (
+        b"\x80\x03credun.file\nContentFile\nq\x00)\x81q\x01}q\x02(X\x04\x00\x00\x00pathq\x03"
+        b"X\x08\x00\x00\x00data.txtq\x04X\x04\x00\x00\x00hashq\x05X(\x00\x00\x00"
+        b"c83ebaa1f71c184c460ca2b255b1b731a884c99fq\x06ub."
+    ),
+    "fileset": (
+        b"\x80\x03credun.file\nFileSet\nq\x00)\x81q\x01}q\x02(X\x07\x00\x00\x00patternq\x03"
+        b"X\x07\x00\x00\x00d/*.txtq\x04X\x04\x00\x00\x00hashq\x05X(\x00\x00\x00"
+        b"d509b43e1f2ff785d51849d94def1f0012622003q\x06ub."
+    ),
+    "stagingdir": (
+        b"\x80\x03credun.file\nStagingDir\nq\x00)\x81q\x01}q\x02(X\x05\x00\x00\x00localq\x03"
+        b"credun.file\nDir\nq\x04)\x81q\x05}q\x06(X\x04\x00\x00\x00pathq\x07X\x02\x00\x00\x00"
+        b"ldq\x08X\x04\x00\x00\x00hashq\tX(\x00\x00\x00cd6e6ba0e583c0b95fbb34da6ff9268e1cfed20f"
+        b"q\nubX\x06\x00\x00\x00remoteq\x0bh\x04)\x81q\x0c}q\r(h\x07X\x01\x00\x00\x00dq\x0eh\t"
+        b"X(\x00\x00\x007ca3b078c69a55c33afff15441c3420a2705f07bq\x0fubub."
+    ),
+    "istagingfile": (
+        b"\x80\x03credun.file\nIStagingFile\nq\x00)\x81q\x01}q\x02(X\x05\x00\x00\x00localq\x03"
+        b"credun.file\nIFile\nq\x04)\x81q\x05}q\x06(X\x04\x00\x00\x00pathq\x07X\x01\x00\x00\x00"
+        b"lq\x08X\x04\x00\x00\x00hashq\tX(\x00\x00\x00ee7a5fbda5ed82862a49debe6657817ad612d8ee"
+        b"q\nubX\x06\x00\x00\x00remoteq\x0bh\x04)\x81q\x0c}q\r(h\x07X\x08\x00\x00\x00data.txt"
+        b"q\x0eh\tX(\x00\x00\x009b1dc89f41cfc8240bba7c2d12aa5521f224eac3q\x0fubub."
+    ),
+}
 
 
 @pytest.fixture
@@ -134,6 +173,11 @@ def golden_values():
         "contentfile_stage": ContentFile("data.txt").stage(),
         "list_of_file": [File("data.txt")],
         "dict_of_files": {"f": File("data.txt"), "d": Dir("d")},
+        "dir_missing": Dir("nodir"),
+        "fileset_empty": FileSet("d/*.none"),
+        "contentfileset_txt": ContentFileSet("d/*.txt"),
+        "ifile_missing": IFile("nope"),
+        "idir_missing": IDir("nodir"),
     }
 
 
@@ -160,6 +204,22 @@ def test_file_pickles_match_redun_and_load(golden_tree):
     directory = registry.deserialize("redun.Dir", DIR_PICKLE)
     assert directory.is_valid()
     assert sorted(f.path for f in directory) == ["d/a.txt", "d/sub/b.txt"]
+
+
+def test_more_pickles_match_redun(golden_tree):
+    values = {
+        "ifile": IFile("data.txt"),
+        "contentfile": ContentFile("data.txt"),
+        "fileset": FileSet("d/*.txt"),
+        "stagingdir": StagingDir("ld", "d"),
+        "istagingfile": IStagingFile("l", "data.txt"),
+    }
+    registry = get_type_registry()
+    for name, value in values.items():
+        assert registry.serialize(value) == MORE_PICKLES[name], name
+        type_name = registry.get_type_name(type(value))
+        loaded = registry.deserialize(type_name, MORE_PICKLES[name])
+        assert type(loaded) is type(value) and loaded.get_hash() == value.get_hash()
 
 
 def test_render_stage_commands_match_redun(golden_tree):

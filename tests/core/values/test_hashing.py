@@ -44,6 +44,7 @@ GOLDEN_STRUCTS = [
     ({}, b"de", "2b5801d08603c0d5f4db58b71dc5ff22e1e3d3b8"),
     (bytearray(b"ab"), b"li97ei98ee", "8af47d72bc12c5d58ab0f0ddd9964e30ae7ac075"),
     (range(3), b"li0ei1ei2ee", "aea6d5e169e0eda086d36cf6538143549691d16f"),
+    ({"x"}, b"l1:xe", "00157a243c97fb0904286f3ebc38b780b63ac7ed"),
     (
         ["Task", "ns.name", "source", "def f():\n    return 1\n"],
         b"l4:Task7:ns.name6:source22:def f():\n    return 1\ne",

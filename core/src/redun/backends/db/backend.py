@@ -25,6 +25,7 @@ from redun.backends.base import (
     RedunBackend,
     TagEntity,
 )
+from redun.backends.db import hot_queries as hot
 from redun.backends.db import migrations, records, tagging
 from redun.backends.db.buffer import WriteBuffer
 from redun.backends.db.engine import (
@@ -38,12 +39,9 @@ from redun.backends.db.errors import RedunDatabaseError, RedunVersionError
 from redun.backends.db.models import (
     Argument,
     CallNode,
-    CallSubtreeTask,
-    Evaluation,
     Handle,
     HandleEdge,
     Job,
-    Tag,
     Value,
 )
 from redun.backends.db.types import utcnow
@@ -141,6 +139,7 @@ class RedunBackendDb(RedunBackend):
 
         self.engine: Engine | None = None
         self._session: RedunSession | None = None
+        self._hot_connection: Connection | None = None
         self._lock = threading.RLock()
         self._buffer = WriteBuffer()
         self._pending_executions: dict[str, dict] = {}
@@ -253,6 +252,9 @@ class RedunBackendDb(RedunBackend):
             if self._session is not None:
                 self._session.close()
                 self._session = None
+            if self._hot_connection is not None:
+                self._hot_connection.close()
+                self._hot_connection = None
             if self.engine is not None:
                 self.engine.dispose()
                 self.engine = None
@@ -273,6 +275,14 @@ class RedunBackendDb(RedunBackend):
 
     def _read(self) -> Connection:
         return self._require_engine().connect()
+
+    def _hot(self) -> Connection:
+        """A long-lived autocommit connection: every lookup sees the latest commits."""
+        if self._hot_connection is None:
+            self._hot_connection = (
+                self._require_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+            )
+        return self._hot_connection
 
     def _write(self) -> Connection:
         return self._require_engine().connect().execution_options(**{WRITE_OPTION: True})
@@ -342,10 +352,7 @@ class RedunBackendDb(RedunBackend):
             if row is not None:
                 type_name, data = row["type"], row["value"]
             else:
-                with self._read() as connection:
-                    found = connection.execute(
-                        select(Value.type, Value.value).where(Value.value_hash == value_hash)
-                    ).first()
+                found = self._hot().execute(hot.VALUE, {"value_hash": value_hash}).first()
                 if found is None:
                     return None, False
                 type_name, data = found
@@ -450,14 +457,8 @@ class RedunBackendDb(RedunBackend):
             buffered = self._buffer.subtree_tasks.get(call_hash)
             if buffered is not None:
                 return set(buffered)
-            with self._read() as connection:
-                return set(
-                    connection.execute(
-                        select(CallSubtreeTask.task_hash).where(
-                            CallSubtreeTask.call_hash == call_hash
-                        )
-                    ).scalars()
-                )
+            rows = self._hot().execute(hot.SUBTREE_TASKS, {"call_hash": call_hash})
+            return set(rows.scalars())
 
     def set_eval_cache(
         self, eval_hash: str, task_hash: str, args_hash: str, value: Any, value_hash: str
@@ -519,27 +520,10 @@ class RedunBackendDb(RedunBackend):
         if call_hash is not None and self._context_matches(call_hash, context_hash):
             return call_hash
         # Jobs written by other processes into the same execution (subrun).
-        stmt = (
-            select(CallNode.call_hash)
-            .join(Job, CallNode.call_hash == Job.call_hash)
-            .where(
-                Job.task_hash == task_hash,
-                Job.execution_id == execution_id,
-                CallNode.args_hash == args_hash,
-            )
-            .order_by(Job.start_time.desc())
-            .limit(1)
-        )
+        params = {"task_hash": task_hash, "execution_id": execution_id, "args_hash": args_hash}
         if context_hash is not None:
-            stmt = self._with_context(stmt, context_hash)
-        with self._read() as connection:
-            return connection.execute(stmt).scalar()
-
-    @staticmethod
-    def _with_context(stmt: Any, context_hash: str) -> Any:
-        return stmt.join(Tag, Tag.entity_id == CallNode.call_hash).where(
-            Tag.key == CONTEXT_KEY, Tag.value == context_hash
-        )
+            params["context_hash"] = context_hash
+        return self._hot().execute(hot.CSE[context_hash is not None], params).scalar()
 
     def _find_ultimate(
         self,
@@ -554,20 +538,16 @@ class RedunBackendDb(RedunBackend):
                 buffer.subtree_tasks[call_hash] <= scheduler_task_hashes
             ):
                 return call_hash
-        stmt = (
-            select(CallNode.call_hash, CallSubtreeTask.task_hash)
-            .outerjoin(CallSubtreeTask, CallSubtreeTask.call_hash == CallNode.call_hash)
-            .where(CallNode.task_hash == task_hash, CallNode.args_hash == args_hash)
-            .order_by(CallNode.timestamp.desc(), CallNode.call_hash)
-        )
+        params = {"task_hash": task_hash, "args_hash": args_hash}
         if context_hash is not None:
-            stmt = self._with_context(stmt, context_hash)
+            params["context_hash"] = context_hash
         candidates: dict[str, set[str]] = {}
-        with self._read() as connection:
-            for call_hash, subtree_task in connection.execute(stmt):
-                tasks = candidates.setdefault(call_hash, set())
-                if subtree_task is not None:
-                    tasks.add(subtree_task)
+        for call_hash, subtree_task in self._hot().execute(
+            hot.ULTIMATE[context_hash is not None], params
+        ):
+            tasks = candidates.setdefault(call_hash, set())
+            if subtree_task is not None:
+                tasks.add(subtree_task)
         for call_hash, tasks in candidates.items():
             if tasks <= scheduler_task_hashes:
                 self._call_args[call_hash] = args_hash
@@ -578,10 +558,7 @@ class RedunBackendDb(RedunBackend):
         row = self._buffer.call_nodes.get(call_hash)
         if row is not None:
             return self.get_value(row["value_hash"])
-        with self._read() as connection:
-            value_hash = connection.execute(
-                select(CallNode.value_hash).where(CallNode.call_hash == call_hash)
-            ).scalar()
+        value_hash = self._hot().execute(hot.CALL_RESULT_HASH, {"call_hash": call_hash}).scalar()
         if value_hash is None:
             return None, False
         return self.get_value(value_hash)
@@ -590,12 +567,7 @@ class RedunBackendDb(RedunBackend):
         row = self._buffer.evaluations.get(eval_hash)
         if row is not None:
             return self.get_value(row["value_hash"])
-        with self._read() as connection:
-            found = connection.execute(
-                select(Value.value_hash, Value.type, Value.value)
-                .join(Evaluation, Evaluation.value_hash == Value.value_hash)
-                .where(Evaluation.eval_hash == eval_hash)
-            ).first()
+        found = self._hot().execute(hot.EVAL_RESULT, {"eval_hash": eval_hash}).first()
         if found is None:
             return None, False
         return self._decode(*found)
@@ -715,10 +687,7 @@ class RedunBackendDb(RedunBackend):
                     self._cse[(info[0], info[1], args_hash)] = call_hash
 
     def _lookup_args_hash(self, call_hash: str) -> str | None:
-        with self._read() as connection:
-            return connection.execute(
-                select(CallNode.args_hash).where(CallNode.call_hash == call_hash)
-            ).scalar()
+        return self._hot().execute(hot.CALL_ARGS_HASH, {"call_hash": call_hash}).scalar()
 
     def get_job(self, job_id: str) -> dict | None:
         with self._lock:
@@ -797,10 +766,9 @@ class RedunBackendDb(RedunBackend):
     def is_valid_handle(self, handle: Any) -> bool:
         handle_hash = handle.__handle__.hash
         with self._lock:
-            with self._read() as connection:
-                is_valid = connection.execute(
-                    select(Handle.is_valid).where(Handle.hash == handle_hash)
-                ).scalar()
+            is_valid = (
+                self._hot().execute(hot.HANDLE_IS_VALID, {"handle_hash": handle_hash}).scalar()
+            )
             if is_valid is None:
                 return handle_hash in self._buffer.handles
             return bool(is_valid)

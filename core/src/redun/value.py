@@ -154,7 +154,14 @@ class TypeRegistry:
         spec = get_plugin_manager().value_type_specs().get(type_name)
         if spec is None:
             return None
-        importlib.import_module(spec.target.partition(":")[0])
+        module_name = spec.target.partition(":")[0]
+        try:
+            importlib.import_module(module_name)
+        except ImportError as error:
+            raise TypeError(
+                f'Unable to import type "{type_name}": its module {module_name} failed to '
+                f"import ({error}); reinstall the plugin that provides it"
+            ) from None
         return self._type_name2value_type.get(type_name)
 
     # -- dispatch ---------------------------------------------------------------------

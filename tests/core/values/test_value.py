@@ -360,6 +360,23 @@ def test_plugin_value_types_are_imported_on_demand(tmp_path, monkeypatch):
     assert value_type.type_name == "plugin_pkg.Sample"
 
 
+def test_plugin_value_type_whose_module_is_gone_is_a_clear_error():
+    class Plugin:
+        @hookimpl
+        def redun_value_types(self):
+            return [ValueTypeSpec("gone_pkg.Thing", "gone_pkg_module_xyz")]
+
+    manager = RedunPluginManager(strict=True)
+    manager.load(autoload=False)
+    manager.register_plugin(Plugin(), "gone", "gone-dist", "1.0")
+    reset_plugin_manager(manager)
+
+    registry = get_type_registry()
+    with pytest.raises(RedunTypeError, match="its module gone_pkg_module_xyz failed to import"):
+        registry.parse_type_name("gone_pkg.Thing")
+    assert registry.deserialize("gone_pkg.Thing", pickle_dumps([3])) == [3]
+
+
 def test_enum_subclass_members_use_enum_proxy():
     class Mode(enum.Enum):
         FAST = "fast"

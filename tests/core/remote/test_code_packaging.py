@@ -8,7 +8,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from redun.executors import scratch
+from redun.executors.base import ExecutorError
 from redun.executors.code_packaging import (
     CodePackageConfig,
     create_tar,
@@ -42,7 +42,7 @@ def test_config_parsing_and_bad_boolean() -> None:
     )
     assert config == CodePackageConfig(True, ("a b/*.py", "*.sh"), ("x.py",))
     assert not parse_code_package_config({"code_package": "False"}, "s").enabled
-    with pytest.raises(scratch.ScratchError, match=r"\[executors.d\] code_package = 'yes'"):
+    with pytest.raises(ExecutorError, match=r"\[executors.d\] code_package = 'yes'"):
         parse_code_package_config({"code_package": "yes"}, "executors.d")
 
 

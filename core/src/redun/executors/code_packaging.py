@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from redun.executors import scratch
+from redun.executors.base import ExecutorError
 from redun.utils import str2bool
 
 DEFAULT_INCLUDES = ("**/*.py",)
@@ -40,7 +41,7 @@ def parse_code_package_config(config: Mapping[str, str], section: str) -> CodePa
     try:
         enabled = str2bool(raw.strip())
     except ValueError:
-        raise scratch.ScratchError(
+        raise ExecutorError(
             f"[{section}] code_package = {raw!r} is not a boolean; use true or false"
         ) from None
     includes = tuple(shlex.split(config.get("code_includes", ""))) or DEFAULT_INCLUDES

@@ -303,22 +303,26 @@ class RemoteExecutor(Executor):
 
     def stop(self) -> None:
         """End of a run: anything still in flight was interrupted (Ctrl-C), so cancel it."""
-        self.arrayer.stop()
-        with self._lock:
-            thread, self._monitor_thread = self._monitor_thread, None
-            self._stop_monitor.set()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-        with self._lock:
-            leftover = list(self._tracked)
-            self._tracked.clear()
-            self._job_envs.clear()
-            self._prepared = False
+        leftover = self.detach()
         if leftover:
             self.log(f"Cancelling {len(leftover)} job(s) still running")
             self.cancel(leftover)
             for remote_id in leftover:
                 self.cleanup(remote_id)
+
+    def detach(self) -> list[str]:
+        """Stop following the submitted jobs and leave them running (``redun launch``)."""
+        self.arrayer.stop()
+        with self._lock:
+            thread, self._monitor_thread = self._monitor_thread, None
+            self._stop_monitor.set()
+            detached = list(self._tracked)
+            self._tracked.clear()
+            self._job_envs.clear()
+            self._prepared = False
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        return detached
 
     def running_ids(self) -> list[str]:
         with self._lock:

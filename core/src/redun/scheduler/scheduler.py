@@ -641,11 +641,6 @@ class Scheduler:
         execution = self._current_execution
         job = Job(task, expr, parent_job=parent_job, execution=execution, options=job_options)
         self._jobs.add(job)
-        if execution.job is job and not self._extending:
-            self.backend.record_execution(execution.id, self._exec_argv, job.id)
-            self.backend.record_tags(
-                _tag_entity("Execution"), execution.id, [*self._exec_tags, *self._exec_run_tags]
-            )
         job.result_promise._listen(promise.do_resolve, promise.do_reject)
 
         raw_options = job.get_raw_options()
@@ -855,9 +850,7 @@ class Scheduler:
             siblings[siblings.index(job)] = other
         job.was_cached = True
         if job.recording_provenance():
-            self.backend.record_job_start(
-                job.id, job.task, job.execution.id, _parent_id(job), cached=True
-            )
+            self._record_job_start(job, cached=True)
 
         def done(result: Any) -> None:
             job.call_hash = other.call_hash
@@ -868,6 +861,18 @@ class Scheduler:
             self._reject_job_now(job, error)
 
         other.result_promise._listen(done, failed)
+
+    def _record_job_start(self, job: Job, cached: bool) -> None:
+        execution = job.execution
+        if execution.job is job and not self._extending:
+            # The execution is recorded with its root job (never without one).
+            self.backend.record_execution(execution.id, self._exec_argv, job.id)
+            self.backend.record_tags(
+                _tag_entity("Execution"), execution.id, [*self._exec_tags, *self._exec_run_tags]
+            )
+        self.backend.record_job_start(
+            job.id, job.task, execution.id, _parent_id(job), cached=cached
+        )
 
     def _cache_hit(self, job: Job, result: Any, call_hash: str | None) -> None:
         job.was_cached = True
@@ -881,9 +886,7 @@ class Scheduler:
                 f"call_hash={call_hash[:8] if call_hash else 'None'})"
             )
         if job.recording_provenance():
-            self.backend.record_job_start(
-                job.id, job.task, job.execution.id, _parent_id(job), cached=True
-            )
+            self._record_job_start(job, cached=True)
         if isinstance(result, ErrorValue):
             self._reject_job_now(job, result.error, result.traceback)
         else:
@@ -906,9 +909,7 @@ class Scheduler:
 
     def _submit_job(self, job: Job) -> None:
         if job.recording_provenance():
-            self.backend.record_job_start(
-                job.id, job.task, job.execution.id, _parent_id(job), cached=False
-            )
+            self._record_job_start(job, cached=False)
         executor_name = job.get_option("executor") or "default"
         executor = self.executors.get(executor_name)
         error: SchedulerError | None = None
@@ -1039,6 +1040,7 @@ class Scheduler:
                 result_hash = self.type_registry.get_hash(result)
             if recording:
                 self.backend.record_value(result, result_hash)
+                self._record_unrecorded_subtree_tasks(job, subtree)
                 job.call_hash = self.backend.record_call_node(
                     task.fullname,
                     task.hash,
@@ -1097,6 +1099,7 @@ class Scheduler:
             subtree = job.calc_subtree_tasks()
             error_value, error_hash = self._error_value(error, error_traceback)
             self.backend.record_value(error_value, error_hash)
+            self._record_unrecorded_subtree_tasks(job, subtree)
             job.call_hash = self.backend.record_call_node(
                 job.task.fullname,
                 job.task.hash,
@@ -1114,6 +1117,15 @@ class Scheduler:
         self._fire("redun_job_failed", job=job, error=error)
         job.reject(error)
         self._finalize_job(job)
+
+    def _record_unrecorded_subtree_tasks(self, job: Job, subtree: set[str]) -> None:
+        """Tasks used only below children without provenance must still exist as records."""
+        if all(child.recording_provenance() for child in job.child_jobs):
+            return
+        for task_hash in subtree:
+            registered = self.task_registry.get(hash=task_hash)
+            if registered is not None:
+                self.backend.record_value(registered, task_hash)
 
     def _error_value(
         self, error: BaseException, error_traceback: Traceback | None

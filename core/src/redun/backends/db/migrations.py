@@ -6,10 +6,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, MetaData, insert, inspect, select
+from sqlalchemy import Connection, MetaData, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from redun.backends.db.engine import WRITE_OPTION
 from redun.backends.db.errors import RedunVersionError
 from redun.backends.db.models import Base, Execution, RedunMigration, RedunVersion
 from redun.backends.db.types import utcnow
@@ -23,6 +24,9 @@ from redun.backends.db.versions import (
 )
 
 logger = logging.getLogger("redun")
+
+# Advisory lock id held while migrating a PostgreSQL database ("redun" in ASCII).
+LOCK_KEY = 0x726564756E
 
 
 def get_db_version(connection: Connection) -> DBVersionInfo:
@@ -80,7 +84,7 @@ def _create_all_inline(connection: Connection) -> None:
 @contextmanager
 def _migration_connection(engine: Engine) -> Iterator[Connection]:
     """A connection for DDL; SQLite must not check foreign keys while tables are rebuilt."""
-    with engine.connect() as connection:
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
@@ -98,6 +102,9 @@ def migrate(
     desired = desired or LATEST_DB_VERSION
     with _migration_connection(engine) as connection:
         with connection.begin():
+            if engine.dialect.name == "postgresql":
+                # Processes starting together migrate one after the other.
+                connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             version = get_db_version(connection)
             if version.key > MAX_DB_VERSION.key:
                 raise RedunVersionError(

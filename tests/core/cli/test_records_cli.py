@@ -56,8 +56,8 @@ def test_export_import_round_trip(local: Path, tmp_path: Path) -> None:
 
     fresh = make_repo(tmp_path / "fresh" / ".redun")
     result = run(fresh, "import", "-f", str(path))
-    assert result.output == f"Imported {len(only_a)} new record(s).\n"
-    assert run(fresh, "import", input=path.read_text()).output == "Imported 0 new record(s).\n"
+    assert result.stdout == f"Imported {len(only_a)} new record(s).\n"
+    assert run(fresh, "import", input=path.read_text()).stdout == "Imported 0 new record(s).\n"
 
     result = run(fresh, "import", input="not json\n")
     assert result.exit_code == 1
@@ -83,17 +83,17 @@ def test_push_pull_between_repos(
 
     result = run(local, "push", "remote")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Pushed ") and "to repo 'remote'" in result.output
-    assert run(local, "push", "remote").output == "Repo 'remote' is up to date.\n"
+    assert result.stdout.startswith("Pushed ") and "to repo 'remote'" in result.stdout
+    assert run(local, "push", "remote").stdout == "Repo 'remote' is up to date.\n"
 
     # A third repo pulls one execution back from the remote one.
     third = make_repo(tmp_path / "third" / ".redun")
     run(third, "repo", "add", "remote", str(remote))
     result = run(third, "pull", "remote", "exec-b")
-    assert result.output.startswith("Pulled ") and "from repo 'remote'" in result.output
+    assert result.stdout.startswith("Pulled ") and "from repo 'remote'" in result.stdout
     exported = run(third, "export").output
     assert "exec-b" in exported and "exec-a" not in exported
-    assert run(third, "pull", "remote", "exec-b").output == "Repo 'remote' is up to date.\n"
+    assert run(third, "pull", "remote", "exec-b").stdout == "Repo 'remote' is up to date.\n"
 
 
 def test_repo_errors_and_remove(local: Path, tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_repo_errors_and_remove(local: Path, tmp_path: Path) -> None:
     other = make_repo(tmp_path / "other" / ".redun")
     run(local, "repo", "add", "other", str(other))
     (local / "redun.ini").write_text((local / "redun.ini").read_text() + "[tags]\nteam = a\n")
-    assert run(local, "repo", "remove", "other").output == "Removed repo 'other'.\n"
+    assert run(local, "repo", "remove", "other").stdout == "Removed repo 'other'.\n"
     text = (local / "redun.ini").read_text()
     assert "repos.other" not in text and "[tags]\nteam = a" in text
     assert "Unknown repo 'other'" in run(local, "repo", "remove", "other").output

@@ -113,7 +113,7 @@ def migrate(
                 )
             if version == NULL_DB_VERSION and desired == LATEST_DB_VERSION:
                 if _is_empty(connection):
-                    logger.info(f"Creating db schema version {desired}...")
+                    logger.debug(f"Creating db schema version {desired}...")
                     create_schema(connection)
                     return True
             if desired.key > version.key:

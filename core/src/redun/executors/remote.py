@@ -11,6 +11,7 @@ to their traceback.
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import threading
@@ -104,7 +105,7 @@ def _number(value: Any, key: str, where: str, kind: type = float) -> Any:
         raise ExecutorError(f"{where}: {key} = {value!r} is not a number") from None
 
 
-class RemoteExecutor(Executor):
+class RemoteExecutor(Executor, abc.ABC):
     """Shared machinery of remote executors; subclasses talk to one engine."""
 
     # Defaults a subclass may change; a config section and task options override them.
@@ -172,17 +173,17 @@ class RemoteExecutor(Executor):
 
     # -- engine calls a plugin implements -------------------------------------------
 
+    @abc.abstractmethod
     def submit_command(self, spec: RemoteSpec) -> str:
         """Start `spec.command` on the engine; return the engine's id for it."""
-        raise ExecutorError(f"{type(self).__name__} does not implement submit_command")
 
+    @abc.abstractmethod
     def poll(self, remote_ids: list[str]) -> dict[str, RemoteStatus]:
         """Current status of each id; an id missing from the answer is gone (failed)."""
-        raise ExecutorError(f"{type(self).__name__} does not implement poll")
 
+    @abc.abstractmethod
     def cancel(self, remote_ids: list[str]) -> None:
         """Stop these units; they need not report a status afterwards."""
-        raise ExecutorError(f"{type(self).__name__} does not implement cancel")
 
     def logs(self, remote_id: str, tail: int = LOG_TAIL_LINES) -> list[str]:
         """The last `tail` lines of a unit's output, each ending in a newline."""

@@ -1,0 +1,57 @@
+"""RemoteExecutor's shared machinery, on an engine of local processes (no containers).
+
+The full executor conformance suite runs against it, so the core alone proves
+retries, timeouts, arrays, cancellation and re-attachment work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from redun.executors.base import ExecutorError
+from redun.executors.remote import RemoteExecutor
+from redun.scheduler import Scheduler
+from redun.testing.executor_conformance import ExecutorConformance
+
+from tests.core.remote.process_engine import CLASS_PATH
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class TestProcessEngine(ExecutorConformance):
+    job_timeout = 30.0
+
+    @pytest.fixture
+    def executor_config(
+        self, tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> dict[str, str]:
+        # The re-attach test starts a scheduler in a subprocess: it must find the engine.
+        monkeypatch.setenv("PYTHONPATH", str(ROOT))
+        return {"class": CLASS_PATH, "scratch": str(tmp_path / "scratch")}
+
+
+def test_engine_calls_are_required() -> None:
+    class Incomplete(RemoteExecutor):
+        pass
+
+    with pytest.raises(TypeError, match="submit_command"):
+        Incomplete("x", config={"scratch": "/tmp/x"})
+
+
+def test_missing_image_is_a_one_line_error(tmp_path: Path) -> None:
+    from tests.core.remote.process_engine import ProcessEngineExecutor
+
+    class NoImage(ProcessEngineExecutor):
+        DEFAULTS = {**ProcessEngineExecutor.DEFAULTS, "image": ""}
+
+    executor = NoImage("noimg", config={"scratch": str(tmp_path)})
+    scheduler = Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
+    from redun.task import task
+
+    @task(name="needs_image", namespace="remote_test")
+    def needs_image() -> int:
+        return 1
+
+    with pytest.raises(ExecutorError, match=r"\[executors.noimg\] needs `image`"):
+        scheduler.run(needs_image.options(executor="noimg")())

@@ -282,4 +282,4 @@ def job_status_counts(session: Session, execution_id: str) -> dict[str, dict[str
 
 def change_token(session: Session) -> tuple:
     """Something that changes whenever a job starts or ends (two index lookups)."""
-    return session.execute(select(func.max(Job.start_time), func.max(Job.end_time))).one().tuple()
+    return tuple(session.execute(select(func.max(Job.start_time), func.max(Job.end_time))).one())

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 
 class LinkTable(DataTable):
-    """A table whose row keys are routes: Enter opens the row's screen.
+    """A table whose rows each link to a route: Enter opens the row's screen.
 
     `sync` replaces the rows without clearing the table when only cells
     changed, and keeps the cursor on the same row otherwise, so live updates
@@ -30,6 +30,7 @@ class LinkTable(DataTable):
         self._column_names = tuple(columns)
         self._keys: list[str] = []
         self._cells: dict[str, tuple] = {}
+        self._routes: dict[str, str] = {}
 
     def on_mount(self) -> None:
         for name in self._column_names:
@@ -37,10 +38,17 @@ class LinkTable(DataTable):
 
     @property
     def row_routes(self) -> list[str]:
-        return list(self._keys)
+        return [self._routes[key] for key in self._keys]
 
-    def sync(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Show exactly `rows` (route, cells), touching only what changed."""
+    def sync(self, routed_rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Show exactly `routed_rows` (route, cells), touching only what changed."""
+        # Two rows may link to one route (a job called with the same value twice).
+        seen: dict[str, int] = {}
+        rows = []
+        for route, cells in routed_rows:
+            seen[route] = seen.get(route, 0) + 1
+            rows.append((route if seen[route] == 1 else f"{route}#{seen[route]}", cells))
+        self._routes = {key: route for (key, _), (route, _) in zip(rows, routed_rows)}
         keys = [key for key, _ in rows]
         if keys == self._keys:
             for key, cells in rows:
@@ -63,8 +71,8 @@ class LinkTable(DataTable):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value:
-            self.post_message(self.Open(event.row_key.value))
+        if event.row_key.value in self._routes:
+            self.post_message(self.Open(self._routes[event.row_key.value]))
 
 
 def _plain(cell: Any) -> Any:

@@ -40,6 +40,7 @@ def job_label(job: data.JobRow) -> Text:
 
 
 class ExecutionScreen(RouteScreen):
+    children_page_size = data.PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "focus_tree", "Job tree"),
         Binding("s", "focus_statuses", "Status table"),
@@ -150,7 +151,7 @@ class ExecutionScreen(RouteScreen):
         children = [
             child
             for page in range(pages)
-            for child in data.child_jobs(self.session, job_id, page=page)
+            for child in data.child_jobs(self.session, job_id, page, self.children_page_size)
         ]
         existing = {child.data: child for child in node.children if child.data != MORE}
         for child in children:

@@ -51,7 +51,7 @@ class JobsScreen(RouteScreen):
 
     def __init__(self, route: str, execution_id: str, query: str = "") -> None:
         self.execution_id = execution_id
-        self.task, self.status = parse_jobs_query(query)
+        self.task_name, self.job_status = parse_jobs_query(query)
         self.page = 0
         super().__init__(route, execution_id=execution_id, query=query)
 
@@ -76,9 +76,9 @@ class JobsScreen(RouteScreen):
 
     def load(self) -> None:
         jobs = data.execution_jobs(
-            self.session, self.execution_id, self.task, self.status, page=self.page
+            self.session, self.execution_id, self.task_name, self.job_status, page=self.page
         )
-        what = " ".join(filter(None, [self.status, self.task])) or "all"
+        what = " ".join(filter(None, [self.job_status, self.task_name])) or "all"
         self.query_one("#title", Static).update(
             f"Jobs of execution {self.execution_id}: {what} "
             f"(page {self.page + 1}, {len(jobs)} shown)"

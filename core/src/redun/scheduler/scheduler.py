@@ -937,6 +937,9 @@ class Scheduler:
         if self._dryrun:
             return
         self._pending_jobs[(job.eval_hash, job.context_hash)] = job
+        if job.task.fullname == "redun.subrun_root_task":
+            # The sub-scheduler (another process) reads this job from the database.
+            self.backend.flush()
         self._fire("redun_job_submitted", job=job)
         try:
             if job.task.script:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -88,10 +87,6 @@ def test_valid_output_short_circuits_unless_no_cache(workdir: Path) -> None:
     assert calls(workdir) == 2
 
 
-@pytest.mark.skipif(
-    not hasattr(importlib.import_module("redun.scheduler"), "Traceback"),
-    reason="redun.scheduler does not export Traceback yet (engine work in progress)",
-)
 def test_error_is_pickled_with_traceback_and_exit_code(workdir: Path) -> None:
     files = job_files(workdir, "j2", ["bad input"], {})
     (workdir / "scratch/j2/error").write_bytes(b"stale")

@@ -289,8 +289,9 @@ class CallGraphQuery:
         statements = self._statements()
         if self.ordered == "time":
             root = select(Job.start_time).where(Job.id == Execution.job_id).scalar_subquery()
-            statements["Execution"] = statements["Execution"].order_by(root.desc())
-            statements["Job"] = statements["Job"].order_by(Job.start_time.desc())
+            # Ids break ties so that pages of one query never overlap.
+            statements["Execution"] = statements["Execution"].order_by(root.desc(), Execution.id)
+            statements["Job"] = statements["Job"].order_by(Job.start_time.desc(), Job.id)
         return {name: stmt for name, stmt in statements.items() if name in self.types}
 
     def all(self) -> Iterator[Base]:
@@ -378,6 +379,7 @@ def find_file(session: Session, path: str) -> FileMatch | None:
     )
     row = session.execute(
         select(File, Job)
+        .select_from(File)
         .join(CallNode, result_value)
         .join(Job, Job.call_hash == CallNode.call_hash)
         .where(File.path == path)
@@ -394,6 +396,7 @@ def find_file(session: Session, path: str) -> FileMatch | None:
     )
     row = session.execute(
         select(File, Job)
+        .select_from(File)
         .join(Argument, arg_value)
         .join(Job, Job.call_hash == Argument.call_hash)
         .where(File.path == path)

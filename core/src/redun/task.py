@@ -90,7 +90,8 @@ class Task(Value, Generic[R]):
         self.name = name or func.__name__
         self.namespace = compute_namespace(func, namespace)
         self.func = func
-        self.source = source if source is not None else get_func_source(func)
+        # Read lazily: versioned tasks never need their source.
+        self._source = source
         self.version = version
         self.compat = compat or []
         self.script = script
@@ -105,6 +106,16 @@ class Task(Value, Generic[R]):
         self._validate()
 
     # -- identity ------------------------------------------------------------
+
+    @property
+    def source(self) -> str:
+        if self._source is None:
+            self._source = get_func_source(self.func)
+        return self._source
+
+    @source.setter
+    def source(self, source: str) -> None:
+        self._source = source
 
     @property
     def fullname(self) -> str:
@@ -129,8 +140,7 @@ class Task(Value, Generic[R]):
             else []
         )
         if self.version is None:
-            source = self.source or get_func_source(self.func)
-            head = ["Task", self.fullname, "source", source]
+            head = ["Task", self.fullname, "source", self.source or get_func_source(self.func)]
         else:
             head = ["Task", self.fullname, "version", self.version]
         return hash_struct(head + includes_hash + options_hash)
@@ -225,7 +235,7 @@ class Task(Value, Generic[R]):
             version=self.version,
             compat=self.compat,
             script=self.script,
-            source=self.source,
+            source=self._source,
             task_options_base=self._task_options_base,
             task_options_override=overrides,
             export_options=export_options,
@@ -318,7 +328,7 @@ class Task(Value, Generic[R]):
         if registered is not None:
             self.func = registered.func
             self._task_options_base = registered._task_options_base
-            self.source = registered.source or get_func_source(self.func)
+            self._source = registered._source
             self._hash_includes = registered._hash_includes
         else:
             fullname = self.fullname
@@ -328,7 +338,7 @@ class Task(Value, Generic[R]):
 
             self.func = missing
             self._task_options_base = {}
-            self.source = ""
+            self._source = ""
             self._hash_includes = None
         self._signature = None
         self._validate()

@@ -8,7 +8,6 @@ of nested calls, so workflow depth never turns into Python stack depth.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
@@ -687,8 +686,10 @@ class Scheduler:
         # Defaults such as get_context(...) see the job's own context.
         return self.evaluate(defaults, parent_job=JobEnv(parent_job, job.get_context()))
 
-    def evaluate_async(self, expr: Any, parent_job: Job) -> asyncio.Future:
+    def evaluate_async(self, expr: Any, parent_job: Job) -> Any:
         """Evaluate `expr` for an ``await`` in an async task (called on its loop thread)."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 

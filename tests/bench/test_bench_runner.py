@@ -184,21 +184,25 @@ def test_whole_runner_against_a_stand_in_engine(
     for exe in bin_dir.iterdir():
         exe.chmod(0o755)
     results = tmp_path / "results"
-    argv = ["--engine", f"fake={redun}", "--only", "fanout", "--sizes", "10"]
+    argv = ["--compare", "--engine", f"fake={redun}", "--engine", f"ref={redun}"]
+    argv += ["--only", "fanout", "--sizes", "10"]
     argv += ["--startup-repeat", "1", "--baseline-repeat", "1"]
     argv += ["--tmpdir", str(tmp_path), "--results", str(results)]
 
     assert runner.main(argv) == 0
 
-    (result_file,) = results.glob("*-bench.json")
+    (result_file,) = results.glob("*-compare.json")
     runs = json.loads(result_file.read_text())["runs"]
-    assert [(r["n"], r["run"], r["status"]) for r in runs] == [
-        (10, "first", "ok"),
-        (10, "cached", "ok"),
+    assert [(r["engine"], r["run"], r["status"]) for r in runs] == [
+        ("fake", "first", "ok"),
+        ("fake", "cached", "ok"),
+        ("ref", "first", "ok"),
+        ("ref", "cached", "ok"),
     ]
     # The stand-in sends one statement per task on top of what an empty run sends.
     assert runs[0]["sql_per_task"] == pytest.approx(10 / 12)
     assert runs[0]["peak_rss_mb"] > 0
     out = capsys.readouterr().out
-    assert "## Targets (issue 6)" in out and "| fake " in out
+    assert "## Ours against the reference" in out and "speedup (ref / fake)" in out
+    assert "## Targets (issue 6)" in out
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("redun-bench-")] == []

@@ -98,6 +98,30 @@ def test_missing_image_fails_the_job_with_docker_error(
         sched.run(wf.getenv.options(executor="box", image="localhost/redun:no-such-image")([]))
 
 
+@pytest.mark.container
+def test_interactive_job_runs_on_a_terminal(tmp_path: Path, containers: str, wf: Any) -> None:
+    """`interactive = true` attaches the container to the terminal (run here under script(1))."""
+    runner = tmp_path / "runner.py"
+    runner.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {os.getcwd()!r})\n"
+        "from redun.scheduler import Scheduler\n"
+        "import docker_test_workflow as wf\n"
+        "config = {'backend': {'db_uri': 'sqlite:///:memory:'}, 'executors.box': {\n"
+        f"    'type': 'docker', 'image': {containers!r}, 'interactive': 'true',\n"
+        f"    'scratch': {str(tmp_path / 'scratch')!r}, 'job_monitor_interval': '0.1'}}}}\n"
+        "env = Scheduler(config=config).run(wf.getenv.options(executor='box')(['TERM']))\n"
+        "print('RESULT', env['TERM'] is not None)\n"
+    )
+    proc = subprocess.run(
+        ["script", "-qec", f"{sys.executable} {runner}", "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "RESULT True" in proc.stdout, proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize(
     "section, message",
     [

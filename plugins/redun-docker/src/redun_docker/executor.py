@@ -70,6 +70,8 @@ class DockerExecutor(RemoteExecutor):
         self.docker = self.settings["docker"]
         self.network = self.settings["network"]
         self.volumes = self._volumes(scheduler)
+        # `docker run -it` clients of interactive jobs, reaped when their job is done.
+        self._clients: dict[str, subprocess.Popen] = {}
 
     def _volumes(self, scheduler: Scheduler | None) -> list[tuple[str, str]]:
         pairs = self._parse_json(self.settings["volumes"], "volumes", list)
@@ -139,7 +141,7 @@ class DockerExecutor(RemoteExecutor):
         # back through --cidfile so it can be polled like any other.
         cid_dir = tempfile.mkdtemp(prefix="redun-docker-")
         cid_file = os.path.join(cid_dir, "cid")
-        subprocess.Popen(
+        client = subprocess.Popen(
             [self.docker, "run", "--interactive", "--tty", "--cidfile", cid_file, *args]
             + [spec.image, *spec.command]
         )
@@ -147,8 +149,14 @@ class DockerExecutor(RemoteExecutor):
         while time.monotonic() < deadline:
             if os.path.exists(cid_file) and os.path.getsize(cid_file):
                 with open(cid_file) as infile:
-                    return infile.read().strip()
+                    container_id = infile.read().strip()
+                self._clients[container_id] = client
+                return container_id
+            if client.poll() is not None:
+                break
             time.sleep(0.05)
+        client.kill()
+        client.wait()
         raise DockerError(f"interactive container {spec.name} did not start")
 
     def poll(self, remote_ids: list[str]) -> dict[str, RemoteStatus]:
@@ -185,6 +193,13 @@ class DockerExecutor(RemoteExecutor):
 
     def cleanup(self, remote_id: str) -> None:
         self._run("rm", "--force", remote_id, check=False)
+        client = self._clients.pop(remote_id, None)
+        if client is not None:
+            try:
+                client.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                client.kill()
+                client.wait()
 
     def logs(self, remote_id: str, tail: int = LOG_TAIL_LINES) -> list[str]:
         try:

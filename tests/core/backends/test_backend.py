@@ -342,3 +342,18 @@ def test_call_edges_keep_call_order_and_repeats(backend: RedunBackendDb) -> None
         select(CallEdge.child_id).where(CallEdge.parent_id == parent).order_by(CallEdge.call_order)
     ).scalars()
     assert list(rows) == [second, first, second]
+
+
+def test_in_memory_database_reads_and_writes_interleave() -> None:
+    """`sqlite:///:memory:` is one shared connection: an open ORM read must not block flush."""
+    backend = RedunBackendDb("sqlite:///:memory:")
+    backend.load()
+    session = backend.session
+    assert session.execute(select(Job)).all() == []
+    task = make_task("mem")
+    backend.record_execution("exec", [], "root")
+    backend.record_job_start("root", task, "exec", None, False)
+    backend.flush()
+    assert session.execute(select(Job.id)).scalars().all() == ["root"]
+    assert backend.session.get(Execution, "exec").status == "RUNNING"
+    backend.close()

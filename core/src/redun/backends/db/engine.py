@@ -151,9 +151,11 @@ def _sqlite_engine(uri: str, echo: bool) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
-            return
         write = options.get(WRITE_OPTION, False)
+        if options.get("isolation_level") == "AUTOCOMMIT" or (memory and not write):
+            # An in-memory database is one shared connection: reads must not hold
+            # a transaction open, or the next write could not begin.
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine

@@ -28,3 +28,17 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield path
     forget_modules(path)
     reset_plugin_manager()
+
+
+@pytest.fixture(autouse=True)
+def restore_import_state() -> Iterator[None]:
+    """Workflows imported by one test must not leak onto sys.path for the next."""
+    import sys
+
+    from redun.utils import get_import_paths
+
+    saved_sys_path = sys.path[:]
+    saved_import_paths = get_import_paths()[:]
+    yield
+    sys.path[:] = saved_sys_path
+    get_import_paths()[:] = saved_import_paths

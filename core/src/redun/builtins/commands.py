@@ -10,6 +10,7 @@ def redun_commands() -> list[CommandSpec]:
     return [
         CommandSpec("init", "redun.cli.init_cmd:init", "Create a redun repository (.redun/)."),
         CommandSpec("plugins", "redun.cli.plugins_cmd:plugins", "List installed plugins."),
+        CommandSpec("run", "redun.cli.run_cmd:run", "Run a workflow task."),
         CommandSpec("db", "redun.cli.db_cmds:db", "Show and migrate the database version."),
         CommandSpec("export", "redun.cli.records_cmds:export", "Export records as JSON lines."),
         CommandSpec("import", "redun.cli.records_cmds:import_", "Import JSON-lines records."),

@@ -31,7 +31,7 @@ def writer(uri: str, name: str, jobs: int, flush_every: int, *extra: str) -> sub
 
 def test_parallel_writers_never_see_database_is_locked(db_uri: str) -> None:
     # The database does not exist yet: the processes also race to create the schema.
-    processes = [writer(db_uri, f"exec{i}", 150, 5) for i in range(4)]
+    processes = [writer(db_uri, f"exec{i}", 80, 4) for i in range(4)]
     for process in processes:
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
@@ -41,7 +41,7 @@ def test_parallel_writers_never_see_database_is_locked(db_uri: str) -> None:
     backend.load()
     session = backend.session
     assert session.execute(select(func.count()).select_from(Execution)).scalar() == 4
-    assert session.execute(select(func.count()).select_from(Job)).scalar() == 4 * 151
+    assert session.execute(select(func.count()).select_from(Job)).scalar() == 4 * 81
     statuses = {e.id: e.status for e in CallGraphQuery(session).filter_types(["Execution"]).all()}
     assert statuses == {f"exec{i}": "RUNNING" for i in range(4)}
     backend.close()

@@ -67,6 +67,8 @@ class Job:
         self.eval_args: tuple[tuple, dict] | None = None
         self.args: tuple[tuple, dict] | None = None
         self.args_hash: str | None = None
+        # (args, kwargs, positional hashes, keyword hashes) used for args_hash.
+        self.arg_hashes: tuple = ((), {}, [], {})
         self.eval_hash: str | None = None
         self.was_cached = False
         self.call_hash: str | None = None
@@ -184,6 +186,7 @@ class Job:
         self.expr = None
         self.eval_args = None
         self.args = None
+        self.arg_hashes = ((), {}, [], {})
         self._context = None
         self.job_tags = []
         self.execution_tags = []

@@ -719,7 +719,6 @@ class Scheduler:
             # The workflow already failed: start nothing new.
             self._jobs.discard(job)
             return
-        task = job.task
         job.eval_args = (tuple(eval_args), eval_kwargs)
         plain = _is_plain(job.eval_args)
         if plain:
@@ -727,7 +726,7 @@ class Scheduler:
         else:
             job.args = self._preprocess_args(job, *job.eval_args)
         args, kwargs = job.args
-        job.eval_hash, job.args_hash = self._hash_args(task, args, kwargs)
+        job.eval_hash, job.args_hash = self._hash_args(job, args, kwargs)
         context = job.get_context()
         if context:
             job.context_hash = self._context_hash(context)
@@ -760,10 +759,32 @@ class Scheduler:
             self._log_cache_miss(job)
         self._launch_job(job)
 
-    def _hash_args(self, task: Task, args: tuple, kwargs: dict) -> tuple[str, str]:
-        from redun.task import hash_args_eval
+    def _hash_args(self, job: Job, args: tuple, kwargs: dict) -> tuple[str, str]:
+        """(eval_hash, args_hash) as redun computes them; each argument is hashed once.
 
-        return hash_args_eval(self.type_registry, task, args, kwargs)
+        The per-argument hashes are kept on the job for its Argument records.
+        """
+        task = job.task
+        get_hash = self.type_registry.get_hash
+        pos_hashes = [None if isinstance(v, JobInfo) else get_hash(v) for v in args]
+        kw_hashes = {k: None if isinstance(v, JobInfo) else get_hash(v) for k, v in kwargs.items()}
+        job.arg_hashes = (args, kwargs, pos_hashes, kw_hashes)
+        config_args = task.get_task_option("config_args") or ()
+        if config_args or None in pos_hashes or None in kw_hashes.values():
+            params = list(task.signature.parameters.values())
+            names = [p.name for p in params]
+            var_name = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
+            kept = [
+                h for name, h in zip(names, pos_hashes) if name not in config_args and h is not None
+            ]
+            if var_name not in config_args:
+                kept.extend(h for h in pos_hashes[len(names) :] if h is not None)
+            pos_hashes = kept
+            kw_hashes = {
+                k: h for k, h in kw_hashes.items() if k not in config_args and h is not None
+            }
+        args_hash = hash_struct(["TaskArguments", pos_hashes, kw_hashes])
+        return hash_struct(["Eval", task.hash, args_hash]), args_hash
 
     def _context_hash(self, context: dict) -> str:
         cached = self._context_hashes.get(id(context))
@@ -1007,7 +1028,8 @@ class Scheduler:
                     job.eval_hash, job.task.hash, job.args_hash, result, result_hash
                 )
         if not _has_expression(result):
-            self._resolve_job(job, result, result_hash)
+            # set_eval_cache recorded this very value (when result_hash is known).
+            self._resolve_job(job, result, result_hash, recorded=result_hash is not None)
             return
         if self._failed:
             # Its one-step result is cached; do not start its children.
@@ -1028,7 +1050,9 @@ class Scheduler:
         except Exception as error:
             self._reject_job_now(job, error)
 
-    def _resolve_job(self, job: Job, result: Any, result_hash: str | None) -> None:
+    def _resolve_job(
+        self, job: Job, result: Any, result_hash: str | None, recorded: bool = False
+    ) -> None:
         task = job.task
         recording = job.recording_provenance()
         if job.call_hash:
@@ -1043,7 +1067,8 @@ class Scheduler:
             if result_hash is None:
                 result_hash = self.type_registry.get_hash(result)
             if recording:
-                self.backend.record_value(result, result_hash)
+                if not recorded:
+                    self.backend.record_value(result, result_hash)
                 self._record_unrecorded_subtree_tasks(job, subtree)
                 job.call_hash = self.backend.record_call_node(
                     task.fullname,
@@ -1168,9 +1193,18 @@ class Scheduler:
         get_hash = self.type_registry.get_hash
         record_value = self.backend.record_value
         records = []
+        hashed_args, hashed_kwargs, pos_hashes, kw_hashes = job.arg_hashes
 
         def add(position: int | None, key: str | None, expr_arg: Any, value: Any) -> None:
-            value_hash = get_hash(value)
+            # Reuse the hash computed for args_hash when the value is the same object.
+            if position is not None:
+                hashed = hashed_args[position] if position < len(hashed_args) else None
+                value_hash = pos_hashes[position] if hashed is value else None
+            else:
+                hashed = hashed_kwargs.get(key)
+                value_hash = kw_hashes[key] if hashed is value else None
+            if value_hash is None:
+                value_hash = get_hash(value)
             record_value(value, value_hash)
             upstream = (
                 tuple(sorted(_upstream_call_hashes(expr_arg)))

@@ -1,0 +1,118 @@
+"""Contracts that hold across all six distributions, with every plugin installed."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import importlib_metadata
+import pytest
+import redun
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+from redun.plugins.manager import RedunPluginManager, load_target
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGINS = ("docker", "aws", "gcp", "k8s", "console")
+PYPROJECTS = [ROOT / "core" / "pyproject.toml"] + [
+    ROOT / "plugins" / f"redun-{name}" / "pyproject.toml" for name in PLUGINS
+]
+HEAVY_MODULES = ("boto3", "botocore", "google", "kubernetes", "textual", "docker")
+
+
+@pytest.fixture
+def manager() -> RedunPluginManager:
+    manager = RedunPluginManager(strict=True)
+    manager.load(autoload=True)
+    return manager
+
+
+def read_project(path: Path) -> dict:
+    return tomllib.loads(path.read_text())["project"]
+
+
+def test_all_distributions_share_one_version() -> None:
+    versions = {path.parent.name: read_project(path)["version"] for path in PYPROJECTS}
+    assert set(versions.values()) == {redun.__version__}, versions
+    for name in PLUGINS:
+        assert importlib_metadata.version(f"redun-{name}") == redun.__version__
+        module = __import__(f"redun_{name}")
+        assert module.__version__ == redun.__version__
+
+
+def test_plugins_depend_on_a_compatible_core_range() -> None:
+    major, minor = (int(x) for x in redun.__version__.split(".")[:2])
+    for name in PLUGINS:
+        deps = read_project(ROOT / "plugins" / f"redun-{name}" / "pyproject.toml")["dependencies"]
+        core = [d for d in deps if d.startswith("redun-core")]
+        assert core == [f"redun-core>={major}.{minor}.0,<{major}.{minor + 1}"], (name, core)
+
+
+def test_core_runtime_dependencies_are_exactly_the_agreed_ones() -> None:
+    project = read_project(ROOT / "core" / "pyproject.toml")
+    names = {re.split(r"[<>=\[ ]", dep)[0] for dep in project["dependencies"]}
+    assert names == {
+        "pluggy",
+        "sqlalchemy",
+        "alembic",
+        "click",
+        "cloudpickle",
+        "importlib-metadata",
+    }
+    assert list(project["optional-dependencies"]) == ["postgres"]
+
+
+def test_every_entry_point_loads_and_is_listed(manager: RedunPluginManager) -> None:
+    eps = {ep.name: ep for ep in importlib_metadata.entry_points(group="redun")}
+    assert set(PLUGINS) <= set(eps)
+    for name in PLUGINS:
+        assert eps[name].load().__name__ == f"redun_{name}.plugin"
+    infos = {info.name: info for info in manager.plugin_infos()}
+    for name in PLUGINS:
+        assert infos[name].distribution == f"redun-{name}"
+    assert manager.load_errors == []
+
+
+def test_no_name_conflicts_with_every_plugin_installed(manager: RedunPluginManager) -> None:
+    assert manager.executor_specs()
+    assert manager.filesystem_specs()
+    assert manager.command_specs()
+    manager.value_type_specs()
+    assert manager.config_section_specs()
+
+
+def test_every_registered_target_imports(manager: RedunPluginManager) -> None:
+    specs = [
+        *manager.executor_specs().values(),
+        *manager.filesystem_specs().values(),
+        *manager.command_specs().values(),
+        *manager.value_type_specs().values(),
+    ]
+    for spec in specs:
+        assert load_target(spec.target) is not None, spec
+
+
+def test_import_redun_is_slim() -> None:
+    code = (
+        "import sys, redun\n"
+        f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r}]\n"
+        "assert not heavy, heavy\n"
+        "assert 'redun.plugins.manager' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_redun_plugins_json_lists_the_five_plugins() -> None:
+    redun_bin = Path(sys.executable).parent / "redun"
+    proc = subprocess.run(
+        [str(redun_bin), "plugins", "--json"], capture_output=True, text=True, check=True
+    )
+    listed = {p["name"]: p["distribution"] for p in json.loads(proc.stdout)["plugins"]}
+    for name in PLUGINS:
+        assert listed[name] == f"redun-{name}"

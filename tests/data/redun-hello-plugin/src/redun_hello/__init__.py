@@ -1,0 +1,1 @@
+"""A third-party redun plugin, as an outside author would write it."""

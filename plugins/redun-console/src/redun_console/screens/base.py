@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 class RouteScreen(Screen):
     """A screen that is reachable by a route and can reload its data in place.
 
-    Subclasses implement `compose_body` (their widgets) and `load` (fill them
-    from the repo). `load` runs on mount, on ctrl+r, and in live mode whenever
+    Subclasses implement `compose_body` (their widgets), optionally `setup`
+    (columns, focus; once, on mount) and `load` (fill them from the repo).
+    `load` runs on mount, on ctrl+r, and in live mode whenever
     a job starts or ends; it must update widgets in place, not rebuild them.
     `resolve` turns the route's parameters into full ids, or raises
     `redun_console.resolve.ResolveError`.
@@ -61,7 +62,12 @@ class RouteScreen(Screen):
     def load(self) -> None:
         raise NotImplementedError
 
+    def setup(self) -> None:
+        """One-time widget setup before the first load."""
+
     def on_mount(self) -> None:
+        # Textual calls on_mount of every class in the MRO: subclasses use setup().
+        self.setup()
         self.load()
 
     def on_screen_resume(self) -> None:

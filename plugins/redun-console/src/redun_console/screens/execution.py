@@ -78,12 +78,11 @@ class ExecutionScreen(RouteScreen):
             tree.auto_expand = False
             yield tree
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         table = self.query_one("#statuses", DataTable)
         table.add_column("Task", key="task")
         for name in STATUS_COLUMNS:
             table.add_column(name, key=name)
-        super().on_mount()
         self.query_one(Tree).focus()
 
     def load(self) -> None:
@@ -147,7 +146,7 @@ class ExecutionScreen(RouteScreen):
 
     def _load_children(self, node: TreeNode, job_id: str) -> None:
         """Add or update the children of `node`, as many pages as were loaded before."""
-        pages = self._loaded_pages.get(job_id, 1)
+        pages = self._loaded_pages.setdefault(job_id, 1)
         children = [
             child
             for page in range(pages)
@@ -174,7 +173,8 @@ class ExecutionScreen(RouteScreen):
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         job_id = event.node.data
-        if job_id and job_id != MORE:
+        # Children are fetched once on first expansion; reloads refresh them after that.
+        if job_id and job_id != MORE and job_id not in self._loaded_pages:
             self._load_children(event.node, job_id)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:

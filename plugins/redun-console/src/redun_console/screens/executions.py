@@ -55,8 +55,7 @@ class ExecutionsScreen(RouteScreen):
         yield LinkTable(COLUMNS, id="executions")
         yield Static(id="status-line")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.query_one(LinkTable).focus()
 
     def load(self) -> None:

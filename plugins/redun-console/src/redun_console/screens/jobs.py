@@ -70,8 +70,7 @@ class JobsScreen(RouteScreen):
         yield Static(id="title")
         yield LinkTable(COLUMNS, id="jobs")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.query_one(LinkTable).focus()
 
     def load(self) -> None:

@@ -61,8 +61,7 @@ class TaskScreen(RouteScreen):
             yield Label("Jobs of this version (newest first)", classes="section")
             yield LinkTable(JOB_COLUMNS, id="task-jobs", classes="auto-table")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.query_one("#versions", LinkTable).focus()
 
     def load(self) -> None:

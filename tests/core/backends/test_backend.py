@@ -357,3 +357,18 @@ def test_in_memory_database_reads_and_writes_interleave() -> None:
     assert session.execute(select(Job.id)).scalars().all() == ["root"]
     assert backend.session.get(Execution, "exec").status == "RUNNING"
     backend.close()
+
+
+def test_cache_lookups_use_the_task_and_arguments_index(tmp_path) -> None:
+    from redun.backends.db import hot_queries
+
+    backend = RedunBackendDb(f"sqlite:///{tmp_path}/redun.db")
+    backend.load()
+    with backend.engine.connect() as connection:
+        for stmt in (hot_queries.CSE[False], hot_queries.ULTIMATE[False]):
+            sql = str(stmt.compile(dialect=backend.engine.dialect))
+            plan = connection.exec_driver_sql(
+                "explain query plan " + sql, tuple("x" * sql.count("?"))
+            ).all()
+            assert "ix_call_node_task_hash_args_hash" in str(plan), plan
+    backend.close()

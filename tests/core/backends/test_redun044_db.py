@@ -111,3 +111,20 @@ def test_new_records_coexist_with_old_ones(legacy: RedunBackendDb) -> None:
     executions = list(CallGraphQuery(legacy.session).filter_types(["Execution"]).all())
     assert len(executions) == 4
     assert legacy.session.get(Execution, "new-exec").status == "DONE"
+
+
+def test_lookup_index_is_added_only_by_an_explicit_upgrade(legacy: RedunBackendDb) -> None:
+    from redun.backends.db.models import LOOKUP_INDEX
+    from sqlalchemy import inspect
+
+    def indexes() -> set[str]:
+        with legacy.engine.connect() as connection:
+            return {index["name"] for index in inspect(connection).get_indexes("call_node")}
+
+    assert LOOKUP_INDEX not in indexes()
+    legacy.load(migrate=True)
+    assert LOOKUP_INDEX not in indexes()
+    assert legacy.migrate() is True
+    assert LOOKUP_INDEX in indexes()
+    assert legacy.migrate() is False
+    assert str(legacy.get_db_version()) == "3.5"

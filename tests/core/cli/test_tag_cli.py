@@ -39,6 +39,8 @@ def test_add_update_rm_list_history(repo: Path) -> None:
         'add tag Execution:e1a2b3c4 env="dev"',
         'add tag Execution:e1a2b3c4 owner="alice"',
     ]
+    assert run(repo, "add", "-", "n=1").stdout == "add tag Execution:e1a2b3c4 n=1\n"
+    assert run(repo, "rm", "~1", "n=1").stdout == "delete tag Execution:e1a2b3c4 n=1\n"
     assert run(repo, "update", "e1a2", "env=prod").stdout == (
         'update tag Execution:e1a2b3c4 env="prod"\n'
     )

@@ -60,7 +60,10 @@ def _migrate(state: CliState, version_text: str, direction: str) -> None:
             f"Version {desired} is newer than the database ({current}): "
             f"use 'redun db upgrade {desired}'."
         )
-    if backend.migrate(desired):
+    changed = backend.migrate(desired)
+    if changed and desired.key == current.key:
+        click.echo(f"Added the call-node lookup index (db version {current}).")
+    elif changed:
         past = "Upgraded" if direction == "upgrade" else "Downgraded"
         click.echo(f"{past} db from version {current} to {desired}.")
     else:

@@ -35,10 +35,16 @@ def _split(args: tuple[str, ...]) -> tuple[list[str], list[tuple]]:
 
 
 def _resolve(backend: Any, record_id: str) -> tuple[Any, str, str]:
-    """(TagEntity, entity id, type name) of a record id or unique id prefix."""
+    """(TagEntity, entity id, type name) of a record id, unique id prefix, ``-`` or ``~N``."""
     from redun.backends.base import TagEntity
-    from redun.backends.db.query import CallGraphQuery
+    from redun.backends.db.query import CallGraphQuery, QueryError, infer_specialty_id
 
+    try:
+        special = infer_specialty_id(backend.session, record_id, include_files=False)
+    except QueryError as error:
+        raise CliError(str(error)) from None
+    if special is not None:
+        return TagEntity.Execution, special.id, "Execution"
     matches = list(CallGraphQuery(backend.session).like_id(record_id).limit(2))
     if not matches:
         raise CliError(f"No record with id (or id prefix) '{record_id}'.")

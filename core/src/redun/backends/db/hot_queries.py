@@ -6,7 +6,7 @@ form and costs one indexed query.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 
 from redun.backends.db.models import (
     CallNode,
@@ -47,9 +47,11 @@ _CSE = (
     select(CallNode.call_hash)
     .join(Job, CallNode.call_hash == Job.call_hash)
     .where(
-        Job.task_hash == bindparam("task_hash"),
-        Job.execution_id == bindparam("execution_id"),
+        CallNode.task_hash == bindparam("task_hash"),
         CallNode.args_hash == bindparam("args_hash"),
+        # Wrapped so planners without statistics (SQLite) do not scan a whole
+        # execution's jobs: the few call nodes of these arguments come first.
+        func.coalesce(Job.execution_id, "") == bindparam("execution_id"),
     )
     .order_by(Job.start_time.desc())
     .limit(1)

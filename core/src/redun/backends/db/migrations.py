@@ -12,7 +12,14 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from redun.backends.db.engine import WRITE_OPTION
 from redun.backends.db.errors import RedunVersionError
-from redun.backends.db.models import Base, Execution, RedunMigration, RedunVersion
+from redun.backends.db.models import (
+    LOOKUP_INDEX,
+    Base,
+    CallNode,
+    Execution,
+    RedunMigration,
+    RedunVersion,
+)
 from redun.backends.db.types import utcnow
 from redun.backends.db.versions import (
     LATEST_DB_VERSION,
@@ -123,10 +130,26 @@ def migrate(
                 logger.info(f"Downgrading db from version {version} to {desired}...")
                 _run_alembic(connection, "downgrade", desired.migration_id)
             else:
+                # An explicit upgrade of a current database (one written by redun)
+                # adds the lookup index; automigration leaves such databases as they are.
+                if desired == LATEST_DB_VERSION and not upgrade_only:
+                    return ensure_lookup_index(connection)
                 return False
             connection.execute(
                 insert(RedunVersion), {"version": desired.major, "timestamp": utcnow()}
             )
+            if desired == LATEST_DB_VERSION:
+                ensure_lookup_index(connection)
+    return True
+
+
+def ensure_lookup_index(connection: Connection) -> bool:
+    """Create the (task_hash, args_hash) index on call_node if missing; return if created."""
+    existing = {index["name"] for index in inspect(connection).get_indexes("call_node")}
+    if LOOKUP_INDEX in existing:
+        return False
+    [index] = [i for i in CallNode.__table__.indexes if i.name == LOOKUP_INDEX]
+    index.create(connection)
     return True
 
 

@@ -28,6 +28,7 @@ from redun.backends.db.types import JSON, DateTimeUTC, utcnow
 from redun.tags import CONTEXT_KEY
 
 HASH_LEN = 40
+LOOKUP_INDEX = "ix_call_node_task_hash_args_hash"
 ERROR_VALUE_TYPE = "redun.ErrorValue"
 
 
@@ -281,7 +282,12 @@ class CallNode(Base):
     value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
     timestamp: Mapped[datetime] = _col(DateTimeUTC, default=utcnow)
 
-    __table_args__ = (_vpo_index("ix_call_node_call_hash_vpo", "call_hash", unique=True),)
+    __table_args__ = (
+        _vpo_index("ix_call_node_call_hash_vpo", "call_hash", unique=True),
+        # Not in redun's schema (which it does not change): makes cache lookups by
+        # (task, arguments) logarithmic instead of a scan of every call of the task.
+        Index(LOOKUP_INDEX, "task_hash", "args_hash"),
+    )
 
     task: Mapped[Task] = relationship("Task", back_populates="call_nodes")
     value: Mapped[Value] = relationship("Value", back_populates="results")

@@ -49,9 +49,7 @@ def test_hook_redun_console_screens_adds_a_routable_screen(repo: Repo, demo: Non
     run_console(repo, f"demo-logs/{job[:8]}", steps, screens=None)
 
 
-def test_hook_redun_console_job_links_show_on_the_jobs_they_concern(
-    repo: Repo, demo: None
-) -> None:
+def test_hook_redun_console_job_links_show_on_the_jobs_they_concern(repo: Repo, demo: None) -> None:
     failed = job_of(repo, "failed", "fail_on")
 
     async def steps(app, pilot):

@@ -59,7 +59,7 @@ def test_a_bare_id_or_shortcut_is_inferred(repo: Repo) -> None:
     )
     opens(repo, job[:8], JobScreen, f"jobs/{job}")
     opens(repo, "-", ExecutionScreen, f"executions/{repo.executions['running']}")
-    opens(repo, "~1", ExecutionScreen, f"executions/{repo.executions['greet2']}")
+    opens(repo, "~2", ExecutionScreen, f"executions/{repo.executions['greet2']}")
     opens(repo, str(repo.path / "words.txt"), ValueScreen, "values/")
 
 

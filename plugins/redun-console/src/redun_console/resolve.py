@@ -1,11 +1,16 @@
-"""Turn what a user types (an id prefix, ``-``, ``~2``, a file path) into a route."""
+"""Turn what a user types (an id prefix, ``-``, ``~2``, a file path) into a route.
+
+``-``, ``~N`` and paths are read by the core's query API, as `redun log` reads
+them; id prefixes are matched here per record type, so that an ambiguous
+prefix is reported with its candidates instead of silently picking one.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from redun.backends.db import CallNode, Execution, File, Job, Task, Value
-from redun.backends.db.models import latest_executions_stmt
+from redun.backends.db import CallNode, Execution, Job, Task, Value
+from redun.backends.db.query import FileMatch, QueryError, infer_specialty_id
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,35 +46,34 @@ def match_prefix(session: Session, column: Any, prefix: str, label: str) -> str:
     return prefix if prefix in found else found[0]
 
 
-def latest_execution(session: Session, nth: int = 0) -> str:
-    found = session.scalars(latest_executions_stmt().offset(nth).limit(1)).first()
-    if found is None:
-        raise ResolveError("the repo has no executions" if nth == 0 else f"no execution ~{nth}")
+def latest_execution(session: Session, shortcut: str = "-") -> str:
+    """The execution ``-`` (latest) or ``~N`` (N-th latest) names, as in ``redun log``."""
+    if shortcut != "-" and not (shortcut[:1] == "~" and shortcut[1:].isdigit()):
+        raise ResolveError(f"{shortcut} is not - or ~N")
+    found = _specialty(session, shortcut)
+    if not isinstance(found, Execution):
+        raise ResolveError("the repo has no executions")
     return found.id
 
 
-def _file_route(session: Session, path: str) -> str | None:
-    """The most recently produced File value at `path`."""
-    newest = session.scalars(
-        select(File.value_hash)
-        .join(CallNode, CallNode.value_hash == File.value_hash, isouter=True)
-        .where(File.path == path)
-        .order_by(CallNode.timestamp.desc().nulls_last())
-        .limit(1)
-    ).first()
-    return f"values/{newest}" if newest else None
+def _specialty(session: Session, text: str) -> Any:
+    """The core's reading of ``-``, ``~N`` and file paths (what `redun log` accepts)."""
+    try:
+        return infer_specialty_id(session, text)
+    except QueryError as error:
+        raise ResolveError(str(error)) from None
 
 
 def infer_route(session: Session, text: str) -> str:
     """The screen for `text`: any record id (prefix), ``-`` (latest execution), ``~N``, a path."""
+    special = _specialty(session, text)
+    if isinstance(special, Execution):
+        return f"executions/{special.id}"
+    if isinstance(special, FileMatch):
+        return f"values/{special.file.value_hash}"
     if text == "-":
-        return f"executions/{latest_execution(session)}"
-    if text.startswith("~") and text[1:].isdigit():
-        return f"executions/{latest_execution(session, int(text[1:]))}"
-    if "/" in text or ":" in text or text.startswith("."):
-        route = _file_route(session, text)
-        if route:
-            return route
+        raise ResolveError("the repo has no executions")
+    if "/" in text:
         raise ResolveError(f"no File recorded at {text}")
     matches = []
     for model, column, route, label in _KINDS:

@@ -58,11 +58,10 @@ class ExecutionScreen(RouteScreen):
     def resolve(cls, session: Any, execution_id: str) -> dict[str, Any]:
         from redun.backends.db import Execution
 
-        if execution_id in ("-",) or execution_id.startswith("~"):
+        if execution_id == "-" or execution_id.startswith("~"):
             from redun_console.resolve import latest_execution
 
-            nth = int(execution_id[1:] or 0) if execution_id != "-" else 0
-            return {"execution_id": latest_execution(session, nth)}
+            return {"execution_id": latest_execution(session, execution_id)}
         return {"execution_id": match_prefix(session, Execution.id, execution_id, "execution")}
 
     @classmethod

@@ -32,7 +32,7 @@ class Repo:
 
 
 def scheduler_for(db_uri: str) -> Scheduler:
-    return Scheduler(config=Config({"backend": {"db_uri": db_uri}}))
+    return Scheduler(config=Config({"backend": {"db_uri": db_uri, "automigrate": "true"}}))
 
 
 def latest_execution_id(db_uri: str) -> str:

@@ -1,0 +1,63 @@
+"""The console on a PostgreSQL repo: every screen, filters (JSONB tags) and id resolution."""
+
+from __future__ import annotations
+
+import pytest
+from redun_console.screens.execution import ExecutionScreen
+from redun_console.screens.job import JobScreen
+from redun_console.screens.task import TaskScreen
+from redun_console.screens.value import ValueScreen
+from redun_console.widgets import LinkTable
+from textual.widgets import DataTable
+
+from tests.plugins.console.builders import Repo
+from tests.plugins.console.helpers import rows, run_console, widget_text
+
+pytestmark = pytest.mark.postgres
+
+
+def test_executions_filters_and_routes_on_postgres(pg_repo: Repo) -> None:
+    ids = pg_repo.executions
+
+    async def steps(app, pilot):
+        table = app.screen.query_one(LinkTable)
+        assert len(rows(table)) == len(ids)
+        for query, expected in [
+            ("tag:env=prod", ["done"]),
+            ("status:failed", ["failed"]),
+            ("status:running", ["running"]),
+            ("task:console_test.greet", ["greet2", "greet1"]),
+            (ids["wide"][:8], ["wide"]),
+        ]:
+            app.screen.set_query(query)
+            assert [row[0] for row in rows(table)] == [ids[n][:8] for n in expected], query
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExecutionScreen)
+        assert app.sub_title == f"executions/{ids['wide']}"
+
+    run_console(pg_repo, "executions", steps)
+
+
+def test_detail_screens_on_postgres(pg_repo: Repo) -> None:
+    ids = pg_repo.executions
+
+    async def steps(app, pilot):
+        statuses = {r[0]: r[1:] for r in rows(app.screen.query_one("#statuses", DataTable))}
+        assert statuses["ALL"] == ["0", "2", "1", "0", "3"]
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, JobScreen)
+        assert "ValueError: cannot handle 2" in widget_text(app.screen.query_one("#result"))
+        assert "first recorded call of task fail_on" in widget_text(app.screen.query_one("#reason"))
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TaskScreen)
+        assert "def fail_on" in widget_text(app.screen.query_one("#source"))
+        await pilot.press("g", *str(pg_repo.path / "words.txt"), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ValueScreen)
+        made = rows(app.screen.query_one("#producers", LinkTable))
+        assert [row[4] for row in made] == ["console_test.write_file"]
+
+    run_console(pg_repo, f"executions/{ids['failed'][:8]}", steps)

@@ -8,6 +8,7 @@ of nested calls, so workflow depth never turns into Python stack depth.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import logging
@@ -64,7 +65,6 @@ EVENT_HOOKS = (
 
 # Leaves of these types need no preprocessing, postprocessing or evaluation.
 _PLAIN_TYPES = frozenset([int, float, str, bytes, bool, type(None), complex])
-_CONTAINER_TYPES = frozenset([list, tuple, dict, set])
 
 
 def _resolved(value: Any) -> Promise:
@@ -73,26 +73,43 @@ def _resolved(value: Any) -> Promise:
     return promise
 
 
-def _leaves(value: Any) -> Iterable[Any]:
-    """Leaves of a nested value, fast for flat plain values."""
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return (value,)
-    if kind in _CONTAINER_TYPES and len(value) <= 16:
-        items = value.values() if kind is dict else value
-        if all(type(item) in _PLAIN_TYPES for item in items) and (
-            kind is not dict or all(type(key) is str for key in value)
-        ):
-            return (*value.keys(), *items) if kind is dict else tuple(items)
-    return iter_nested_value(value)
+def _scan(value: Any, find_expression: bool) -> bool:
+    """Walk a nested value without generators (the hot path sees mostly tiny values).
+
+    With `find_expression`, whether any leaf is an Expression; otherwise
+    whether any leaf is not a plain builtin (so pre/postprocessing can be skipped).
+    """
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind in _PLAIN_TYPES:
+            continue
+        if kind is list or kind is tuple or kind is set:
+            extend(item)
+            continue
+        if kind is dict:
+            extend(item)
+            extend(item.values())
+            continue
+        if isinstance(item, Expression):
+            return True
+        if isinstance(item, tuple):
+            extend(item)
+        elif dataclasses.is_dataclass(kind):
+            extend(getattr(item, field.name) for field in dataclasses.fields(item))
+        elif not find_expression:
+            return True
+    return False
 
 
 def _has_expression(value: Any) -> bool:
-    return any(isinstance(leaf, Expression) for leaf in _leaves(value))
+    return _scan(value, True)
 
 
 def _is_plain(value: Any) -> bool:
-    return all(type(leaf) in _PLAIN_TYPES for leaf in _leaves(value))
+    return not _scan(value, False)
 
 
 def get_arg_defaults(task: Task, args: tuple, kwargs: dict) -> dict:
@@ -477,7 +494,7 @@ class Scheduler:
                 if interval and now - last_status >= interval:
                     last_status = now
                     self.backend.record_updated_time(execution.id)
-                    if sys.gettrace() is None:
+                    if not _debugger_active():
                         self.log_job_statuses()
                 if dirty and now - last_flush >= MAX_FLUSH_DELAY:
                     self.backend.flush()
@@ -571,6 +588,11 @@ class Scheduler:
 
     def _evaluate_apply(self, expr: ApplyExpression, parent_job: Job | None) -> Promise:
         """Each expression object is evaluated once per parent job; the start is deferred."""
+        if isinstance(parent_job, JobEnv):
+            # A one-off view of a job (default arguments): nothing to share with.
+            promise = Promise()
+            self._ready.append((self._start_apply, expr, parent_job, promise))
+            return promise
         pending = self._pending_expr.get(parent_job)
         if pending is None:
             pending = self._pending_expr[parent_job] = {}
@@ -1290,6 +1312,16 @@ class Scheduler:
     def schedule(self, func: Callable[..., Any], *args: Any) -> None:
         """Run ``func(*args)`` on the scheduler thread soon (thread-safe)."""
         self.events_queue.put((func, *args))
+
+
+def _debugger_active() -> bool:
+    """Whether pdb is tracing (status tables would interleave with its prompt)."""
+    trace = sys.gettrace()
+    if trace is None:
+        return False
+    import bdb
+
+    return isinstance(getattr(trace, "__self__", None), bdb.Bdb)
 
 
 def _short_repr(value: Any, max_length: int = 200) -> str:

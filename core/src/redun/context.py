@@ -36,7 +36,12 @@ def get_context(
     default: Any = None,
 ) -> Promise:
     """The current job's context value at `var_path` (dot-separated), else `default`."""
-    context = parent_job.get_context() if parent_job is not None else scheduler._context
+    if parent_job is not None:
+        context = parent_job.get_context()
+    else:
+        # Options of the root job are evaluated before any job exists.
+        execution = scheduler._current_execution
+        context = execution.context if execution is not None else scheduler._context
     return scheduler.evaluate((var_path, default), parent_job=parent_job).then(
         lambda args: get_context_value(context, args[0], args[1])
     )

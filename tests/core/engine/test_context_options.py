@@ -1,4 +1,5 @@
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -7,6 +8,7 @@ import pytest
 from redun import Scheduler, apply_tags, get_context, task
 from redun.scheduler import SchedulerError
 
+from tests.core.engine import process_tasks
 from tests.core.engine.helpers import memory_config
 
 redun_namespace = "ctx_test"
@@ -61,6 +63,15 @@ def test_changing_a_context_value_reruns_only_its_readers(repo):
     result = repo().run(workflow(), context={"db": {"host": "b"}, "other": {"size": 3}})
     assert result == ["b/t1", 6]
     assert ran == [("read_db", "t1", "b")]
+
+
+def test_options_may_be_lazy_values(scheduler):
+    where = process_tasks.where
+    expr = where.options(executor=get_context("run.executor", "default"))(1)
+    pid, _ = scheduler.run(expr, context={"run": {"executor": "process"}})
+    assert pid != os.getpid()
+    pid, _ = scheduler.run(where.options(executor=get_context("none", "default"))(2))
+    assert pid == os.getpid()
 
 
 def test_update_context_overrides_for_one_call(scheduler):

@@ -96,6 +96,8 @@ def test_caught_errors_are_replayed_from_the_cache(repo):
     assert repo().run(catch(divide(1, 0), ZeroDivisionError, recover)) == (
         "recovered from ZeroDivisionError"
     )
+    # The successful recovery was cached: the failing division is not retried.
+    assert ran == []
 
 
 def test_throw_raises_lazily(scheduler):

@@ -30,21 +30,31 @@ from redun.task import PartialTask, Task, get_task_registry, task
 
 version = __version__
 
+# Executor classes redun exported, by executor type (loaded on first access).
 _LAZY_EXECUTORS = {
-    "LocalExecutor": "redun.executors.local",
-    "AliasExecutor": "redun.executors.alias",
+    "LocalExecutor": "local",
+    "AliasExecutor": "alias",
+    "DockerExecutor": "docker",
+    "AWSBatchExecutor": "aws_batch",
+    "AWSGlueExecutor": "aws_glue",
+    "GCPBatchExecutor": "gcp_batch",
+    "K8SExecutor": "k8s",
 }
 
 _run_schedulers: dict[Any, Scheduler] = {}
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY_EXECUTORS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'redun' has no attribute {name!r}")
-    import importlib
+    if name == "register_executor":
+        from redun.executors.base import register_executor
 
-    return getattr(importlib.import_module(module_name), name)
+        return register_executor
+    executor_type = _LAZY_EXECUTORS.get(name)
+    if executor_type is None:
+        raise AttributeError(f"module 'redun' has no attribute {name!r}")
+    from redun.executors.base import get_executor_class
+
+    return get_executor_class(executor_type)
 
 
 def run(

@@ -126,3 +126,27 @@ def test_a_single_explicit_executor_replaces_the_defaults():
     scheduler = Scheduler(config=memory_config(), executor=LocalExecutor("default", mode="thread"))
     assert list(scheduler.executors) == ["default"]
     assert scheduler.run(thread_name(5)).startswith("redun-default")
+
+
+def test_executors_registered_in_code_and_lazy_class_names():
+    import redun
+    from redun.plugins import MissingPluginError
+
+    redun.register_executor("inline_by_name", InlineExecutor)
+
+    @redun.register_executor("inline_by_decorator")
+    class Decorated(InlineExecutor):
+        pass
+
+    config = memory_config(
+        executors={"a": {"type": "inline_by_name"}, "b": {"type": "inline_by_decorator"}}
+    )
+    scheduler = Scheduler(config=config)
+    assert type(scheduler.executors["a"]) is InlineExecutor
+    assert type(scheduler.executors["b"]) is Decorated
+    assert redun.LocalExecutor is LocalExecutor
+    assert redun.AliasExecutor is AliasExecutor
+    with pytest.raises(MissingPluginError, match="pip install redun-k8s"):
+        getattr(redun, "K8SExecutor")  # noqa: B009 - the lookup is what is tested
+    with pytest.raises(AttributeError):
+        getattr(redun, "NoSuchThing")  # noqa: B009

@@ -55,7 +55,8 @@ def executors_from_config(config: Any, scheduler: Any) -> list[Any]:
 
 
 def _executor_class(name: str, section: Mapping[str, str]) -> type:
-    from redun.plugins.manager import get_executor_class, load_target
+    from redun.executors.base import get_executor_class
+    from redun.plugins.manager import load_target
 
     class_path = section.get("class")
     if class_path:

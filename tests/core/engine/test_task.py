@@ -234,3 +234,13 @@ def test_wraps_task_hides_the_inner_task():
     assert registry.get("task_test.doubling.wrapped") is not None
     assert wrapped.get_task_option("wrapped_task") == "task_test.doubling.wrapped"
     assert list(wrapped.signature.parameters) == ["x"]
+
+
+def test_load_module_defaults_to_the_defining_module():
+    assert gw.add.load_module == "tests.core.engine.golden_workflow"
+
+    @task(load_module="some.other.module")
+    def relocated(x):
+        return x
+
+    assert relocated.load_module == "some.other.module"

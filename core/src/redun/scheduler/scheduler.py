@@ -222,12 +222,12 @@ class Scheduler:
         self._exec_tags = self._tags_from_config()
         self._context = self._context_from_config(scheduler_config)
 
+        self.events_queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._ready: deque = deque()
         self.task_registry = get_task_registry()
         self.type_registry = get_type_registry()
 
         self.thread_id: int | None = None
-        self.events_queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._ready: deque = deque()
         self.workflow_promise: Promise | None = None
         self._current_execution: Execution | None = None
         self._exec_argv: list[str] = []
@@ -310,6 +310,10 @@ class Scheduler:
         )
         self._running = 0
         self._failed = False
+        # Nothing from an earlier execution may leak into the next one.
+        self._ready.clear()
+        while not self.events_queue.empty():
+            self.events_queue.get_nowait()
         self._context_hashes: dict[int, tuple[dict, str]] = {}
 
     def log(

@@ -68,7 +68,7 @@ RUN python3 -m venv /opt/redun \\
  && /opt/redun/bin/pip install -q --no-index --no-cache-dir --find-links /tmp/wheels ${names[*]} \\
  && rm -rf /tmp/wheels
 ENV PATH=/opt/redun/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
-    LANG=C.UTF-8 PYTHONUNBUFFERED=1
+    LANG=C.UTF-8
 WORKDIR /job
 CMD ["redun", "--version"]
 CONTAINERFILE

@@ -126,6 +126,12 @@ def oneshot(
     from redun.utils import add_import_path, pickle_dumps, pickle_loads
     from redun.value import get_type_registry
 
+    # Whole lines in order: engines that store logs per write (podman) may mangle
+    # lines that arrive in pieces, as unbuffered or block-buffered output does.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(line_buffering=True, write_through=False)
     index = get_array_index(array_rank_env) if array_job else None
     if index is not None:
         if not (input_path and output_path and error_path):

@@ -372,3 +372,28 @@ def test_cache_lookups_use_the_task_and_arguments_index(tmp_path) -> None:
             ).all()
             assert "ix_call_node_task_hash_args_hash" in str(plan), plan
     backend.close()
+
+
+def test_lookups_reconnect_after_the_server_drops_connections(postgres_server) -> None:
+    import psycopg
+
+    backend = RedunBackendDb(postgres_server.create_database())
+    backend.load(migrate=True)
+    task = make_task("survivor")
+    call_hash, args_hash = record_call(backend, task, [1], 2)
+    backend.set_eval_cache("e" * 40, task.hash, args_hash, 2, backend.record_value(2))
+    backend.flush()
+    assert check(backend, task, args_hash, "e" * 40, "x", valid=FULL).result == 2
+    database = backend.engine.url.database
+    with psycopg.connect(postgres_server.url(driver="postgresql"), autocommit=True) as admin:
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = %s and pid <> pg_backend_pid()",
+            (database,),
+        )
+    hit = check(backend, task, args_hash, "e" * 40, "x", valid=FULL)
+    assert (hit.kind, hit.result) == (CacheResult.SINGLE, 2)
+    record_call(backend, task, [3], 4)
+    backend.flush()
+    assert backend.get_value(backend.type_registry.get_hash(4)) == (4, True)
+    backend.close()

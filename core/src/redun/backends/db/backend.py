@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from redun.backends.base import (
@@ -284,6 +284,24 @@ class RedunBackendDb(RedunBackend):
             )
         return self._hot_connection
 
+    def _query(self, stmt: Any, params: dict) -> Any:
+        """Run a cache lookup, reconnecting and retrying after transient failures."""
+
+        def run() -> Any:
+            try:
+                return self._hot().execute(stmt, params).all()
+            except DBAPIError:
+                if self._hot_connection is not None:
+                    self._hot_connection.invalidate()
+                    self._hot_connection.close()
+                    self._hot_connection = None
+                raise
+
+        rows = with_retries(
+            run, self.db_retries, self.db_retries_backoff, self.db_retries_backoff_max
+        )
+        return _Rows(rows)
+
     def _write(self) -> Connection:
         return self._require_engine().connect().execution_options(**{WRITE_OPTION: True})
 
@@ -352,7 +370,7 @@ class RedunBackendDb(RedunBackend):
             if row is not None:
                 type_name, data = row["type"], row["value"]
             else:
-                found = self._hot().execute(hot.VALUE, {"value_hash": value_hash}).first()
+                found = self._query(hot.VALUE, {"value_hash": value_hash}).first()
                 if found is None:
                     return None, False
                 type_name, data = found
@@ -457,8 +475,8 @@ class RedunBackendDb(RedunBackend):
             buffered = self._buffer.subtree_tasks.get(call_hash)
             if buffered is not None:
                 return set(buffered)
-            rows = self._hot().execute(hot.SUBTREE_TASKS, {"call_hash": call_hash})
-            return set(rows.scalars())
+            rows = self._query(hot.SUBTREE_TASKS, {"call_hash": call_hash}).scalars()
+            return set(rows)
 
     def set_eval_cache(
         self, eval_hash: str, task_hash: str, args_hash: str, value: Any, value_hash: str
@@ -523,7 +541,7 @@ class RedunBackendDb(RedunBackend):
         params = {"task_hash": task_hash, "execution_id": execution_id, "args_hash": args_hash}
         if context_hash is not None:
             params["context_hash"] = context_hash
-        return self._hot().execute(hot.CSE[context_hash is not None], params).scalar()
+        return self._query(hot.CSE[context_hash is not None], params).scalar()
 
     def _find_ultimate(
         self,
@@ -542,9 +560,7 @@ class RedunBackendDb(RedunBackend):
         if context_hash is not None:
             params["context_hash"] = context_hash
         candidates: dict[str, set[str]] = {}
-        for call_hash, subtree_task in self._hot().execute(
-            hot.ULTIMATE[context_hash is not None], params
-        ):
+        for call_hash, subtree_task in self._query(hot.ULTIMATE[context_hash is not None], params):
             tasks = candidates.setdefault(call_hash, set())
             if subtree_task is not None:
                 tasks.add(subtree_task)
@@ -558,7 +574,7 @@ class RedunBackendDb(RedunBackend):
         row = self._buffer.call_nodes.get(call_hash)
         if row is not None:
             return self.get_value(row["value_hash"])
-        value_hash = self._hot().execute(hot.CALL_RESULT_HASH, {"call_hash": call_hash}).scalar()
+        value_hash = self._query(hot.CALL_RESULT_HASH, {"call_hash": call_hash}).scalar()
         if value_hash is None:
             return None, False
         return self.get_value(value_hash)
@@ -567,7 +583,7 @@ class RedunBackendDb(RedunBackend):
         row = self._buffer.evaluations.get(eval_hash)
         if row is not None:
             return self.get_value(row["value_hash"])
-        found = self._hot().execute(hot.EVAL_RESULT, {"eval_hash": eval_hash}).first()
+        found = self._query(hot.EVAL_RESULT, {"eval_hash": eval_hash}).first()
         if found is None:
             return None, False
         return self._decode(*found)
@@ -687,7 +703,7 @@ class RedunBackendDb(RedunBackend):
                     self._cse[(info[0], info[1], args_hash)] = call_hash
 
     def _lookup_args_hash(self, call_hash: str) -> str | None:
-        return self._hot().execute(hot.CALL_ARGS_HASH, {"call_hash": call_hash}).scalar()
+        return self._query(hot.CALL_ARGS_HASH, {"call_hash": call_hash}).scalar()
 
     def get_job(self, job_id: str) -> dict | None:
         with self._lock:
@@ -766,9 +782,7 @@ class RedunBackendDb(RedunBackend):
     def is_valid_handle(self, handle: Any) -> bool:
         handle_hash = handle.__handle__.hash
         with self._lock:
-            is_valid = (
-                self._hot().execute(hot.HANDLE_IS_VALID, {"handle_hash": handle_hash}).scalar()
-            )
+            is_valid = self._query(hot.HANDLE_IS_VALID, {"handle_hash": handle_hash}).scalar()
             if is_valid is None:
                 return handle_hash in self._buffer.handles
             return bool(is_valid)
@@ -859,6 +873,19 @@ class RedunBackendDb(RedunBackend):
                     f"The records refer to records that are neither given nor in the "
                     f"database ({error.orig}): export them from their root executions."
                 ) from error
+
+
+class _Rows(list):
+    """Fetched rows with the result methods the lookups use."""
+
+    def first(self) -> Any:
+        return self[0] if self else None
+
+    def scalar(self) -> Any:
+        return self[0][0] if self else None
+
+    def scalars(self) -> list:
+        return [row[0] for row in self]
 
 
 def _trim(text: str, max_length: int = 200) -> str:

@@ -61,6 +61,13 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
 
+    def wait_gone(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text in self.screen():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} stays on screen:\n{self.screen()}")
+            time.sleep(0.05)
+
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", "console", *keys)
 
@@ -91,11 +98,15 @@ def test_redun_console_in_a_terminal(repo: Repo, config_dir: Path, tmux: Tmux) -
     tmux.keys("?")
     screen = tmux.wait_for("escape or ? closes this help")
     assert "Parent job" in screen
-    tmux.keys("Escape", "Escape", "Escape")
+    # One key at a time: a terminal reads ESC followed at once by a key as alt+key.
+    tmux.keys("Escape")
+    tmux.wait_gone("escape or ? closes this help")
+    time.sleep(0.2)
+    tmux.keys("Escape")
     tmux.wait_for("Status table")
-
+    time.sleep(0.2)
     tmux.keys("g")
-    time.sleep(0.3)
+    tmux.wait_for("route or id")
     tmux.keys("-", "Enter")
     tmux.wait_for(f"Execution {repo.executions['running']}  RUNNING")
 

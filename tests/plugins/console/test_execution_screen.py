@@ -133,3 +133,28 @@ def test_t_opens_the_root_task(repo: Repo) -> None:
         assert "console_test.main" in widget_text(app.screen.query_one("#summary"))
 
     run_console(repo, f"executions/{repo.executions['done']}", steps)
+
+
+def test_jobs_list_pages_with_n_and_p(repo: Repo, monkeypatch) -> None:
+    monkeypatch.setattr(JobsScreen, "page_size", 2)
+    execution = repo.executions["more"]
+
+    async def steps(app, pilot):
+        table = app.screen.query_one("#jobs", DataTable)
+        first = rows(table)
+        assert len(first) == 2
+        await pilot.press("n")
+        await pilot.pause()
+        second = rows(table)
+        assert len(second) == 2 and second != first
+        await pilot.press("n")
+        await pilot.pause()
+        assert len(rows(table)) == 1  # 5 jobs
+        await pilot.press("n")
+        await pilot.pause()
+        assert any("last page" in n.message for n in app._notifications)
+        await pilot.press("p", "p")
+        await pilot.pause()
+        assert rows(table) == first
+
+    run_console(repo, f"executions/{execution}/jobs", steps)

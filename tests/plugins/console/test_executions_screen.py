@@ -47,30 +47,27 @@ def test_lists_every_execution_newest_first_with_status_and_command(repo: Repo) 
     run_console(repo, "executions", steps)
 
 
-def test_filter_route_selects_by_status_task_and_tag(repo: Repo) -> None:
+def test_filter_route_selects_by_status_task_tag_and_date(repo: Repo) -> None:
     async def steps(app, pilot):
         assert shown_ids(app) == [repo.executions["failed"][:8]]
         assert app.sub_title == "executions?status:failed"
+        for query, expected in [
+            ("tag:env=dev", ["cached"]),
+            ("tag:env", ["cached", "done"]),
+            ("task:greet", ["greet2", "greet1"]),
+            ("task:console_test.gr*", ["greet2", "greet1"]),
+            ("status:running task:add", ["running"]),
+            (repo.executions["wide"][:6], ["wide"]),
+            ("--n", ["more"]),
+            ("after:1d before:2000-01-01", []),
+        ]:
+            app.screen.set_query(query)
+            assert shown_ids(app) == [repo.executions[n][:8] for n in expected], query
+            assert app.sub_title == f"executions?{query}"
+        status_line = str(app.screen.query_one("#status-line").content)
+        assert "No executions match this filter" in status_line
 
     run_console(repo, "executions?status:failed", steps)
-
-    async def by_tag(app, pilot):
-        assert shown_ids(app) == [repo.executions["cached"][:8]]
-
-    run_console(repo, "executions?tag:env=dev", by_tag)
-
-    async def by_task(app, pilot):
-        assert shown_ids(app) == [repo.executions[n][:8] for n in ("greet2", "greet1")]
-
-    run_console(repo, "executions?task:greet", by_task)
-
-    async def by_date(app, pilot):
-        assert shown_ids(app) == []
-        assert "No executions match this filter" in str(
-            app.screen.query_one("#status-line").content
-        )
-
-    run_console(repo, "executions?before:2000-01-01", by_date)
 
 
 def test_slash_types_a_filter_and_enter_applies_it(repo: Repo) -> None:

@@ -210,6 +210,9 @@ def test_task_screen_shows_each_version_source_and_jobs(repo: Repo) -> None:
         await pilot.pause()
         assert isinstance(app.screen, JobScreen)
         assert app.screen.detail.job.execution_id == repo.executions["greet1"]
+        await pilot.press("escape", "j", "v")
+        await pilot.pause()
+        assert app.screen.focused is app.screen.query_one("#versions", LinkTable)
 
     run_console(repo, "tasks/greet", steps)
 

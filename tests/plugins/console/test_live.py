@@ -106,3 +106,22 @@ def test_executions_screen_shows_new_executions_and_keeps_the_cursor(tmp_path: P
         assert table.cursor_row == 1
 
     run_console(repo, "executions", steps, poll_interval=0.1)
+
+
+def test_ctrl_r_reloads_without_live_mode(tmp_path: Path) -> None:
+    repo = Repo(f"sqlite:///{tmp_path / 'live.db'}", tmp_path)
+    run(repo, "first", wf.main(2), ["redun", "run", "workflows.py", "main"])
+
+    async def steps(app, pilot):
+        table = app.screen.query_one(DataTable)
+        run(repo, "second", wf.main(1), ["redun", "run", "workflows.py", "main"])
+        await pilot.pause(0.2)
+        assert len(rows(table)) == 1  # no polling: nothing changes by itself
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert [row[0] for row in rows(table)] == [
+            repo.executions["second"][:8],
+            repo.executions["first"][:8],
+        ]
+
+    run_console(repo, "executions", steps, poll_interval=0)

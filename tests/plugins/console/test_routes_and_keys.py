@@ -116,6 +116,9 @@ def test_help_on_a_job_screen_lists_its_keys(repo: Repo) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, JobScreen)
+        await pilot.press("question_mark", "q")
+        await pilot.pause()
+        assert isinstance(app.screen, JobScreen) and app.is_running
 
     run_console(repo, f"jobs/{a_job_id(repo, 'done')}", steps)
 

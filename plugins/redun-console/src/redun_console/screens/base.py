@@ -78,7 +78,7 @@ class RouteScreen(Screen):
             self.app.pop_screen()
 
     def action_reload(self) -> None:
-        self.load()
+        self.app.reload_screen()  # type: ignore[attr-defined]
 
     def on_link_table_open(self, event: LinkTable.Open) -> None:
         self.app.open_route(event.route)  # type: ignore[attr-defined]

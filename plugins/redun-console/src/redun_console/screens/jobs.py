@@ -44,6 +44,7 @@ def job_cells(job: data.JobRow) -> tuple:
 
 
 class JobsScreen(RouteScreen):
+    page_size = data.PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "page(1)", "Next page"),
         Binding("p", "page(-1)", "Prev page"),
@@ -75,7 +76,12 @@ class JobsScreen(RouteScreen):
 
     def load(self) -> None:
         jobs = data.execution_jobs(
-            self.session, self.execution_id, self.task_name, self.job_status, page=self.page
+            self.session,
+            self.execution_id,
+            self.task_name,
+            self.job_status,
+            page=self.page,
+            size=self.page_size,
         )
         what = " ".join(filter(None, [self.job_status, self.task_name])) or "all"
         self.query_one("#title", Static).update(
@@ -87,7 +93,7 @@ class JobsScreen(RouteScreen):
     def action_page(self, step: int) -> None:
         if step < 0 and self.page == 0:
             return
-        if step > 0 and self.query_one(LinkTable).row_count < data.PAGE_SIZE:
+        if step > 0 and self.query_one(LinkTable).row_count < self.page_size:
             self.notify("This is the last page")
             return
         self.page += step

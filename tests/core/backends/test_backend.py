@@ -397,3 +397,16 @@ def test_lookups_reconnect_after_the_server_drops_connections(postgres_server) -
     backend.flush()
     assert backend.get_value(backend.type_registry.get_hash(4)) == (4, True)
     backend.close()
+
+
+def test_redun_compatible_helpers(backend: RedunBackendDb) -> None:
+    task = make_task("compat")
+    call_hash, args_hash = record_call(backend, task, [1], "one")
+    backend.set_eval_cache("e" * 40, task.hash, args_hash, "one", backend.record_value("one"))
+    assert backend.get_call_cache(call_hash) == ("one", True)
+    assert backend.get_eval_cache("e" * 40) == ("one", True)
+    assert backend.get_eval_cache("f" * 40) == (None, False)
+    low, high = backend.get_db_version_required()
+    assert (str(low), high.major) == ("3.5", 3)
+    assert backend.get_all_db_versions()[-1] == backend.get_db_version()
+    assert backend.is_db_compatible()

@@ -46,7 +46,10 @@ from redun.backends.db.models import (
 )
 from redun.backends.db.types import utcnow
 from redun.backends.db.versions import (
+    MAX_DB_VERSION,
+    MIN_DB_VERSION,
     NULL_DB_VERSION,
+    REDUN_DB_VERSIONS,
     DBVersionInfo,
     is_compatible,
     required_range,
@@ -202,13 +205,23 @@ class RedunBackendDb(RedunBackend):
         with self._require_engine().connect() as connection:
             return migrations.get_db_version(connection)
 
-    def migrate(self, desired: DBVersionInfo | None = None, upgrade_only: bool = False) -> bool:
+    def migrate(
+        self, desired_version: DBVersionInfo | None = None, upgrade_only: bool = False
+    ) -> bool:
         """Upgrade or downgrade the schema (flushes pending records first)."""
         with self._lock:
             self.flush()
             if self._session is not None:
                 self._session.close()
-            return migrations.migrate(self._require_engine(), desired, upgrade_only)
+            return migrations.migrate(self._require_engine(), desired_version, upgrade_only)
+
+    @staticmethod
+    def get_db_version_required() -> tuple[DBVersionInfo, DBVersionInfo]:
+        return MIN_DB_VERSION, MAX_DB_VERSION
+
+    @staticmethod
+    def get_all_db_versions() -> list[DBVersionInfo]:
+        return list(REDUN_DB_VERSIONS)
 
     def is_db_compatible(self) -> bool:
         return is_compatible(self.get_db_version())
@@ -578,6 +591,16 @@ class RedunBackendDb(RedunBackend):
         if value_hash is None:
             return None, False
         return self.get_value(value_hash)
+
+    def get_call_cache(self, call_hash: str) -> tuple[Any, bool]:
+        """The (ultimate) result recorded for a call node."""
+        with self._lock:
+            return self._call_result(call_hash)
+
+    def get_eval_cache(self, eval_hash: str) -> tuple[Any, bool]:
+        """The single-reduction result recorded for an evaluation."""
+        with self._lock:
+            return self._eval_result(eval_hash)
 
     def _eval_result(self, eval_hash: str) -> tuple[Any, bool]:
         row = self._buffer.evaluations.get(eval_hash)

@@ -19,6 +19,7 @@ def redun_commands() -> list[CommandSpec]:
         CommandSpec("repo", "redun.cli.repo_cmds:repo", "Add, list and remove named repos."),
         CommandSpec("tag", "redun.cli.tag_cmds:tag", "List, add, update and remove tags."),
         CommandSpec("log", "redun.cli.log_cmd:log", "Show recorded executions, jobs and values."),
+        CommandSpec("explain", "redun.cli.explain_cmd:explain", "Say why jobs ran (cache misses)."),
         CommandSpec("oneshot", "redun.cli.oneshot_cmd:oneshot", "Run one task (remote workers)."),
         CommandSpec("launch", "redun.cli.launch_cmd:launch", "Submit a command to an executor."),
         CommandSpec("fs", "redun.cli.fs_cmds:fs", "Copy, list and print files on any filesystem."),

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    select,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
@@ -639,8 +638,3 @@ def _session_backend(row: Base) -> Any:
             "This row was loaded outside a redun backend session: use backend.session."
         )
     return backend
-
-
-def latest_executions_stmt() -> Any:
-    """Executions, newest first (by their root job's start time)."""
-    return select(Execution).join(Job, Job.id == Execution.job_id).order_by(Job.start_time.desc())

@@ -68,6 +68,7 @@ def test_cached_job_says_where_its_result_came_from(repo: Repo) -> None:
         )
         assert text(app, "#result") == "[1, 2, 3]"
         assert len(rows(app.screen.query_one("#children", LinkTable))) == 3
+        assert text(app, "#children-title") == "Child jobs (3)"
 
     run_console(repo, f"jobs/{job}", steps)
 
@@ -227,3 +228,13 @@ def test_a_job_called_twice_with_one_value_lists_both_arguments(repo: Repo) -> N
         assert text(app, "#preview") == "5"
 
     run_console(repo, f"jobs/{job_of(repo, 'running', 'add')}", steps)
+
+
+def test_a_job_with_more_children_than_shown_says_so(repo: Repo, monkeypatch) -> None:
+    monkeypatch.setattr(JobScreen, "max_children", 2)
+
+    async def steps(app, pilot):
+        assert len(rows(app.screen.query_one("#children", LinkTable))) == 2
+        assert text(app, "#children-title").startswith("Child jobs (first 2 of 4;")
+
+    run_console(repo, f"jobs/{job_of(repo, 'more', 'main')}", steps)

@@ -11,7 +11,15 @@ from redun.backends.db import Argument, CallNode, File, Job, Subvalue, Task, Val
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from redun_console.data import JobRow, _job_row, _job_select, child_jobs, get_job, get_tags
+from redun_console.data import (
+    PAGE_SIZE,
+    JobRow,
+    _job_row,
+    _job_select,
+    child_jobs,
+    get_job,
+    get_tags,
+)
 from redun_console.fmt import task_fullname
 
 # Longest preview text built for one value; beyond it the screen says how to see more.
@@ -95,7 +103,9 @@ def _failure(value: Value) -> Failure:
     return Failure(f"{type(error).__name__}: {error}", lines, logs)
 
 
-def get_job_detail(session: Session, job_id: str) -> JobDetail | None:
+def get_job_detail(
+    session: Session, job_id: str, max_children: int = PAGE_SIZE
+) -> JobDetail | None:
     job = get_job(session, job_id)
     if job is None:
         return None
@@ -121,7 +131,7 @@ def get_job_detail(session: Session, job_id: str) -> JobDetail | None:
         result=result,
         failure=failure,
         parent=get_job(session, job.parent_id) if job.parent_id else None,
-        children=child_jobs(session, job.id),
+        children=child_jobs(session, job.id, size=max_children),
         tags=tags.get(job.id, ()),
         execution_tags=tags.get(job.execution_id, ()),
     )

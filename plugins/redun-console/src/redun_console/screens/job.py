@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from redun_console.cache_reason import cache_reason
+from redun_console.data import PAGE_SIZE
 from redun_console.detail import JobDetail, get_job_detail
 from redun_console.fmt import duration, local_time, short_id, status_text, tag_text
 from redun_console.resolve import ResolveError, match_prefix
@@ -34,6 +35,7 @@ def first_line(text: str, limit: int = CELL_CHARS) -> str:
 
 
 class JobScreen(RouteScreen):
+    max_children = PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "open('parent')", "Parent job"),
         Binding("x", "open('execution')", "Execution"),
@@ -66,7 +68,7 @@ class JobScreen(RouteScreen):
             yield Label("Result", id="result-title", classes="section")
             with HorizontalScroll(id="result-scroll", classes="wide"):
                 yield Static(id="result", expand=False, shrink=False)
-            yield Label("Child jobs", classes="section")
+            yield Label("Child jobs", id="children-title", classes="section")
             yield LinkTable(JOB_COLUMNS, id="children", classes="auto-table")
             yield Label("Links", classes="section")
             yield LinkTable(LINK_COLUMNS, id="links", classes="auto-table")
@@ -75,7 +77,7 @@ class JobScreen(RouteScreen):
                 yield Static(id="source", expand=False, shrink=False)
 
     def load(self) -> None:
-        detail = get_job_detail(self.session, self.job_id)
+        detail = get_job_detail(self.session, self.job_id, self.max_children)
         if detail is None:
             raise ResolveError(f"job {self.job_id} is gone")
         self.detail = detail
@@ -118,6 +120,12 @@ class JobScreen(RouteScreen):
         self._show_result(detail)
         self.query_one("#children", LinkTable).sync(
             [(f"jobs/{child.id}", job_cells(child)) for child in detail.children]
+        )
+        shown, total = len(detail.children), job.children
+        self.query_one("#children-title", Label).update(
+            f"Child jobs ({total})"
+            if shown == total
+            else f"Child jobs (first {shown} of {total}; the execution's tree pages through all)"
         )
         self.query_one("#links", LinkTable).sync(
             [(route, (label, route)) for label, route in self._links(detail)]

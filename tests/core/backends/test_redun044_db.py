@@ -3,11 +3,13 @@
 `data/redun-0.44.1.db` was produced by the real redun 0.44.1 (pip, separate
 venv) running `data/redun-0.44.1-workflow.py.txt` twice (`redun run wf.py main
 --n 3`), then `redun tag add - owner=alice`, `redun tag update - owner=bob`,
-and a failing task (`legacy.boom`).
+and a failing task (`legacy.boom`). `data/redun-0.44.1-export.jsonl` is
+`redun export` of that database, run by redun 0.44.1.
 """
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -128,3 +130,36 @@ def test_lookup_index_is_added_only_by_an_explicit_upgrade(legacy: RedunBackendD
     assert LOOKUP_INDEX in indexes()
     assert legacy.migrate() is False
     assert str(legacy.get_db_version()) == "3.5"
+
+
+def test_imports_records_exported_by_redun(backend: RedunBackendDb) -> None:
+    """`redun export` of the 0.44.1 database (made by redun itself) imports, and
+    exporting it again gives the same records (children in call order)."""
+    from redun.backends.db.sync import export_records, read_records
+
+    lines = (DATA / "redun-0.44.1-export.jsonl").read_text().splitlines()
+    assert backend.put_records(read_records(lines)) == len(lines) == 50
+    out = io.StringIO()
+    assert export_records(backend, [], out) == 50
+
+    def by_id(records):
+        return {
+            (
+                r["_type"],
+                r.get("id") or r.get("call_hash") or r.get("value_hash") or r.get("tag_hash"),
+            ): r
+            for r in records
+        }
+
+    theirs = by_id(read_records(lines))
+    ours = by_id(read_records(out.getvalue().splitlines()))
+    assert ours.keys() == theirs.keys()
+    for key, record in theirs.items():
+        if key[0] == "CallNode":
+            # redun lists children in index order; the order of calls is kept here.
+            assert sorted(ours[key].pop("children")) == sorted(record.pop("children"))
+        assert ours[key] == record, key
+    statuses = sorted(
+        e.status for e in CallGraphQuery(backend.session).filter_types(["Execution"]).all()
+    )
+    assert statuses == ["DONE", "DONE", "FAILED"]

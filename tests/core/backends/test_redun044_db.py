@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from redun.backends.base import TagEntity
 from redun.backends.db import Execution, Job, RedunBackendDb, RedunMigration, RedunVersion, Tag
 from redun.backends.db.query import CallGraphQuery, infer_id
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
@@ -163,3 +164,50 @@ def test_imports_records_exported_by_redun(backend: RedunBackendDb) -> None:
         e.status for e in CallGraphQuery(backend.session).filter_types(["Execution"]).all()
     )
     assert statuses == ["DONE", "DONE", "FAILED"]
+
+
+def test_postgres_database_written_by_redun(postgres_server) -> None:
+    """`data/redun-0.44.1-postgres.sql`: pg_dump (--inserts) of a PostgreSQL database that
+    redun 0.44.1 migrated (`redun db upgrade`) and ran the same workflow and tags on."""
+    import psycopg
+
+    uri = postgres_server.create_database()
+    dump = (DATA / "redun-0.44.1-postgres.sql").read_text()
+    with psycopg.connect(uri.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(dump)
+    backend = RedunBackendDb(uri)
+    backend.load()
+    assert str(backend.get_db_version()) == "3.5"
+    session = backend.session
+    executions = list(CallGraphQuery(session).filter_types(["Execution"]).order_by("time").all())
+    assert [e.status for e in executions] == ["FAILED", "DONE", "DONE"]
+    assert backend.get_tags([executions[1].id])[executions[1].id]["owner"] == ["bob"]
+    adds = CallGraphQuery(session).filter_task_names(["legacy.add"]).filter_types(["Job"])
+    node = next(adds.all()).call_node
+    hit = backend.check_cache(
+        node.task_hash,
+        node.args_hash,
+        "0" * 40,
+        "new",
+        set(session.execute(select(Job.task_hash)).scalars()),
+        CacheScope.BACKEND,
+        CacheCheckValid.SHALLOW,
+    )
+    assert (hit.kind, hit.result) == (CacheResult.ULTIMATE, node.value_parsed)
+
+    # Our writes go through redun's check_job_utc trigger unchanged (times are UTC).
+    from datetime import datetime, timezone
+
+    from tests.core.backends.helpers import make_task, record_call
+
+    start = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    task = make_task("fresh")
+    call_hash, _ = record_call(backend, task, [1], 2)
+    backend.record_execution("ours", [], "our-job")
+    backend.record_job_start("our-job", task, "ours", None, False, start_time=start)
+    backend.record_job_end("our-job", call_hash, end_time=start)
+    backend.record_tags(TagEntity.Execution, "ours", [("k", {"nested": [1]})])
+    backend.flush()
+    assert backend.session.get(Job, "our-job").start_time == start
+    assert backend.get_tags(["ours"])["ours"]["k"] == [{"nested": [1]}]
+    backend.close()

@@ -211,3 +211,37 @@ def test_postgres_database_written_by_redun(postgres_server) -> None:
     assert backend.session.get(Job, "our-job").start_time == start
     assert backend.get_tags(["ours"])["ours"]["k"] == [{"nested": [1]}]
     backend.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_fresh_schema_is_redun_schema_plus_lookup_index(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Tables, columns, nullability, indexes and foreign keys match redun 0.44.1's own
+    databases; the one addition is the (task_hash, args_hash) lookup index."""
+    import psycopg
+    from redun.backends.db.engine import make_engine
+    from redun.backends.db.migrations import migrate
+    from redun.backends.db.models import LOOKUP_INDEX
+
+    from tests.core.backends.test_migrations import schema_of
+
+    if kind == "sqlite":
+        legacy_uri, fresh_uri = (
+            f"sqlite:///{DATA / 'redun-0.44.1.db'}",
+            f"sqlite:///{tmp_path}/a.db",
+        )
+    else:
+        server = request.getfixturevalue("postgres_server")
+        legacy_uri, fresh_uri = server.create_database(), server.create_database()
+        with psycopg.connect(legacy_uri.replace("+psycopg", ""), autocommit=True) as connection:
+            connection.execute((DATA / "redun-0.44.1-postgres.sql").read_text())
+    legacy, fresh = make_engine(legacy_uri), make_engine(fresh_uri)
+    migrate(fresh)
+    expected, actual = schema_of(legacy), schema_of(fresh)
+    actual["call_node"]["indexes"] = [
+        index for index in actual["call_node"]["indexes"] if index[0] != LOOKUP_INDEX
+    ]
+    assert actual == expected
+    legacy.dispose()
+    fresh.dispose()

@@ -227,10 +227,8 @@ def test_fresh_schema_is_redun_schema_plus_lookup_index(
     from tests.core.backends.test_migrations import schema_of
 
     if kind == "sqlite":
-        legacy_uri, fresh_uri = (
-            f"sqlite:///{DATA / 'redun-0.44.1.db'}",
-            f"sqlite:///{tmp_path}/a.db",
-        )
+        shutil.copy(DATA / "redun-0.44.1.db", tmp_path / "legacy.db")
+        legacy_uri, fresh_uri = f"sqlite:///{tmp_path}/legacy.db", f"sqlite:///{tmp_path}/a.db"
     else:
         server = request.getfixturevalue("postgres_server")
         legacy_uri, fresh_uri = server.create_database(), server.create_database()

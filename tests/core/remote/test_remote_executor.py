@@ -7,6 +7,7 @@ retries, timeouts, arrays, cancellation and re-attachment work.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redun.executors.base import ExecutorError
@@ -29,6 +30,26 @@ class TestProcessEngine(ExecutorConformance):
         # The re-attach test starts a scheduler in a subprocess: it must find the engine.
         monkeypatch.setenv("PYTHONPATH", str(ROOT))
         return {"class": CLASS_PATH, "scratch": str(tmp_path / "scratch")}
+
+    def test_failed_leftover_is_not_reattached(
+        self,
+        config: dict[str, Any],
+        wf: Any,
+        shared_dir: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A unit a dead scheduler left behind after it failed is not mistaken for work."""
+        from tests.core.remote.process_engine import ProcessEngineExecutor
+
+        attempts = shared_dir / "attempts"
+        with monkeypatch.context() as patch:
+            patch.setattr(ProcessEngineExecutor, "cleanup", lambda self, unit_id: None)
+            with pytest.raises(RuntimeError, match="flaky failure"):
+                Scheduler(config=config).run(self.on(wf.flaky)(str(attempts), 1))
+        scheduler = Scheduler(config=config)
+        assert len(self.running_jobs(scheduler)) == 1
+        assert scheduler.run(self.on(wf.flaky)(str(attempts), 1)) == "recovered"
+        assert attempts.read_text().split() == ["attempt", "attempt"]
 
 
 def test_engine_calls_are_required() -> None:

@@ -286,10 +286,17 @@ class RemoteExecutor(Executor, abc.ABC):
             if self._prepared:
                 return
             self.code_file = package_code(self.scratch_prefix, self.code_config)
-            self._inflight = {
-                labels[LABEL_EVAL_HASH]: remote_id
+            candidates = {
+                remote_id: labels[LABEL_EVAL_HASH]
                 for remote_id, labels in self.list_jobs().items()
                 if labels.get(LABEL_EXECUTOR) == self.name and labels.get(LABEL_EVAL_HASH)
+            }
+            # A unit that already failed is a past attempt, not work to wait for.
+            statuses = self.poll(list(candidates)) if candidates else {}
+            self._inflight = {
+                eval_hash: remote_id
+                for remote_id, eval_hash in candidates.items()
+                if remote_id in statuses and statuses[remote_id].state != RemoteState.FAILED
             }
             self._prepared = True
 

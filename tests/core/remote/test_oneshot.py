@@ -85,6 +85,9 @@ def test_valid_output_short_circuits_unless_no_cache(workdir: Path) -> None:
     assert calls(workdir) == 1
     assert oneshot(workdir, "wf", "wf.add", "-p", "code", "--no-cache", *files).returncode == 0
     assert calls(workdir) == 2
+    (workdir / "scratch/j1/output").write_bytes(b"truncated pickle")
+    assert oneshot(workdir, "wf", "wf.add", "-p", "code", *files).returncode == 0
+    assert calls(workdir) == 3
 
 
 def test_error_is_pickled_with_traceback_and_exit_code(workdir: Path) -> None:

@@ -69,6 +69,21 @@ def _load_task(load_module: str, task_name: str) -> Any:
     return task
 
 
+def _valid_output(output_path: str) -> bool:
+    """Whether a previous attempt left a result that may be reused (its files unchanged)."""
+    from redun.executors import scratch
+    from redun.utils import pickle_loads
+    from redun.value import get_type_registry
+
+    if not scratch.exists(output_path):
+        return False
+    try:
+        previous = pickle_loads(scratch.read_bytes(output_path))
+    except Exception:
+        return False
+    return get_type_registry().is_valid_nested(previous)
+
+
 def _run(task: Any, args: tuple, kwargs: dict) -> Any:
     result = task.func(*args, **kwargs)
     if task.script:
@@ -124,7 +139,6 @@ def oneshot(
     from redun.executors import scratch
     from redun.executors.code_packaging import extract_tar
     from redun.utils import add_import_path, pickle_dumps, pickle_loads
-    from redun.value import get_type_registry
 
     # Whole lines in order: engines that store logs per write (podman) may mangle
     # lines that arrive in pieces, as unbuffered or block-buffered output does.
@@ -166,11 +180,9 @@ def oneshot(
         else:
             args, kwargs = scratch.read_job_input(input_path)
 
-    if output_path and not no_cache and scratch.exists(output_path):
-        previous = pickle_loads(scratch.read_bytes(output_path))
-        if get_type_registry().is_valid_nested(previous):
-            click.echo(f"Output of {task_name} already exists and is valid: {output_path}")
-            return
+    if output_path and not no_cache and _valid_output(output_path):
+        click.echo(f"Output of {task_name} already exists and is valid: {output_path}")
+        return
 
     try:
         result = _run(task, args, kwargs)

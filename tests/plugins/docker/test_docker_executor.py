@@ -131,6 +131,7 @@ def test_interactive_job_runs_on_a_terminal(tmp_path: Path, containers: str, wf:
         ({"volumes": '[["a"]]'}, r"list of \[host, container\] pairs"),
         ({"job_monitor_interval": "often"}, "job_monitor_interval = 'often' is not a number"),
         ({"code_package": "maybe"}, "code_package = 'maybe' is not a boolean"),
+        ({"min_array_size": "-1"}, r"\[executors.box\] min_array_size must be >= 0"),
     ],
 )
 def test_bad_config_is_one_line_error(

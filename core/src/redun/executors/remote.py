@@ -150,18 +150,21 @@ class RemoteExecutor(Executor, abc.ABC):
         )
         self.env = self._parse_json(self.settings.get("env") or "{}", "env", dict)
         self.default_retries = _number(self.settings["retries"], "retries", self.section, int)
-        self.arrayer = JobArrayer(
-            self._submit_single,
-            self._submit_array,
-            self._reject_all,
-            stale_time=_number(self.settings["job_stale_time"], "job_stale_time", self.section),
-            min_array_size=_number(
-                self.settings["min_array_size"], "min_array_size", self.section, int
-            ),
-            max_array_size=_number(
-                self.settings["max_array_size"], "max_array_size", self.section, int
-            ),
-        )
+        try:
+            self.arrayer = JobArrayer(
+                self._submit_single,
+                self._submit_array,
+                self._reject_all,
+                stale_time=_number(self.settings["job_stale_time"], "job_stale_time", self.section),
+                min_array_size=_number(
+                    self.settings["min_array_size"], "min_array_size", self.section, int
+                ),
+                max_array_size=_number(
+                    self.settings["max_array_size"], "max_array_size", self.section, int
+                ),
+            )
+        except ValueError as error:
+            raise ExecutorError(f"[{self.section}] {error}") from None
         self.code_file: str | None = None
         self._prepared = False
         self._inflight: dict[str, str] = {}  # eval_hash -> remote id found at start
@@ -496,7 +499,8 @@ class RemoteExecutor(Executor, abc.ABC):
         job = entry.job
         logs = self.logs(entry.remote_id)
         self._untrack(entry, forget_env=False)
-        retries = _number(job.get_option("retries", self.default_retries), "retries", "", int)
+        where = f"task {job.task.fullname}"
+        retries = _number(job.get_option("retries", self.default_retries), "retries", where, int)
         if entry.attempt <= retries:
             self.log(
                 f"Retry Job {job.id[:8]} ({job.task.fullname}) after attempt "

@@ -73,6 +73,18 @@ def big_execution(db_uri: str) -> tuple[str, str]:
         backend.close()
 
 
+def leaf_job(db_uri: str, root_job_id: str) -> str:
+    """A job from the middle of the fan-out."""
+    from redun_console.data import child_jobs
+
+    backend = RedunBackendDb(db_uri=db_uri)
+    backend.load()
+    try:
+        return child_jobs(backend.session, root_job_id, page=250, size=1)[0].id
+    finally:
+        backend.close()
+
+
 def time_screen(db_uri: str, route: str) -> float:
     """Seconds from creating the app to its first screen loaded and drawn."""
     from redun_console.app import RedunConsole
@@ -143,6 +155,7 @@ def main() -> None:
         "root job (100,000 children)": f"jobs/{root_job_id}",
         "jobs of one status": f"executions/{execution_id}/jobs?status:done",
         "task with 100,000 jobs": "tasks/bench.leaf",
+        "one of the 100,000 jobs": f"jobs/{leaf_job(db_uri, root_job_id)}",
     }
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     results: dict[str, object] = {

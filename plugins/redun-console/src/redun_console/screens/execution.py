@@ -152,23 +152,29 @@ class ExecutionScreen(RouteScreen):
             for child in data.child_jobs(self.session, job_id, page, self.children_page_size)
         ]
         existing = {child.data: child for child in node.children if child.data != MORE}
+        added = False
         for child in children:
             label = job_label(child)
             child_node = existing.get(child.id)
             if child_node is None:
                 child_node = node.add(label, data=child.id, allow_expand=child.children > 0)
                 self._tree_nodes[child.id] = child_node
+                added = True
             else:
                 child_node.set_label(label)
                 child_node.allow_expand = child.children > 0
-        # The "more" line stays last: take it out and put it back after new children.
-        for child in node.children:
-            if child.data == MORE:
-                child.remove()
         parent_job = data.get_job(self.session, job_id)
         remaining = (parent_job.children if parent_job else 0) - len(children)
+        more = [child for child in node.children if child.data == MORE]
+        label = Text(f"… {remaining} more jobs (enter loads more)", "dim")
+        if more and remaining > 0 and not added:
+            more[0].set_label(label)
+            return
+        # The "more" line stays last: take it out and put it back after new children.
+        for child in more:
+            child.remove()
         if remaining > 0:
-            node.add_leaf(Text(f"… {remaining} more jobs (enter loads more)", "dim"), data=MORE)
+            node.add_leaf(label, data=MORE)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         job_id = event.node.data

@@ -90,6 +90,15 @@ def test_env_from_config_task_and_job_env_hook(
 
 
 @pytest.mark.container
+def test_cli_is_configurable(tmp_path: Path, containers: str, wf: Any) -> None:
+    sched = scheduler(tmp_path, containers, docker="podman")
+    assert sched.run(wf.getenv.options(executor="box")(["HOME"])) == {"HOME": "/root"}
+    sched = scheduler(tmp_path, containers, docker=str(tmp_path / "no-such-cli"))
+    with pytest.raises(ExecutorError, match="no-such-cli' not found; install docker or podman"):
+        sched.run(wf.getenv.options(executor="box")(["PATH"]))
+
+
+@pytest.mark.container
 def test_missing_image_fails_the_job_with_docker_error(
     tmp_path: Path, containers: str, wf: Any
 ) -> None:

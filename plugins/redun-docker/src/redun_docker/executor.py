@@ -101,9 +101,13 @@ class DockerExecutor(RemoteExecutor):
                 "podman, or set `docker =` to its path"
             ) from None
         if check and proc.returncode != 0:
-            raise DockerError(
-                f"{self.docker} {args[0]} failed (exit {proc.returncode}): {proc.stderr.strip()}"
-            )
+            message = proc.stderr.strip()
+            if "Cannot connect to the Docker daemon" in message:
+                message += (
+                    f"; start the daemon, or use podman: set `docker = podman` in [{self.section}]"
+                    " or put a docker -> podman shim first on PATH (source .ci/setup-podman.sh)"
+                )
+            raise DockerError(f"{self.docker} {args[0]} failed (exit {proc.returncode}): {message}")
         return proc
 
     def _run_args(self, spec: RemoteSpec) -> list[str]:

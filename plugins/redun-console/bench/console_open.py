@@ -1,13 +1,14 @@
 """How long the console takes to open on a repo of 100,000 jobs.
 
-    python plugins/redun-console/bench/console_open.py [--jobs 100000] [--dir DIR]
+    python plugins/redun-console/bench/console_open.py [--jobs 100000] [--dir DIR] [--postgres]
 
 Builds the repo once by really running a fan-out workflow with the engine
 (one execution whose root job has JOBS children, plus a few small ones), then
 times (1) each main screen opened headless in-process, from creating the app
 to the screen's data shown, and (2) the real `redun console` command in tmux,
 from launch to the executions table on screen. Results are printed and
-written to console_open.json next to this script.
+written to console_open.json next to this script (console_open_postgres.json
+with --postgres, which records into a throwaway PostgreSQL server).
 """
 
 from __future__ import annotations
@@ -42,15 +43,17 @@ def fanout(n: int) -> list:
     return [leaf(i) for i in range(n)]
 
 
-def build(directory: Path, jobs: int) -> str:
-    """The repo's db_uri, creating it (once) if needed."""
+def build(directory: Path, jobs: int, db_uri: str | None = None) -> str:
+    """The repo's db_uri, recording the executions (once) if needed."""
     db_path = directory / ".redun" / "redun.db"
-    db_uri = f"sqlite:///{db_path}"
-    if db_path.exists():
-        return db_uri
-    db_path.parent.mkdir(parents=True)
+    if db_uri is None:
+        db_uri = f"sqlite:///{db_path}"
+        if db_path.exists():
+            return db_uri
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     (db_path.parent / "redun.ini").write_text(f"[backend]\ndb_uri = {db_uri}\n")
-    scheduler = Scheduler(config=Config({"backend": {"db_uri": db_uri}}))
+    backend_config = {"db_uri": db_uri, "automigrate": "true"}
+    scheduler = Scheduler(config=Config({"backend": backend_config}))
     started = time.perf_counter()
     scheduler.run(fanout(jobs), exec_argv=["redun", "run", "bench.py", "fanout", "--n", str(jobs)])
     for n in range(5):
@@ -144,10 +147,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "console-bench")
+    parser.add_argument("--postgres", action="store_true", help="record into PostgreSQL")
     args = parser.parse_args()
-    directory = args.dir / str(args.jobs)
+    directory = args.dir / (f"{args.jobs}-postgres" if args.postgres else str(args.jobs))
     directory.mkdir(parents=True, exist_ok=True)
-    db_uri = build(directory, args.jobs)
+    if args.postgres:
+        from redun.testing.postgres import shared_postgres_server
+
+        db_uri = build(directory, args.jobs, shared_postgres_server().create_database("bench"))
+    else:
+        db_uri = build(directory, args.jobs)
     execution_id, root_job_id = big_execution(db_uri)
     routes = {
         "executions": "executions",
@@ -161,7 +170,7 @@ def main() -> None:
     results: dict[str, object] = {
         "jobs": args.jobs,
         "machine": machine,
-        "database": "SQLite",
+        "database": "PostgreSQL" if args.postgres else "SQLite",
         "in_process_seconds": {},
     }
     for label, route in routes.items():
@@ -172,7 +181,8 @@ def main() -> None:
     command = time_command(directory, execution_id[:8])
     results["redun_console_command_seconds"] = round(command, 3) if command else None
     print(f"{'redun console, launch to table shown':40} {command:6.3f}s" if command else "no tmux")
-    (HERE / "console_open.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = "console_open_postgres.json" if args.postgres else "console_open.json"
+    (HERE / name).write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

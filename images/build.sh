@@ -5,8 +5,8 @@
 #
 # 1. A Debian bookworm rootfs from debootstrap (python3, venv, CA certificates),
 #    cached as build/image/base-<key>.tar and imported once as a podman image.
-# 2. Wheels of this checkout's distributions and their dependencies, built on
-#    the host (same Python minor version as bookworm's python3).
+# 2. Wheels of this checkout's distributions, and their dependencies' wheels for
+#    bookworm's CPython 3.11 (downloaded from the package index, or pip's cache).
 # 3. `podman build` on top of the base: the wheels are installed offline
 #    (--no-index) into /opt/redun, so the build needs no network.
 #
@@ -30,21 +30,22 @@ base_tar="$work/base-$key.tar"
 base_image="localhost/redun-base:$key"
 mkdir -p "$work"
 
-if [ ! -s "$base_tar" ] || [ -n "${REBUILD_BASE:-}" ]; then
-  echo "image: debootstrap $suite (cached in $base_tar)" >&2
-  rootfs="$(mktemp -d "$work/rootfs.XXXXXX")"
-  trap 'rm -rf "$rootfs"' EXIT
-  debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" \
-    http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
-    { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-  tar -C "$rootfs" -cf "$base_tar.tmp" .
-  mv "$base_tar.tmp" "$base_tar"
-  rm -rf "$rootfs"
-  trap - EXIT
-  podman rmi -f "$base_image" >/dev/null 2>&1 || true
-fi
-if ! podman image exists "$base_image"; then
+if [ -n "${REBUILD_BASE:-}" ] || ! podman image exists "$base_image"; then
+  if [ ! -s "$base_tar" ] || [ -n "${REBUILD_BASE:-}" ]; then
+    echo "image: debootstrap $suite (cached in $base_tar)" >&2
+    rootfs="$(mktemp -d "$work/rootfs.XXXXXX")"
+    trap 'rm -rf "$rootfs"' EXIT
+    debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" \
+      http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+      { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -cf "$base_tar.tmp" .
+    mv "$base_tar.tmp" "$base_tar"
+    rm -rf "$rootfs"
+    trap - EXIT
+  fi
+  # Importing under the same tag leaves any previous base untagged, not removed,
+  # so images and containers built on it keep working.
   echo "image: importing $base_image" >&2
   podman import "$base_tar" "$base_image" >/dev/null
 fi
@@ -55,14 +56,25 @@ mkdir -p "$context/wheels"
 paths=()
 for dist in $dists; do paths+=("$root/$dist"); done
 echo "image: building wheels for $dists" >&2
-"$python" -m pip wheel -q --wheel-dir "$context/wheels" "${paths[@]}" >&2
+"$python" -m pip wheel -q --no-deps --wheel-dir "$context/wheels" "${paths[@]}" >&2
 names=()
 for dist in $dists; do
   names+=("$(sed -n 's/^name = "\(.*\)"/\1/p' "$root/$dist/pyproject.toml" | head -n 1)")
 done
+# Dependencies as wheels for the image's Python (bookworm: CPython 3.11), whatever
+# Python runs this script.
+arch="$(uname -m)"
+platforms=()
+for tag in manylinux_2_36 manylinux_2_28 manylinux_2_17 manylinux2014; do
+  platforms+=(--platform "${tag}_$arch")
+done
+"$python" -m pip download -q --only-binary=:all: --implementation cp --python-version 3.11 \
+  --abi cp311 --abi abi3 --abi none "${platforms[@]}" --find-links "$context/wheels" \
+  --dest "$context/wheels" "${names[@]}" >&2
 
 cat >"$context/Containerfile" <<CONTAINERFILE
 FROM $base_image
+LABEL redun.image=build.sh
 COPY wheels /tmp/wheels
 RUN python3 -m venv /opt/redun \\
  && /opt/redun/bin/pip install -q --no-index --no-cache-dir --find-links /tmp/wheels ${names[*]} \\
@@ -75,4 +87,6 @@ CONTAINERFILE
 
 echo "image: podman build $image" >&2
 podman build -q --network host -t "$image" "$context" >/dev/null
+# The image this build replaced under the same tag is now dangling: drop it.
+podman image prune -f --filter label=redun.image=build.sh >/dev/null
 podman run --rm --network host "$image" redun --version

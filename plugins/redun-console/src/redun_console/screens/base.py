@@ -36,7 +36,6 @@ class RouteScreen(Screen):
     def __init__(self, route: str, **params: Any) -> None:
         super().__init__()
         self.route = self.route_for(**params) or route
-        self.params = params
 
     @classmethod
     def resolve(cls, session: Session, **params: Any) -> dict[str, Any]:

@@ -93,7 +93,5 @@ def launch(
     job.args = ((script,), {})
     # A fresh scratch directory per launch: launching is never cached.
     job.eval_hash = uuid.uuid4().hex
-    executor.start()
-    executor.submit_script(job)
-    for remote_id in executor.detach():
-        click.echo(f"Launched on {executor_name}: {remote_id}")
+    remote_id = executor.submit_detached(job)
+    click.echo(f"Launched on {executor_name}: {remote_id}")

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -120,6 +121,7 @@ class RemoteExecutor(Executor, abc.ABC):
         "job_stale_time": "3.0",
         "min_array_size": "0",
         "max_array_size": "1000",
+        "submit_workers": "4",
     }
     # Keys of [executors.NAME] every remote executor accepts.
     COMMON_CONFIG_KEYS: tuple[str, ...] = (
@@ -173,6 +175,13 @@ class RemoteExecutor(Executor, abc.ABC):
         self._lock = threading.RLock()
         self._stop_monitor = threading.Event()
         self._monitor_thread: threading.Thread | None = None
+        # Engine calls take a while (a `docker run` ~0.2 s): submit off the scheduler thread.
+        self.submit_workers = _number(
+            self.settings["submit_workers"], "submit_workers", self.section, int
+        )
+        if self.submit_workers < 1:
+            raise ExecutorError(f"[{self.section}] submit_workers must be at least 1")
+        self._submitter: ThreadPoolExecutor | None = None
 
     # -- engine calls a plugin implements -------------------------------------------
 
@@ -322,8 +331,13 @@ class RemoteExecutor(Executor, abc.ABC):
                 self.cleanup(remote_id)
 
     def detach(self) -> list[str]:
-        """Stop following the submitted jobs and leave them running (``redun launch``)."""
+        """Stop following the submitted jobs (leaving them running); their engine ids."""
         self.arrayer.stop()
+        with self._lock:
+            submitter, self._submitter = self._submitter, None
+        if submitter is not None:
+            # Submissions under way finish first, so none escapes the list returned.
+            submitter.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             thread, self._monitor_thread = self._monitor_thread, None
             self._stop_monitor.set()
@@ -347,21 +361,47 @@ class RemoteExecutor(Executor, abc.ABC):
     def submit_script(self, job: Job) -> None:
         self._accept(job)
 
-    def _accept(self, job: Job) -> None:
+    def submit_detached(self, job: Job) -> str:
+        """Start `job` without following it (``redun launch``); its engine id."""
+        self._collect_env(job)
+        command = self._command(job)
+        try:
+            return self.submit_command(self.build_spec(job, command, f"redun-{job.id[:8]}-1"))
+        finally:
+            with self._lock:
+                self._job_envs.pop(job.id, None)
+
+    def _collect_env(self, job: Job) -> None:
+        """Ask plugins (``redun_job_env``) for the job's env, on the scheduler thread."""
         from redun.plugins.manager import get_plugin_manager
 
-        self._prepare()
-        if self._reattach(job):
-            return
         env: dict[str, str] = {}
         for extra in get_plugin_manager().hook.redun_job_env(job=job, executor=self):
             env.update(extra or {})
         with self._lock:
             self._job_envs[job.id] = env
+
+    def _accept(self, job: Job) -> None:
+        self._prepare()
+        if self._reattach(job):
+            return
+        self._collect_env(job)
         if self.arrayer.enabled and not job.task.script:
             self.arrayer.add_job(job)
-        else:
+            return
+        with self._lock:
+            if self._submitter is None:
+                self._submitter = ThreadPoolExecutor(
+                    self.submit_workers, thread_name_prefix=f"redun-{self.name}-submit"
+                )
+            submitter = self._submitter
+        submitter.submit(self._submit_or_reject, job)
+
+    def _submit_or_reject(self, job: Job) -> None:
+        try:
             self._submit_single(job)
+        except Exception as error:
+            self._reject_all([job], error)
 
     def _reattach(self, job: Job) -> bool:
         """Follow a unit a previous scheduler started for this eval_hash, if still known."""

@@ -28,6 +28,7 @@ CONFIG_KEYS = (
     "job_stale_time",
     "min_array_size",
     "max_array_size",
+    "submit_workers",
     "code_package",
     "code_includes",
     "code_excludes",

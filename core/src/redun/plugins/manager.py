@@ -35,6 +35,7 @@ BUILTIN_PLUGINS = (
     "redun.builtins.filesystems",
     "redun.builtins.commands",
     "redun.builtins.config",
+    "redun.builtins.progress",
 )
 
 # Which of our distributions provides a name, for install hints when the name

@@ -1,74 +1,139 @@
-"""`redun tag list|add|update|rm|history` on a recorded repository."""
+"""`redun tag list|add|update|rm|history` on a repository filled by real runs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from redun.backends.db import RedunBackendDb
-from redun.cli.main import cli
 
-from tests.core.backends.helpers import make_task, record_call
-
-
-def run(config_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["-c", str(config_dir), "tag", *args])
+from tests.core.cli.test_log_cli import Project, fill
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    config_dir = tmp_path / ".redun"
-    config_dir.mkdir()
-    (config_dir / "redun.ini").write_text("[backend]\ndb_uri = sqlite:///redun.db\n")
-    backend = RedunBackendDb(f"sqlite:///{config_dir}/redun.db")
-    backend.load()
-    task = make_task("work")
-    call_hash, _ = record_call(backend, task, [1], 2)
-    backend.record_execution("e1a2b3c4", ["redun", "run"], "j1")
-    backend.record_job_start("j1", task, "e1a2b3c4", None, False)
-    backend.record_job_end("j1", call_hash)
-    backend.close()
-    return config_dir
+def project(tmp_path: Path) -> tuple[Project, dict[str, str]]:
+    project = Project(tmp_path)
+    return project, fill(project)
 
 
-def test_add_update_rm_list_history(repo: Path) -> None:
-    result = run(repo, "add", "e1a2", "env=dev", "owner=alice")
+def tag(project: Project, *args: str) -> list[str]:
+    result = project.redun("tag", *args)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
-        'add tag Execution:e1a2b3c4 env="dev"',
-        'add tag Execution:e1a2b3c4 owner="alice"',
-    ]
-    assert run(repo, "add", "-", "n=1").stdout == "add tag Execution:e1a2b3c4 n=1\n"
-    assert run(repo, "rm", "~1", "n=1").stdout == "delete tag Execution:e1a2b3c4 n=1\n"
-    assert run(repo, "update", "e1a2", "env=prod").stdout == (
-        'update tag Execution:e1a2b3c4 env="prod"\n'
-    )
-    listing = run(repo, "list").stdout.splitlines()
-    assert listing[0] == "Tags:"
-    assert [line.split() for line in listing[1:]] == [
-        ["env", "1", "Execution"],
-        ["owner", "1", "Execution"],
-    ]
-    assert "env=prod" in run(repo, "list", "--values").stdout
-    assert run(repo, "list", "env=prod").stdout == "Execution e1a2b3c4\n"
-    assert run(repo, "list", "env=dev").stdout == ""
+    return result.stdout.splitlines()
 
-    assert run(repo, "rm", "e1a2", "owner").stdout == "delete tag Execution:e1a2b3c4 owner\n"
-    assert "No matching tags" in run(repo, "rm", "e1a2", "owner").stdout
 
-    history = run(repo, "history", "e1a2").stdout.splitlines()
-    assert history[0] == "Tag history of Execution:e1a2b3c4"
+def test_add_update_rm_keep_redun_shapes(project: tuple[Project, dict]) -> None:
+    repo, ids = project
+    first = ids["first"]
+    assert tag(repo, "add", first[:8], "owner=alice", "n=3") == [
+        f'add tag Execution:{first} owner="alice" n=3'
+    ]
+    assert tag(repo, "update", first[:8], "owner=bob") == [
+        f'update tag Execution:{first} owner="bob"'
+    ]
+    # The tags show in `redun log` lines and select records there.
+    line = repo.log("--exec", "-t", "owner=bob")
+    assert len(line) == 1 and "n=3" in line[0] and "owner=bob" in line[0]
+    assert repo.log("--exec", "-t", "owner=alice") == []
+    assert tag(repo, "rm", first[:8], "n=3") == [f"delete tag Execution:{first} n=3"]
+    assert tag(repo, "rm", first[:8], "owner") == [f'delete tag Execution:{first} owner="bob"']
+    assert tag(repo, "rm", first[:8], "owner") == [f"No matching tags on Execution:{first}."]
+    history = tag(repo, "history", first[:8])
+    assert history[0] == f"Tag history of Execution:{first}"
     states = {line.split()[1]: " ".join(line.split()[2:]) for line in history[1:]}
-    assert states["env=prod"] == "current"
-    assert states["env=dev"].startswith("replaced by ")
-    assert states["owner=alice"] == "deleted"
+    assert states["owner=alice"].startswith("replaced by ")
+    assert states["owner=bob"] == "deleted" and states["n=3"] == "deleted"
+    assert states["env=dev"] == "current"
 
 
-def test_errors_are_one_line(repo: Path) -> None:
-    result = run(repo, "add", "zzz", "a=1")
-    assert result.exit_code == 1 and "No record with id (or id prefix) 'zzz'" in result.output
-    result = run(repo, "add", "e1a2")
-    assert result.exit_code == 1 and "Give record ids and tags" in result.output
-    result = run(repo, "add", "e1a2", "=x")
-    assert result.exit_code == 1 and "key must be given" in result.output
+def test_every_record_kind_and_id_form(project: tuple[Project, dict]) -> None:
+    repo, ids = project
+    assert tag(repo, "add", "-", "a=1")[0] == f"add tag Execution:{ids['cached']} a=1"
+    assert tag(repo, "add", "~3", "a=2")[0] == f"add tag Execution:{ids['first']} a=2"
+    job = repo.log("--job-status", "FAILED")[0].split()[1]
+    (line,) = tag(repo, "add", job, "triage=true")
+    assert line.startswith(f"add tag Job:{job}") and line.endswith(" triage=true")
+    task_hash = repo.log("--task", "--task-name", "boom")[0].split()[1]
+    # A task is stored as a value with the same hash; the tag goes on the Task.
+    assert tag(repo, "add", task_hash, "owner=ops")[0].startswith(f"add tag Task:{task_hash}")
+    assert tag(repo, "add", "boom", "level=2")[0].startswith(f"add tag Task:{task_hash}")
+    (line,) = tag(repo, "add", "out.txt", 'meta={"k": [1, 2]}')
+    assert line.startswith("add tag Value:") and line.endswith(' meta={"k": [1, 2]}')
+    node = repo.log("--call-node")[0].split()[1]
+    assert tag(repo, "add", node, "x=1.5")[0].startswith(f"add tag CallNode:{node}")
+    # Several ids at once.
+    lines = tag(repo, "add", "-", "~2", "batch=7")
+    assert [line.split()[2].split(":")[0] for line in lines] == ["Execution", "Execution"]
+
+    listing = tag(repo, "list")
+    assert listing[0] == "Tags:"
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in listing[1:]}
+    assert rows["a"] == "(2 Execution)"
+    assert rows["env"] == "(3 Execution)"
+    assert rows["owner"] == "(1 Task)" and rows["triage"] == "(1 Job)"
+    values = tag(repo, "list", "--values")
+    assert any(line.split()[0] == "env=dev" and "(2 Execution)" in line for line in values)
+    selected = tag(repo, "list", "triage")
+    assert len(selected) == 1 and selected[0].startswith(f"Job {job[:8]} [FAILED] ")
+    assert tag(repo, "list", "batch=7", "env=prod") == repo.log("--exec")[:1]
+    assert tag(repo, "list", "nothing=here") == []
+
+
+def test_rm_tells_ids_from_keys(project: tuple[Project, dict]) -> None:
+    repo, ids = project
+    tag(repo, "add", "-", "~2", "k=1", "other=2")
+    lines = tag(repo, "rm", "-", "~2", "k", "other=2")
+    assert lines == [
+        f"delete tag Execution:{ids['cached']} k=1 other=2",
+        f"delete tag Execution:{ids['failed']} k=1 other=2",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["add", "zzzz", "a=1"], "No record matches 'zzzz'"),
+        (["add", "~9", "a=1"], "Execution index too high: ~9"),
+        (["add", "-"], "Give record ids, then tags: redun tag add ID... KEY=VALUE..."),
+        (["add", "-", "=x"], "Bad tag '=x': "),
+        (["update", "-", "=1"], "Bad tag '=1': "),
+        (["rm", "-"], "Give record ids, then tags: redun tag rm ID... KEY[=VALUE]..."),
+        (["rm", "nothing", "a"], "No record matches 'nothing'"),
+        (["history", "zzzz"], "No record matches 'zzzz'"),
+        (["list", "=v"], "Bad tag '=v': "),
+    ],
+)
+def test_errors_are_one_line(project: tuple[Project, dict], args: list[str], message: str) -> None:
+    repo, _ = project
+    result = repo.redun("tag", *args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ambiguous_prefix_and_task_name(project: tuple[Project, dict]) -> None:
+    repo, _ = project
+    results = [repo.redun("tag", "add", prefix, "a=1") for prefix in "0123456789abcdef"]
+    ambiguous = [r for r in results if "is ambiguous" in r.stderr]
+    assert ambiguous and all(r.exit_code == 1 for r in ambiguous)
+    repo.script.write_text(repo.script.read_text().replace("return a + b", "return (a + b)"))
+    assert repo.run("main", "--n", "3").exit_code == 0
+    result = repo.redun("tag", "add", "add", "a=1")
+    assert result.exit_code == 1
+    assert "Task name 'add' has 2 versions: give the task hash" in result.stderr
+
+
+def test_subprocess(project: tuple[Project, dict]) -> None:
+    repo, ids = project
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "redun"), "-c", str(repo.config_dir)]
+        + ["tag", "add", "-", "via=shell"],
+        cwd=repo.root,
+        env={**os.environ, "REDUN_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout == f'add tag Execution:{ids["cached"]} via="shell"\n'

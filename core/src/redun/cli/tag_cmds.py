@@ -1,9 +1,15 @@
-"""``redun tag list|add|update|rm|history``: tags on executions, jobs, call nodes, tasks, values."""
+"""``redun tag list|add|update|rm|history``: tags on executions, jobs, call nodes, tasks, values.
+
+Output keeps redun's shapes: ``add tag Execution:<id> env="dev" n=3`` (one line
+per record), ``Tags:`` followed by ``  key  (N Type)`` counts, and the
+`redun log` line of each record a tag filter selects.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+import re
+from collections import defaultdict
 from typing import Any
 
 import click
@@ -11,59 +17,80 @@ import click
 from redun.cli.errors import CliError
 from redun.cli.state import CliState, pass_state
 
-ENTITY_PKS = {
+ID_ATTRS = {
     "Execution": "id",
     "Job": "id",
     "CallNode": "call_hash",
     "Task": "hash",
     "Value": "value_hash",
 }
+USAGE = {
+    "add": "redun tag add ID... KEY=VALUE...",
+    "update": "redun tag update ID... KEY=VALUE...",
+    "rm": "redun tag rm ID... KEY[=VALUE]...",
+}
 
 
-def _split(args: tuple[str, ...]) -> tuple[list[str], list[tuple]]:
-    """Arguments with ``=`` are tags, the others record ids."""
+def _parse_tag(text: str, value_required: bool) -> tuple[str, Any]:
     from redun.tags import parse_tag_key_value
 
-    ids = [arg for arg in args if "=" not in arg]
     try:
-        tags = [parse_tag_key_value(arg) for arg in args if "=" in arg]
+        return parse_tag_key_value(text, value_required=value_required)
     except ValueError as error:
-        raise CliError(str(error)) from None
-    if not ids or not tags:
-        raise CliError("Give record ids and tags: ID... key=value...")
-    return ids, tags
+        raise CliError(f"Bad tag '{text}': {error}") from None
 
 
-def _resolve(backend: Any, record_id: str) -> tuple[Any, str, str]:
-    """(TagEntity, entity id, type name) of a record id, unique id prefix, ``-`` or ``~N``."""
+def _resolve(session: Any, record_id: str) -> tuple[Any, str, str]:
+    """(TagEntity, entity id, type name) of an id, unique prefix, ``-``, ``~N`` or file path."""
     from redun.backends.base import TagEntity
-    from redun.backends.db.query import CallGraphQuery, QueryError, infer_specialty_id
+    from redun.backends.db.models import File, Task
+    from redun.backends.db.query import CallGraphQuery, FileMatch
+    from redun.cli.log_cmd import find_record
 
-    try:
-        special = infer_specialty_id(backend.session, record_id, include_files=False)
-    except QueryError as error:
-        raise CliError(str(error)) from None
-    if special is not None:
-        return TagEntity.Execution, special.id, "Execution"
-    matches = list(CallGraphQuery(backend.session).like_id(record_id).limit(2))
-    if not matches:
-        raise CliError(f"No record with id (or id prefix) '{record_id}'.")
-    if len(matches) > 1:
-        raise CliError(f"Id prefix '{record_id}' is ambiguous: give more characters.")
-    record = matches[0]
+    records = find_record(session, CallGraphQuery(session), record_id)
+    if len(records) > 1:
+        assert all(isinstance(record, Task) for record in records)
+        raise CliError(
+            f"Task name '{record_id}' has {len(records)} versions: give the task hash "
+            "(see 'redun log --task --task-name NAME')."
+        )
+    record = records[0]
+    if isinstance(record, FileMatch):
+        record = record.file
+    if isinstance(record, File):
+        return TagEntity.Value, record.value_hash, "Value"
     type_name = type(record).__name__
-    return TagEntity(type_name), getattr(record, ENTITY_PKS[type_name]), type_name
+    return TagEntity(type_name), getattr(record, ID_ATTRS[type_name]), type_name
 
 
-def _exists(backend: Any, record_id: str) -> bool:
-    from redun.backends.db.query import CallGraphQuery
+def _is_record(session: Any, text: str) -> bool:
+    """Whether `text` looks like an id and names a record (so ``tag rm ID key`` works)."""
+    if not re.fullmatch(r"[0-9a-f][0-9a-f-]*|-|~\d+", text):
+        return False
+    try:
+        _resolve(session, text)
+    except CliError:
+        return False
+    return True
 
-    return CallGraphQuery(backend.session).like_id(record_id).first() is not None
+
+def _split(session: Any, args: tuple[str, ...], command: str) -> tuple[list[tuple], list[str]]:
+    """Leading ids (resolved), then tag arguments.
+
+    The first argument is always an id; later ones are ids while they name a
+    record and contain no ``=`` (so ``tag rm ID key`` deletes the key).
+    """
+    rest = list(args)
+    targets = []
+    while rest and "=" not in rest[0] and (not targets or _is_record(session, rest[0])):
+        targets.append(_resolve(session, rest.pop(0)))
+    if not targets or not rest:
+        raise CliError(f"Give record ids, then tags: {USAGE[command]}")
+    return targets, rest
 
 
-def _echo_tags(action: str, type_name: str, results: list) -> None:
-    for _, entity_id, key, value in results:
-        click.echo(f"{action} tag {type_name}:{entity_id} {key}={json.dumps(value)}")
+def _format_pairs(tags: list[tuple[str, Any]]) -> str:
+    return " ".join(f"{key}={json.dumps(value, sort_keys=True)}" for key, value in tags)
 
 
 @click.group("tag")
@@ -73,114 +100,115 @@ def tag() -> None:
 
 @tag.command("list")
 @click.option("--values", is_flag=True, help="Count each key=value pair, not only keys.")
-@click.argument("filters", nargs=-1)
+@click.argument("filters", nargs=-1, metavar="[KEY[=VALUE]]...")
 @pass_state
 def list_(state: CliState, values: bool, filters: tuple[str, ...]) -> None:
-    """Count current tags by key, or list the records matching key[=value] FILTERS."""
+    """Count current tags by key, or show the records carrying every KEY[=VALUE] given."""
     from sqlalchemy import select
 
     from redun.backends.db import Tag
     from redun.backends.db.query import CallGraphQuery
-    from redun.tags import format_tag_key_value, parse_tag_key_value
+    from redun.cli.record_format import record_line
+    from redun.tags import format_tag_key_value
 
-    backend = state.get_backend()
-    session = backend.session
+    session = state.get_backend().session
     if filters:
-        try:
-            tags = [parse_tag_key_value(f, value_required=False) for f in filters]
-        except ValueError as error:
-            raise CliError(str(error)) from None
-        for record_type, record_id in (
-            CallGraphQuery(session).filter_tags(tags).select("type", "id")
-        ):
-            click.echo(f"{record_type} {record_id}")
+        tags = [_parse_tag(text, value_required=False) for text in filters]
+        for record in CallGraphQuery(session).order_by("time").filter_tags(tags).all():
+            click.echo(record_line(record))
         return
     rows = session.execute(
         select(Tag.key, Tag.value, Tag.entity_type).where(
             Tag.is_current.is_(True), Tag.entity_type != "Null"
         )
     ).all()
-    counts = Counter(
-        (format_tag_key_value(key, value) if values else key, entity_type.name)
-        for key, value, entity_type in rows
-    )
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, value, entity_type in rows:
+        label = format_tag_key_value(key, value) if values else key
+        counts[label][entity_type.name] += 1
+    width = 30 if values else 10
     click.echo("Tags:")
-    for (label, entity_type), count in sorted(counts.items()):
-        click.echo(f"  {label:40} {count:6} {entity_type}")
+    for label in sorted(counts):
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts[label].items()))
+        click.echo(f"  {label:<{width}} ({kinds})")
 
 
 @tag.command("add")
-@click.argument("args", nargs=-1, required=True)
+@click.argument("args", nargs=-1, required=True, metavar="ID... KEY=VALUE...")
 @pass_state
 def add(state: CliState, args: tuple[str, ...]) -> None:
-    """Add tags: redun tag add ID... key=value..."""
+    """Add tags to records (existing tags of the same key are kept)."""
     backend = state.get_backend()
-    ids, tags = _split(args)
-    for record_id in ids:
-        entity_type, entity_id, type_name = _resolve(backend, record_id)
-        _echo_tags("add", type_name, backend.record_tags(entity_type, entity_id, tags, new=True))
+    targets, rest = _split(backend.session, args, "add")
+    tags = [_parse_tag(text, value_required=True) for text in rest]
+    for entity_type, entity_id, type_name in targets:
+        backend.record_tags(entity_type, entity_id, tags, new=True)
+        click.echo(f"add tag {type_name}:{entity_id} {_format_pairs(tags)}")
 
 
 @tag.command("update")
-@click.argument("args", nargs=-1, required=True)
+@click.argument("args", nargs=-1, required=True, metavar="ID... KEY=VALUE...")
 @pass_state
 def update(state: CliState, args: tuple[str, ...]) -> None:
-    """Replace the current tags of the same keys: redun tag update ID... key=value..."""
+    """Replace the current tags of the same keys (the old ones stay in the history)."""
     backend = state.get_backend()
-    ids, tags = _split(args)
-    for record_id in ids:
-        entity_type, entity_id, type_name = _resolve(backend, record_id)
-        results = backend.record_tags(entity_type, entity_id, tags, update=True)
-        _echo_tags("update", type_name, results)
+    targets, rest = _split(backend.session, args, "update")
+    tags = [_parse_tag(text, value_required=True) for text in rest]
+    for entity_type, entity_id, type_name in targets:
+        backend.record_tags(entity_type, entity_id, tags, update=True)
+        click.echo(f"update tag {type_name}:{entity_id} {_format_pairs(tags)}")
 
 
 @tag.command("rm")
-@click.argument("args", nargs=-1, required=True)
+@click.argument("args", nargs=-1, required=True, metavar="ID... KEY[=VALUE]...")
 @pass_state
 def rm(state: CliState, args: tuple[str, ...]) -> None:
-    """Delete tags by key=value or by key: redun tag rm ID... key[=value]..."""
-    from redun.tags import ANY_VALUE, parse_tag_key_value
+    """Delete tags by KEY=VALUE, or every value of KEY."""
+    from sqlalchemy import or_, select
+
+    from redun.backends.db import Tag
+    from redun.tags import ANY_VALUE
 
     backend = state.get_backend()
-    # Leading arguments that name records are ids; the rest are key or key=value.
-    resolved = []
-    rest = list(args)
-    while rest and "=" not in rest[0] and (not resolved or _exists(backend, rest[0])):
-        resolved.append(_resolve(backend, rest.pop(0)))
-    if not resolved or not rest:
-        raise CliError("Give record ids and tags: redun tag rm ID... key[=value]...")
-    try:
-        tags = [parse_tag_key_value(arg, value_required=False) for arg in rest]
-    except ValueError as error:
-        raise CliError(str(error)) from None
+    session = backend.session
+    targets, rest = _split(session, args, "rm")
+    tags = [_parse_tag(text, value_required=False) for text in rest]
     keys = [key for key, value in tags if value is ANY_VALUE]
     pairs = [(key, value) for key, value in tags if value is not ANY_VALUE]
-    for _, entity_id, type_name in resolved:
-        if backend.delete_tags(entity_id, pairs, keys):
-            for key, value in tags:
-                shown = "" if value is ANY_VALUE else f"={json.dumps(value)}"
-                click.echo(f"delete tag {type_name}:{entity_id} {key}{shown}")
-        else:
+    for _, entity_id, type_name in targets:
+        conditions = [Tag.key.in_(keys)] if keys else []
+        conditions += [(Tag.key == key) & (Tag.value == value) for key, value in pairs]
+        current = session.execute(
+            select(Tag.key, Tag.value).where(
+                Tag.entity_id == entity_id, Tag.is_current.is_(True), or_(*conditions)
+            )
+        ).all()
+        if not current:
             click.echo(f"No matching tags on {type_name}:{entity_id}.")
+            continue
+        backend.delete_tags(entity_id, pairs, keys)
+        deleted = sorted((key, value) for key, value in current)
+        click.echo(f"delete tag {type_name}:{entity_id} {_format_pairs(deleted)}")
 
 
 @tag.command("history")
-@click.argument("record_id")
+@click.argument("record_id", metavar="ID")
 @pass_state
 def history(state: CliState, record_id: str) -> None:
-    """Every tag ever set on RECORD_ID, oldest edits first, with what replaced it."""
+    """Every tag ever set on ID, with what replaced or deleted it."""
     from sqlalchemy import select
 
     from redun.backends.db import Tag, TagEdit
     from redun.tags import format_tag_key_value
 
-    backend = state.get_backend()
-    _, entity_id, type_name = _resolve(backend, record_id)
-    session = backend.session
+    session = state.get_backend().session
+    _, entity_id, type_name = _resolve(session, record_id)
     tags = session.execute(select(Tag).where(Tag.entity_id == entity_id)).scalars().all()
     children: dict[str, list[Tag]] = {}
     for parent_id, child in session.execute(
-        select(TagEdit.parent_id, Tag).join(Tag, Tag.tag_hash == TagEdit.child_id)
+        select(TagEdit.parent_id, Tag)
+        .join(Tag, Tag.tag_hash == TagEdit.child_id)
+        .where(TagEdit.parent_id.in_([row.tag_hash for row in tags]))
     ).all():
         children.setdefault(parent_id, []).append(child)
     click.echo(f"Tag history of {type_name}:{entity_id}")

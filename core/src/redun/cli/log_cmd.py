@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -287,6 +288,17 @@ def log(state: CliState, record_id: str | None, **options: Any) -> None:
     _output(_listing(backend, query, recent, options), options["no_pager"])
 
 
+def _eager(query: Any) -> Any:
+    """The query with the relations that record lines print loaded in bulk."""
+    from redun.cli.record_format import execution_load_options, job_load_options
+
+    return replace(
+        query,
+        jobs=query.jobs.options(*job_load_options()),
+        executions=query.executions.options(*execution_load_options()),
+    )
+
+
 def _listing(backend: Any, query: Any, recent: bool, options: dict[str, Any]) -> Iterator[str]:
     from redun.cli.record_format import record_detail, record_line
 
@@ -304,7 +316,7 @@ def _listing(backend: Any, query: Any, recent: bool, options: dict[str, Any]) ->
     if options["file"]:
         yield from _file_lines(session, query)
         return
-    for record in query.all():
+    for record in _eager(query).all():
         if options["detail"]:
             yield from record_detail(session, record)
         else:

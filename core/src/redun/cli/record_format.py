@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from redun.backends.db.models import (
@@ -87,6 +87,24 @@ def task_fullname(job: Job) -> str:
     return job.task.fullname if job.task else job.task_hash[:ID_WIDTH]
 
 
+def job_load_options() -> list[Any]:
+    """Eager loads for printing many job lines (one query per relation, not per job)."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    return [
+        joinedload(Job.task),
+        selectinload(Job.tags),
+        joinedload(Job.call_node).joinedload(CallNode.value),
+        joinedload(Job.call_node).selectinload(CallNode.arguments).joinedload(Argument.value),
+    ]
+
+
+def execution_load_options() -> list[Any]:
+    from sqlalchemy.orm import joinedload, selectinload
+
+    return [joinedload(Execution.job), selectinload(Execution.tags)]
+
+
 # -- one-line shapes ---------------------------------------------------------------
 
 
@@ -159,12 +177,11 @@ def _doc_lines(tags: Iterable[Tag]) -> Iterator[str]:
             yield from tag.value.splitlines()
 
 
-def execution_duration(execution: Execution) -> Any:
+def execution_duration(execution: Execution, jobs: list[Job]) -> Any:
     """Root job duration when done, else the span of the jobs recorded so far."""
     root = execution.job
     if root is not None and root.end_time is not None:
         return root.end_time - root.start_time
-    jobs = execution.jobs
     if not jobs:
         return None
     start = min(job.start_time for job in jobs)
@@ -181,24 +198,38 @@ def job_status_counts(jobs: Iterable[Job]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def job_tree(job: Job, depth: int = 0) -> Iterator[str]:
+def job_tree(root: Job, children: Mapping[str | None, list[Job]]) -> Iterator[str]:
     """A job and its descendants, two spaces per level (iterative: trees can be deep)."""
-    stack = [(job, depth)]
+    stack = [(root, 0)]
     while stack:
         current, level = stack.pop()
         yield "  " * level + job_line(current)
-        stack.extend((child, level + 1) for child in reversed(current.child_jobs))
+        stack.extend((child, level + 1) for child in reversed(children.get(current.id, [])))
+
+
+def execution_jobs(execution: Execution) -> list[Job]:
+    """Every job of an execution, ready to print, in start order."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    stmt = (
+        select(Job)
+        .where(Job.execution_id == execution.id)
+        .options(*job_load_options())
+        .order_by(Job.start_time, Job.id)
+    )
+    return list(object_session(execution).execute(stmt).scalars())
 
 
 def execution_detail(execution: Execution) -> Iterator[str]:
     from redun.scheduler.status import format_job_statuses
 
+    jobs = execution_jobs(execution)
     yield exec_line(execution, full=True)
-    duration = execution_duration(execution)
+    duration = execution_duration(execution, jobs)
     yield f"Duration: {format_timedelta(duration) if duration is not None else 'Unknown'}"
     yield from _doc_lines(execution.tags)
     yield ""
-    jobs = execution.jobs
     root = execution.job
     end_time = root.end_time if root is not None and root.end_time else None
     if end_time is None and jobs:
@@ -210,8 +241,11 @@ def execution_detail(execution: Execution) -> Iterator[str]:
         f"FAILED: {statuses['FAILED']})"
     )
     yield RULE
+    children: dict[str | None, list[Job]] = defaultdict(list)
+    for job in jobs:
+        children[job.parent_id].append(job)
     if root is not None:
-        yield from job_tree(root)
+        yield from job_tree(root, children)
 
 
 def job_breadcrumb(job: Job) -> str:

@@ -201,3 +201,20 @@ def test_tags_from_config_run_apply_tags_and_task_options(repo, tmp_path):
     assert ("Job", "step", '"one"') in tags
     assert ("Job", "team", '"core"') in tags
     assert ("Task", "team", '"core"') in tags
+
+
+def test_limits_that_can_never_be_met_fail_instead_of_hanging(scheduler):
+    with pytest.raises(SchedulerError, match=r"needs limits \{'db': 2\} but \[limits\] allows"):
+        scheduler.run(heavy(1))
+
+
+def test_a_promise_that_never_settles_fails_instead_of_hanging(scheduler):
+    from redun.promise import Promise
+    from redun.scheduler import scheduler_task
+
+    @scheduler_task(namespace="ctx_test")
+    def never(scheduler, parent_job, sexpr):
+        return Promise()
+
+    with pytest.raises(SchedulerError, match="cannot make progress"):
+        scheduler.run(never())

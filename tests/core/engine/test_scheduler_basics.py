@@ -231,3 +231,27 @@ def test_quoted_expressions_are_not_evaluated(scheduler):
         return value.eval()
 
     assert scheduler.run(unquote(quote(add(2, 3)))) == 5
+
+
+@task
+def make_thread(x: int):
+    from redun.scheduler import fork_thread
+
+    return fork_thread(add(x, 100))
+
+
+@task
+def take_thread(thread) -> int:
+    from redun.scheduler import join_thread
+
+    return join_thread(thread)
+
+
+def test_fork_and_join_threads(scheduler):
+    from redun.scheduler import Thread
+
+    thread = make_thread(1)
+    assert scheduler.run(take_thread(thread)) == 101
+    assert isinstance(scheduler.run(make_thread(2)), Thread)
+    # A thread from an earlier execution is joined by evaluating its expression again.
+    assert scheduler.run(take_thread(scheduler.run(make_thread(3)))) == 103

@@ -18,6 +18,7 @@ import shlex
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from itertools import chain
@@ -224,6 +225,7 @@ class Scheduler:
 
         self.events_queue: queue.SimpleQueue = queue.SimpleQueue()
         self._ready: deque = deque()
+        self._tracked_promises: dict[str, Promise] = {}
         self.task_registry = get_task_registry()
         self.type_registry = get_type_registry()
 
@@ -233,7 +235,6 @@ class Scheduler:
         self._exec_argv: list[str] = []
         self._exec_run_tags: list[tuple[str, Any]] = []
         self._extending = False
-        self._tracked_promises: dict[str, Promise] = {}
         self._reset_state()
         self._dryrun = False
         self._use_cache = True
@@ -310,6 +311,8 @@ class Scheduler:
         )
         self._running = 0
         self._failed = False
+        # Promises of threads forked in an earlier execution can no longer settle.
+        self._tracked_promises.clear()
         # Nothing from an earlier execution may leak into the next one.
         self._ready.clear()
         while not self.events_queue.empty():
@@ -492,8 +495,12 @@ class Scheduler:
                 if not workflow_promise.is_pending:
                     if not self._failed or self._running == 0:
                         break
-                elif self._dryrun and self._running == 0 and events.empty():
-                    break
+                elif self._running == 0 and events.empty():
+                    if self._dryrun:
+                        break
+                    # Nothing runs and nothing will arrive: waiting would be forever.
+                    self._reject_workflow(self._stuck_error())
+                    continue
                 now = time.monotonic()
                 if interval and now - last_status >= interval:
                     last_status = now
@@ -528,6 +535,19 @@ class Scheduler:
             self.log("Shutting down... Ctrl+C again to force shutdown.")
             sys.exit(1)
         self.log_job_statuses()
+
+    def _stuck_error(self) -> SchedulerError:
+        for job, _ in self._limits.waiting:
+            needed = job.get_limits()
+            capacity = {name: self.limits.get(name, 1) for name in needed}
+            return SchedulerError(
+                f"Job {job.id[:8]} ({job.task.fullname}) needs limits {needed} but [limits] "
+                f"allows {capacity}; raise the capacity in redun.ini or lower the task's limits"
+            )
+        return SchedulerError(
+            "The workflow cannot make progress: no job is running and nothing is left to "
+            "evaluate (a scheduler task returned a promise that never settles)"
+        )
 
     def _run_event(self, event: tuple) -> None:
         try:
@@ -1306,7 +1326,7 @@ class Scheduler:
         )
 
     def track_promise(self, promise: Promise) -> str:
-        promise_id = hash_struct(["Promise", str(id(promise))])
+        promise_id = str(uuid.uuid4())
         self._tracked_promises[promise_id] = promise
         return promise_id
 

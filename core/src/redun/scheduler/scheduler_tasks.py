@@ -12,10 +12,12 @@ from typing import Any
 
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.expression import QuotedExpression, SchedulerExpression, derive_expression, quote
+from redun.hashing import hash_struct
 from redun.promise import Promise, wait_promises
 from redun.scheduler.jobs import Job, JobInfo
 from redun.task import get_task_registry, hash_args_eval, scheduler_task, task
 from redun.utils import map_nested_value, pickle_dumps, pickle_loads, trim_string
+from redun.value import Value
 
 _ROOT_TASK_HASH = "d2fb66af6183efcf1b55b176d1e94b48b56f10b8"
 _WITH_EXPORT_OPTIONS_HASH = "5d2f18e5ff6b0171fc0bfd31110a325b9bdc9b79"
@@ -342,3 +344,56 @@ def subrun(
         return Promise()
 
     return scheduler.evaluate(root_expr, parent_job=parent_job).then(then)
+
+
+class Thread(Value):
+    """A computation started by `fork_thread` that its caller does not wait for."""
+
+    __module__ = "redun.scheduler"
+    type_name = "redun.Thread"
+
+    def __init__(self, promise_id: str, expr_hash: str, expr: Any) -> None:
+        self._promise_id = promise_id
+        self._hash = hash_struct(["Thread", expr_hash])
+        self._expr = expr
+
+    def get_hash(self, data: bytes | None = None) -> str:
+        return self._hash
+
+    def __getstate__(self) -> dict:
+        return {"promise_id": self._promise_id, "hash": self._hash, "expr": self._expr}
+
+    def __setstate__(self, state: dict) -> None:
+        self._promise_id = state["promise_id"]
+        self._hash = state["hash"]
+        self._expr = state["expr"]
+
+    def __repr__(self) -> str:
+        return f"Thread({self._expr!r})"
+
+
+@scheduler_task(namespace="redun")
+def fork_thread(scheduler: Any, parent_job: Job, sexpr: SchedulerExpression, expr: Any) -> Promise:
+    """Start evaluating `expr` in the background; evaluates at once to a Thread.
+
+    ``join_thread(thread)`` waits for the result; a thread never joined runs
+    fire-and-forget.
+    """
+    promise = scheduler.evaluate(expr, parent_job=parent_job)
+    thread = Thread(scheduler.track_promise(promise), scheduler.type_registry.get_hash(expr), expr)
+    return Promise(lambda resolve, reject: resolve(thread))
+
+
+@scheduler_task(namespace="redun")
+def join_thread(
+    scheduler: Any, parent_job: Job, sexpr: SchedulerExpression, thread: Any
+) -> Promise:
+    """The result of a forked thread (re-evaluated if it came from another execution)."""
+
+    def join(thread: Thread) -> Promise:
+        promise = scheduler.pop_promise(thread._promise_id)
+        if promise is not None:
+            return promise
+        return scheduler.evaluate(thread._expr, parent_job=parent_job)
+
+    return scheduler.evaluate(thread, parent_job=parent_job).then(join)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +29,15 @@ from redun.backends.db.models import (
     File,
     Job,
     Subvalue,
+    Task,
     Value,
 )
 from redun.utils import trim_string
 
-# How many earlier calls of a task are compared to find the closest one.
+# How many earlier calls of a task are compared to find the closest one, and
+# how many equally close ones are described to prefer a same-path File change.
 CANDIDATE_CALLS = 50
+TIE_CANDIDATES = 5
 PREVIEW_LENGTH = 60
 
 NEVER_RUN = "never_run"
@@ -49,11 +52,15 @@ NO_RECORD = "no_record"
 
 @dataclass(frozen=True)
 class ArgInfo:
-    """One argument of a call: its value hash, a short repr, and the Files inside it."""
+    """One argument of a call: its value hash and, for live values, a repr and its Files.
+
+    Recorded arguments carry only the hash; they are described from the
+    database when (and only when) they turn out to have changed.
+    """
 
     value_hash: str
-    text: str
-    files: Mapping[str, str] = field(default_factory=dict)  # path -> file value hash
+    text: str | None = None
+    files: Mapping[str, str] | None = None  # path -> file value hash
     missing: frozenset[str] = frozenset()  # paths of Files that no longer exist
 
 
@@ -62,6 +69,7 @@ class ArgChange:
     name: str
     old: str | None  # None: the argument was not passed before
     new: str | None  # None: the argument is not passed now
+    file_only: bool = False  # a File at the same path whose contents changed
 
 
 @dataclass(frozen=True)
@@ -112,9 +120,7 @@ class MissReason:
             )
         if self.files:
             parts.extend(_file_text(change) for change in self.files)
-        changed_values = [
-            change for change in self.args if not _file_only_change(change, self.files)
-        ]
+        changed_values = [change for change in self.args if not change.file_only]
         if changed_values:
             parts.append("new arguments: " + ", ".join(map(_arg_text, changed_values)))
         elif self.kind == NEW_TASK and not self.files:
@@ -159,15 +165,6 @@ def _arg_text(change: ArgChange) -> str:
     return f"{change.name} changed ({change.old} --> {change.new})"
 
 
-def _file_only_change(change: ArgChange, files: Sequence[FileChange]) -> bool:
-    """An argument that differs only because a File inside it changed is said once."""
-    return (
-        change.old is not None
-        and change.new is not None
-        and any(f.role == "input" and f.path in change.new for f in files)
-    )
-
-
 def _preview(value: Any) -> str:
     try:
         text = repr(value)
@@ -198,22 +195,25 @@ def _arg_name(position: int | None, key: str | None, params: Sequence[str]) -> s
     return params[position] if position < len(params) else f"arg{position}"
 
 
-def _recorded_args(session: Session, call_hash: str, params: Sequence[str]) -> dict[str, ArgInfo]:
-    """The arguments of a recorded call, by parameter name."""
+def _recorded_args(
+    session: Session, call_hashes: Sequence[str], params: Sequence[str]
+) -> dict[str, dict[str, ArgInfo]]:
+    """Argument value hashes of recorded calls (one query): call -> name -> ArgInfo."""
+    found: dict[str, dict[str, ArgInfo]] = {call_hash: {} for call_hash in call_hashes}
     rows = session.execute(
-        select(Argument.arg_position, Argument.arg_key, Value)
-        .join(Value, Value.value_hash == Argument.value_hash)
-        .where(Argument.call_hash == call_hash)
+        select(
+            Argument.call_hash, Argument.arg_position, Argument.arg_key, Argument.value_hash
+        ).where(Argument.call_hash.in_(list(call_hashes)))
     ).all()
-    return {
-        _arg_name(position, key, params): ArgInfo(
-            value.value_hash, _row_preview(value), _recorded_files(session, value.value_hash)
-        )
-        for position, key, value in rows
-    }
+    for call_hash, position, key, value_hash in rows:
+        found[call_hash][_arg_name(position, key, params)] = ArgInfo(value_hash)
+    return found
 
 
-def _row_preview(value: Value) -> str:
+def _value_text(session: Session, value_hash: str) -> str:
+    value = session.get(Value, value_hash)
+    if value is None:
+        return f"<value {value_hash[:8]}>"
     try:
         return _preview(value.preview)
     except Exception:  # undecodable values are described by their type
@@ -231,37 +231,82 @@ def _recorded_files(session: Session, value_hash: str) -> dict[str, str]:
     return {path: file_hash for path, file_hash in rows}
 
 
-def _earlier_calls(
-    session: Session, task_name: str, before: datetime | None, exclude: str | None
+def _task_versions(session: Session, task_name: str) -> Any:
+    """Hashes of every recorded version of a task (indexed, unlike call_node.task_name)."""
+    namespace, _, name = task_name.rpartition(".")
+    return select(Task.hash).where(Task.name == name, Task.namespace == namespace)
+
+
+def _calls(
+    session: Session,
+    condition: Any,
+    before: datetime | None,
+    exclude: str | None,
+    limit: int,
 ) -> list[CallNode]:
-    stmt = select(CallNode).where(CallNode.task_name == task_name)
+    stmt = select(CallNode).where(condition)
     if before is not None:
         stmt = stmt.where(CallNode.timestamp < before)
     if exclude is not None:
         stmt = stmt.where(CallNode.call_hash != exclude)
-    stmt = stmt.order_by(CallNode.timestamp.desc()).limit(CANDIDATE_CALLS)
+    stmt = stmt.order_by(CallNode.timestamp.desc()).limit(limit)
     return list(session.execute(stmt).scalars())
 
 
-def _arg_changes(
-    old: Mapping[str, ArgInfo], new: Mapping[str, ArgInfo]
-) -> tuple[list[ArgChange], list[FileChange]]:
+def _changed_names(old: Mapping[str, ArgInfo], new: Mapping[str, ArgInfo]) -> list[str]:
+    names = sorted(set(old) | set(new))
+    return [
+        name
+        for name in names
+        if name not in old or name not in new or old[name].value_hash != new[name].value_hash
+    ]
+
+
+def _has_files(session: Session, arg: ArgInfo | None) -> bool:
+    if arg is None:
+        return False
+    if arg.files is not None:
+        return bool(arg.files)
+    return bool(_recorded_files(session, arg.value_hash))
+
+
+def _describe_changes(
+    session: Session, old: Mapping[str, ArgInfo], new: Mapping[str, ArgInfo]
+) -> tuple[list[ArgChange], list[FileChange], int]:
+    """Each changed argument with old and new value, each changed File inside, and how
+    many of those Files kept their path (the closeness of this earlier call)."""
     changes = []
     files = []
+    same_path = 0
     for name in sorted(set(old) | set(new)):
         before, now = old.get(name), new.get(name)
         if before is not None and now is not None and before.value_hash == now.value_hash:
-            if now.missing:
-                files.extend(FileChange(path, "input", "vanished") for path in sorted(now.missing))
+            files.extend(FileChange(path, "input", "vanished") for path in sorted(now.missing))
             continue
-        changes.append(ArgChange(name, before.text if before else None, now.text if now else None))
+        old_text = _value_text(session, before.value_hash) if before else None
+        new_text = None
+        file_only = False
+        if now is not None:
+            new_text = now.text if now.text is not None else _value_text(session, now.value_hash)
         if before is not None and now is not None:
-            for path, file_hash in sorted(now.files.items()):
+            old_files = _recorded_files(session, before.value_hash)
+            new_files = (
+                now.files if now.files is not None else _recorded_files(session, now.value_hash)
+            )
+            for path, file_hash in sorted(new_files.items()):
+                same_path += path in old_files
                 if path in now.missing:
                     files.append(FileChange(path, "input", "vanished"))
-                elif path in before.files and before.files[path] != file_hash:
+                elif path in old_files and old_files[path] != file_hash:
                     files.append(FileChange(path, "input", "changed"))
-    return changes, files
+            # A File argument whose path stayed the same: the File change says it all.
+            file_only = (
+                len(old_files) == 1
+                and old_files.keys() == new_files.keys()
+                and before.value_hash in old_files.values()
+            )
+        changes.append(ArgChange(name, old_text, new_text, file_only))
+    return changes, files, same_path
 
 
 def _invalid_files(result: Any) -> list[FileChange]:
@@ -310,12 +355,11 @@ def compare_call(
 
     The previous call compared against is the closest one: an identical call
     first, then one with the same arguments (so the code changed), then the
-    same code with the fewest changed arguments, then the most recent call.
+    same code with the fewest changed arguments, then any version of the task.
+    Each step is an indexed lookup.
     """
-    calls = _earlier_calls(session, task_name, before, exclude_call)
-    if not calls:
-        return MissReason(NEVER_RUN, task_name, task_hash)
-    identical = [c for c in calls if c.task_hash == task_hash and c.args_hash == args_hash]
+    same = CallNode.task_hash == task_hash
+    identical = _calls(session, same & (CallNode.args_hash == args_hash), before, exclude_call, 1)
     if identical:
         previous = identical[0]
         if previous.value.type == ERROR_VALUE_TYPE:
@@ -327,30 +371,41 @@ def compare_call(
         return MissReason(
             kind, task_name, task_hash, previous_call_hash=previous.call_hash, files=tuple(files)
         )
-    same_args = [c for c in calls if c.args_hash == args_hash]
+    versions = CallNode.task_hash.in_(_task_versions(session, task_name))
+    same_args = _calls(session, versions & (CallNode.args_hash == args_hash), before, None, 1)
     if same_args:
-        previous = same_args[0]
         return MissReason(
             NEW_TASK,
             task_name,
             task_hash,
-            previous_task_hash=previous.task_hash,
-            previous_call_hash=previous.call_hash,
+            previous_task_hash=same_args[0].task_hash,
+            previous_call_hash=same_args[0].call_hash,
         )
-    same_task = [c for c in calls if c.task_hash == task_hash]
-    candidates = same_task or calls
-    # Fewest changed arguments wins; on a tie, a File whose path stayed the same
-    # (its contents changed) is the closer match. Candidates are newest first.
-    best: tuple[tuple[int, int], CallNode, list[ArgChange], list[FileChange]] | None = None
-    for call in candidates:
-        changes, files = _arg_changes(_recorded_args(session, call.call_hash, params), args)
-        score = (len(changes), -len(files))
-        if best is None or score < best[0]:
-            best = (score, call, changes, files)
+    candidates = _calls(session, same, before, exclude_call, CANDIDATE_CALLS)
+    kind = NEW_ARGS
+    if not candidates:
+        kind = NEW_TASK
+        candidates = _calls(session, versions, before, exclude_call, CANDIDATE_CALLS)
+    if not candidates:
+        return MissReason(NEVER_RUN, task_name, task_hash)
+    recorded = _recorded_args(session, [call.call_hash for call in candidates], params)
+    # Fewest changed arguments wins; among those (newest first), the one whose
+    # changed Files kept their path is the closer match.
+    changed = {c.call_hash: _changed_names(recorded[c.call_hash], args) for c in candidates}
+    fewest = min(len(names) for names in changed.values())
+    tied = [c for c in candidates if len(changed[c.call_hash]) == fewest]
+    names = {name for call in tied for name in changed[call.call_hash]}
+    if not any(_has_files(session, args.get(name)) for name in names):
+        tied = tied[:1]
+    best = None
+    for call in tied[:TIE_CANDIDATES]:
+        changes, files, same_path = _describe_changes(session, recorded[call.call_hash], args)
+        if best is None or same_path > best[3]:
+            best = (call, changes, files, same_path)
     assert best is not None
-    _, previous, changes, files = best
+    previous, changes, files, _ = best
     return MissReason(
-        NEW_ARGS if same_task else NEW_TASK,
+        kind,
         task_name,
         task_hash,
         previous_task_hash=previous.task_hash,
@@ -438,7 +493,8 @@ def explain_recorded_job(session: Session, job: Job) -> MissReason:
     params = param_names_from_source(task.source) if task is not None else []
     node = job.call_node
     if node is None:
-        calls = _earlier_calls(session, task_name, job.start_time, None)
+        versions = CallNode.task_hash.in_(_task_versions(session, task_name))
+        calls = _calls(session, versions, job.start_time, None, CANDIDATE_CALLS)
         if not calls:
             return MissReason(NEVER_RUN, task_name, job.task_hash)
         if all(call.task_hash != job.task_hash for call in calls):
@@ -449,7 +505,7 @@ def explain_recorded_job(session: Session, job: Job) -> MissReason:
     if node.timestamp < job.start_time:
         # This very call (same code, arguments and result) was recorded earlier.
         return MissReason(NOT_REUSED, task_name, job.task_hash, previous_call_hash=node.call_hash)
-    args = _recorded_args(session, node.call_hash, params)
+    args = _recorded_args(session, [node.call_hash], params)[node.call_hash]
     return compare_call(
         session,
         task_name or node.task_name,

@@ -357,3 +357,53 @@ def test_postgres_repository(tmp_path: Path, postgres_server: PostgresServer) ->
     assert project.log("out.txt")[0].endswith(" out.txt ")
     prefix_result = project.redun("log", ids["first"][:6])
     assert prefix_result.exit_code == 0
+
+
+def test_empty_repository(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    assert project.log() == ["Recent executions:", ""]
+    assert project.log("--job", "--count") == ["       0 Job"]
+    result = project.redun("log", "-")
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "Error: No executions recorded yet: run a workflow with 'redun run' first.\n"
+    )
+
+
+def test_pager_on_a_terminal(filled: tuple[Project, dict]) -> None:
+    """On a terminal the listing goes through $PAGER; --no-pager prints it directly."""
+    import pty
+
+    project, ids = filled
+    redun = str(Path(sys.executable).parent / "redun")
+    env = {**os.environ, "REDUN_DISABLE_PLUGIN_AUTOLOAD": "1", "TERM": "xterm"}
+    for pager, flags in [("sed s/^Exec/PAGED/", []), ("false", ["--no-pager"])]:
+        master, slave = pty.openpty()
+        try:
+            done = subprocess.run(
+                [redun, "-c", str(project.config_dir), "log", "--exec", *flags],
+                cwd=project.root,
+                env={**env, "PAGER": pager},
+                stdin=slave,
+                stdout=slave,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+            os.close(slave)
+            chunks = []
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+        finally:
+            os.close(master)
+        assert done.returncode == 0, done.stderr
+        shown = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+        first = "PAGED" if not flags else "Exec"
+        assert shown[0].startswith(f"{first} {ids['cached'][:8]} [ DONE ]"), shown

@@ -163,6 +163,8 @@ def find_record(session: Any, query: Any, record_id: str) -> list[Any]:
         raise CliError(str(error)) from None
     if special is not None:
         return [special]
+    if record_id == "-":
+        raise CliError("No executions recorded yet: run a workflow with 'redun run' first.")
     matches = list(query.like_id(record_id).limit(50))
     task_ids = {record.hash for record in matches if isinstance(record, Task)}
     matches = [m for m in matches if not (isinstance(m, Value) and m.value_hash in task_ids)]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from redun.cli.main import cli
+from redun.plugins.manager import reset_plugin_manager
 from redun.testing.postgres import PostgresServer, postgres_server  # noqa: F401
 
 WORKFLOW = """
@@ -120,9 +121,14 @@ def fill(project: Project) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, dict[str, str]]]:
-    os.environ["REDUN_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    project = Project(tmp_path_factory.mktemp("logrepo"))
-    yield project, fill(project)
+    with pytest.MonkeyPatch.context() as patch:
+        # Module scope runs before the per-test core-only setting: apply it here too.
+        patch.setenv("REDUN_DISABLE_PLUGIN_AUTOLOAD", "1")
+        reset_plugin_manager()
+        project = Project(tmp_path_factory.mktemp("logrepo"))
+        ids = fill(project)
+    reset_plugin_manager()
+    yield project, ids
 
 
 def test_recent_executions_keep_redun_line_shapes(filled: tuple[Project, dict]) -> None:

@@ -132,15 +132,14 @@ def test_terminal_draws_counts_and_erases_at_the_end(terminal: Callable[[], int]
     assert not any("| RUNNING" in line for line in screen(drawn))
 
 
-def test_back_off_a_terminal_the_listener_goes(terminal: Callable[[], int]) -> None:
+def test_back_off_a_terminal_the_listener_goes(
+    terminal: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     terminal()
     make_scheduler()
     assert get_plugin_manager().get_plugin(LISTENER_NAME) is not None
-    os.environ["TERM"] = "dumb"
-    try:
-        make_scheduler()
-    finally:
-        del os.environ["TERM"]
+    monkeypatch.setenv("TERM", "dumb")
+    make_scheduler()
     manager = get_plugin_manager()
     assert manager.get_plugin(LISTENER_NAME) is None
     assert not manager.has_listeners("redun_job_done")

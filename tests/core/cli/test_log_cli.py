@@ -113,6 +113,8 @@ def fill(project: Project) -> dict[str, str]:
         ("cached", ("main", "--n", "3"), 0),
     ]:
         tag = ["--tag", "env=prod"] if name == "cached" else ["--tag", "env=dev"]
+        if name == "failed":
+            tag += ["--doc", "Nightly check.\nSecond line."]
         result = project.redun("run", *tag, project.script.name, *args)
         assert result.exit_code == code, result.output
         ids[name] = re.search(r"Start Execution ([0-9a-f-]{36})", result.stderr).group(1)
@@ -225,8 +227,8 @@ def test_execution_detail(filled: tuple[Project, dict]) -> None:
     lines = project.log("~2")
     assert lines[0].startswith(f"Exec {ids['failed']} [FAILED] ")
     assert re.match(r"^Duration: \d+:\d\d:\d\d\.\d\d$", lines[1])
-    assert lines[2] == ""
-    assert lines[3].startswith("| JOB STATUS ")
+    assert lines[2:5] == ["Nightly check.", "Second line.", ""]
+    assert lines[5].startswith("| JOB STATUS ")
     assert "Jobs: 2 (DONE: 0, CACHED: 0, FAILED: 2)" in lines
     tree = lines[lines.index("-" * 80) + 1 :]
     assert tree[0].startswith("Job ") and tree[0].endswith(f"{project.ns}.failing(n=1) ")

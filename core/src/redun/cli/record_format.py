@@ -157,8 +157,6 @@ def record_line(record: Any) -> str:
         return task_line(record)
     if isinstance(record, Value):
         return value_line(record)
-    if isinstance(record, File):
-        return file_line(record)
     raise TypeError(f"not a call-graph record: {record!r}")
 
 

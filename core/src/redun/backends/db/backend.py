@@ -443,6 +443,8 @@ class RedunBackendDb(RedunBackend):
 
         call_hash = hash_call_node(task_hash, args_hash, result_hash, list(child_call_hashes))
         with self._lock:
+            if len(self._call_args) > KNOWN_HASHES_LIMIT:
+                self._call_args.clear()
             self._call_args[call_hash] = args_hash
             if call_hash in self._known_calls or call_hash in self._buffer.call_nodes:
                 return call_hash
@@ -668,7 +670,7 @@ class RedunBackendDb(RedunBackend):
         }
         with self._lock:
             # An execution is written once its root job starts (as redun does).
-            if root_job_id in self._job_info:
+            if root_job_id in self._job_info or root_job_id in self._buffer.jobs:
                 self._buffer.executions[execution_id] = row
             else:
                 self._pending_executions[root_job_id] = row
@@ -719,13 +721,19 @@ class RedunBackendDb(RedunBackend):
                 row["call_hash"] = call_hash
             else:
                 self._buffer.job_ends[job_id] = {"end_time": end_time, "call_hash": call_hash}
-            info = self._job_info.get(job_id)
+            info = self._job_info.pop(job_id, None)
             if info is not None and call_hash is not None:
-                args_hash = self._call_args.get(call_hash) or self._lookup_args_hash(call_hash)
+                args_hash = self._args_hash_of(call_hash)
                 if args_hash is not None:
                     self._cse[(info[0], info[1], args_hash)] = call_hash
 
-    def _lookup_args_hash(self, call_hash: str) -> str | None:
+    def _args_hash_of(self, call_hash: str) -> str | None:
+        args_hash = self._call_args.get(call_hash)
+        if args_hash is not None:
+            return args_hash
+        row = self._buffer.call_nodes.get(call_hash)
+        if row is not None:
+            return row["args_hash"]
         return self._query(hot.CALL_ARGS_HASH, {"call_hash": call_hash}).scalar()
 
     def get_job(self, job_id: str) -> dict | None:

@@ -1,4 +1,12 @@
-"""RedunBackendDb: redun's call-graph store on SQLite or PostgreSQL."""
+"""RedunBackendDb: redun's call-graph store on SQLite or PostgreSQL.
+
+Write path: ``record_*`` calls only fill an in-memory `WriteBuffer`; `flush()`
+(called by the scheduler once per tick) writes it in one transaction of bulk,
+idempotent inserts, retried on transient errors. Cache checks read the buffer
+first, then run one prebuilt indexed query on a long-lived autocommit
+connection, so they always see what other processes committed. Every other
+read (queries, tags, records) flushes first and then reads the database.
+"""
 
 from __future__ import annotations
 

@@ -199,6 +199,14 @@ def test_errors(project: Project) -> None:
         assert len(result.stderr.strip().splitlines()) == 1
     result = project.redun("explain")
     assert result.exit_code == 2 and "Missing argument 'EXEC_ID|JOB_ID'" in result.stderr
+    result = project.redun("explain", "-", "--format", "xml")
+    assert result.exit_code == 2 and "'xml' is not one of 'text', 'json'" in result.stderr
+    for n in ("4", "5", "6"):  # more than 16 executions and jobs: some first digit repeats
+        project.run("main", "--n", n)
+    ambiguous = [
+        r for r in (project.redun("explain", digit) for digit in "0123456789abcdef") if r.exit_code
+    ]
+    assert any("is ambiguous" in r.stderr and "give more characters" in r.stderr for r in ambiguous)
 
 
 def test_subprocess(project: Project) -> None:

@@ -84,3 +84,34 @@ def test_rerun_after_sigkill_reuses_done_jobs(db_uri: str, tmp_path: Path) -> No
     statuses = sorted(e.status for e in backend.session.execute(select(Execution)).scalars())
     assert statuses == ["DONE", "RUNNING"]
     backend.close()
+
+
+def test_parallel_scheduler_runs_share_one_database(db_uri: str, tmp_path: Path) -> None:
+    """Several `Scheduler.run` processes at once on one (new) database all succeed."""
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.core.backends.crash_workflow",
+                db_uri,
+                str(tmp_path / f"log{i}"),
+                "8",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err[-2000:]
+        assert "locked" not in err
+        assert out.strip() == str([i * i for i in range(8)])
+    backend = RedunBackendDb(db_uri)
+    backend.load()
+    executions = list(backend.session.execute(select(Execution)).scalars())
+    assert sorted(e.status for e in executions) == ["DONE"] * 3
+    backend.close()

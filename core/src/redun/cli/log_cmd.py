@@ -23,8 +23,8 @@ TYPE_FLAGS = {
 AMBIGUOUS_SHOWN = 5
 
 
-def _split_commas(values: Iterable[str]) -> list[str]:
-    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+def _split_commas(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def _parse_tags(values: tuple[str, ...], option: str) -> list[tuple[str, Any]]:
@@ -85,26 +85,24 @@ def build_query(session: Any, options: dict[str, Any], has_id: bool) -> tuple[An
 
     query = CallGraphQuery(session).order_by("time")
     types: set[str] = set()
-    implied: set[str] = set()
     try:
         if options["exec_status"]:
-            implied.add("Execution")
-            query = query.filter_execution_statuses(_split_commas([options["exec_status"]]))
+            types.add("Execution")
+            query = query.filter_execution_statuses(_split_commas(options["exec_status"]))
         if options["job_status"]:
-            implied.add("Job")
-            query = query.filter_job_statuses(_split_commas([options["job_status"]]))
+            types.add("Job")
+            query = query.filter_job_statuses(_split_commas(options["job_status"]))
         if options["value_type"]:
-            implied.add("Value")
+            types.add("Value")
             query = query.filter_value_types(options["value_type"])
         if options["file_path"]:
-            implied.add("Value")
+            types.add("Value")
             query = query.filter_file_paths(options["file_path"])
         for flag, type_name in TYPE_FLAGS.items():
             if options[flag]:
                 types.add(type_name)
         if options["all"]:
             types.update(CallGraphQuery.MODEL_NAMES)
-        types |= implied
         if options["file"]:
             types = {"Value"}
             query = query.filter_value_types(["redun.File"])
@@ -117,7 +115,7 @@ def build_query(session: Any, options: dict[str, Any], has_id: bool) -> tuple[An
         if types:
             query = query.filter_types(types)
         if options["exec_id"]:
-            ids = [_resolve_execution(session, i) for i in _split_commas([options["exec_id"]])]
+            ids = [_resolve_execution(session, i) for i in _split_commas(options["exec_id"])]
             query = query.filter_execution_ids(ids)
         if options["task_name"]:
             query = query.filter_task_names(options["task_name"])

@@ -175,3 +175,20 @@ def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
         }
     )
     assert backend.db_uri == "postgresql://alice:p%40ss+word@host:5432/db"
+
+
+def test_unreachable_databases_are_one_line_errors(tmp_path) -> None:
+    from redun.backends.db import RedunDatabaseError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    for uri in (
+        f"sqlite:///{blocker}/sub/redun.db",
+        "postgresql://127.0.0.1:1/nothing",
+    ):
+        backend = RedunBackendDb(uri, config={"db_retries": "0"})
+        with pytest.raises(RedunDatabaseError) as error:
+            backend.load()
+        message = str(error.value)
+        assert message.startswith("Cannot open the database") and "\n" not in message
+        assert "db_uri" in message

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,11 +171,27 @@ class RedunBackendDb(RedunBackend):
     # -- lifecycle ----------------------------------------------------------------
 
     def connect(self) -> Engine:
-        """Create the engine without checking the schema (for `redun db` commands)."""
+        """Create the engine and reach the database, without checking the schema."""
         with self._lock:
-            if self.engine is None:
-                self.engine = make_engine(self.db_uri, echo=bool(os.environ.get("REDUN_DB_ECHO")))
-            return self.engine
+            if self.engine is not None:
+                return self.engine
+            where = make_url(self.db_uri).render_as_string(hide_password=True)
+            try:
+                engine = make_engine(self.db_uri, echo=bool(os.environ.get("REDUN_DB_ECHO")))
+                with_retries(
+                    lambda: engine.connect().close(),
+                    self.db_retries,
+                    self.db_retries_backoff,
+                    self.db_retries_backoff_max,
+                )
+            except (OSError, DBAPIError) as error:
+                reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+                raise RedunDatabaseError(
+                    f"Cannot open the database {where}: {reason}. Check [backend] db_uri "
+                    "(and the server, path and credentials it names)."
+                ) from None
+            self.engine = engine
+            return engine
 
     def load(self, migrate: bool | None = None) -> None:
         """Connect, migrate (upgrades only) if allowed, then insist on a compatible schema."""

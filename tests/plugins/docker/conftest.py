@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugins.docker.containers import session_containers
+
 pytest.importorskip("redun_docker", reason="redun-docker is not installed")
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -73,15 +75,10 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def containers(podman: str) -> Iterator[str]:
-    """The test image, with a check that a test leaves no container running."""
+def containers(podman: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test image, with a check that a test leaves no container of its own running."""
     yield podman
-    running = subprocess.run(
-        ["podman", "ps", "-q", "--filter", "label=redun.executor"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    running = session_containers(tmp_path_factory.getbasetemp())
     if running:
-        subprocess.run(["podman", "rm", "-f", *running], capture_output=True)
+        subprocess.run(["docker", "rm", "--force", *running], capture_output=True)
         pytest.fail(f"containers left running: {running}")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugins.docker.containers import session_containers
+
 pytestmark = pytest.mark.container
 
 REDUN = str(Path(sys.executable).parent / "redun")
@@ -63,7 +65,7 @@ def project(tmp_path: Path, containers: str) -> Path:
         ini.write(
             f"\n[executors.box]\ntype = docker\nimage = {containers}\nscratch = scratch\n"
             f"volumes = {json.dumps([[str(shared), str(shared)]])}\n"
-            "job_monitor_interval = 0.1\nmin_array_size = 3\njob_stale_time = 0.3\n"
+            "job_monitor_interval = 0.1\nmin_array_size = 3\njob_stale_time = 1.0\n"
         )
     (tmp_path / "workflow.py").write_text(WORKFLOW.format(shared=str(shared)))
     return tmp_path
@@ -75,14 +77,9 @@ def redun(project: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def containers_of(executor: str) -> list[str]:
-    proc = subprocess.run(
-        ["docker", "ps", "--all", "--quiet", "--filter", f"label=redun.executor={executor}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout.split()
+def containers_of(project: Path) -> list[str]:
+    """Containers (running or not) of the project's executor, found by its scratch."""
+    return session_containers(project / ".redun/scratch", running_only=False)
 
 
 def test_run_in_containers_then_from_cache(project: Path) -> None:
@@ -96,7 +93,7 @@ def test_run_in_containers_then_from_cache(project: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[0, 1, 4, 9]"
     assert len((project / "shared/calls").read_text().split()) == 4
-    assert containers_of("box") == []
+    assert containers_of(project) == []
 
 
 def test_error_carries_the_container_logs(project: Path) -> None:
@@ -122,7 +119,7 @@ def test_ctrl_c_cancels_the_running_container(project: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        while not containers_of("box"):
+        while not containers_of(project):
             assert time.monotonic() < deadline, "the container never started"
             assert run.poll() is None, run.communicate()[1]
             time.sleep(0.1)
@@ -133,4 +130,4 @@ def test_ctrl_c_cancels_the_running_container(project: Path) -> None:
             run.kill()
     assert run.returncode == 1
     assert "Cancelling 1 job(s) still running" in stderr
-    assert containers_of("box") == []
+    assert containers_of(project) == []

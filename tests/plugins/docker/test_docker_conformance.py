@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from redun.scheduler import Scheduler
 from redun.testing.executor_conformance import EXECUTOR, ExecutorConformance
+
+from tests.plugins.docker.containers import session_containers
 
 pytestmark = pytest.mark.container
 
@@ -25,11 +26,6 @@ class TestDockerExecutor(ExecutorConformance):
         }
 
     def running_jobs(self, scheduler: Scheduler) -> list[str]:
-        """Containers of this executor the engine still has, running or not."""
-        proc = subprocess.run(
-            ["docker", "ps", "--all", "--quiet", "--filter", f"label=redun.executor={EXECUTOR}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return proc.stdout.split()
+        """Containers of this executor's scratch the engine still has, running or not."""
+        scratch = scheduler.executors[EXECUTOR].scratch_root()
+        return session_containers(Path(scratch), running_only=False)

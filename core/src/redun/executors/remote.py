@@ -39,6 +39,8 @@ LABEL_JOB_ID = "redun.job_id"
 LABEL_TASK = "redun.task"
 LABEL_EXECUTION = "redun.execution_id"
 LABEL_ARRAY = "redun.array_uuid"
+# Units write results under their scratch: only units of this scratch can be followed.
+LABEL_SCRATCH = "redun.scratch"
 
 # Set in each worker of an array whose engine has no native arrays.
 ARRAY_INDEX_ENV = "REDUN_ARRAY_INDEX"
@@ -281,6 +283,7 @@ class RemoteExecutor(Executor, abc.ABC):
             env=env,
             labels={
                 LABEL_EXECUTOR: self.name,
+                LABEL_SCRATCH: self.scratch_prefix,
                 LABEL_EVAL_HASH: job.eval_hash or "",
                 LABEL_JOB_ID: job.id,
                 LABEL_TASK: job.task.fullname,
@@ -301,7 +304,9 @@ class RemoteExecutor(Executor, abc.ABC):
             candidates = {
                 remote_id: labels[LABEL_EVAL_HASH]
                 for remote_id, labels in self.list_jobs().items()
-                if labels.get(LABEL_EXECUTOR) == self.name and labels.get(LABEL_EVAL_HASH)
+                if labels.get(LABEL_EXECUTOR) == self.name
+                and labels.get(LABEL_SCRATCH) == self.scratch_prefix
+                and labels.get(LABEL_EVAL_HASH)
             }
             # A unit that already failed is a past attempt, not work to wait for.
             statuses = self.poll(list(candidates)) if candidates else {}

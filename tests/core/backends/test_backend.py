@@ -365,7 +365,7 @@ def test_cache_lookups_use_the_task_and_arguments_index(tmp_path) -> None:
     backend = RedunBackendDb(f"sqlite:///{tmp_path}/redun.db")
     backend.load()
     with backend.engine.connect() as connection:
-        for stmt in (hot_queries.CSE[False], hot_queries.ULTIMATE[False]):
+        for stmt in (hot_queries.CSE_OR_SINGLE[False], hot_queries.ULTIMATE[False]):
             sql = str(stmt.compile(dialect=backend.engine.dialect))
             plan = connection.exec_driver_sql(
                 "explain query plan " + sql, tuple("x" * sql.count("?"))

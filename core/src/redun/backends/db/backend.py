@@ -72,6 +72,7 @@ DEFAULT_MAX_VALUE_SIZE = 1_000_000_000
 DEFAULT_VALUE_STORE_MIN_SIZE = 1024
 MAX_VALUE_SIZE_PREVIEW = 1_000_000
 ALL_CACHE_RESULTS = frozenset(CacheResult)
+_NOT_FETCHED = object()
 # Hashes remembered as already written; past this many the memory is dropped
 # (a forgotten hash only costs one idempotent insert).
 KNOWN_HASHES_LIMIT = 500_000
@@ -545,12 +546,33 @@ class RedunBackendDb(RedunBackend):
         if cache_scope == CacheScope.NONE:
             return CACHE_MISS
         with self._lock:
+            # A DB row for SINGLE fetched together with the CSE candidate (or None).
+            single_row: Any = _NOT_FETCHED
             if CacheResult.CSE in allowed:
-                call_hash = self._find_cse(task_hash, args_hash, execution_id, context_hash)
-                if call_hash is not None:
+                call_hash = self._cse.get((execution_id, task_hash, args_hash))
+                if call_hash is not None and self._context_matches(call_hash, context_hash):
                     result, found = self._call_result(call_hash)
                     if found:
                         return CacheHit(result, call_hash, CacheResult.CSE)
+                else:
+                    # Jobs written by other processes into the same execution (subrun).
+                    params = {
+                        "task_hash": task_hash,
+                        "args_hash": args_hash,
+                        "execution_id": execution_id,
+                        "eval_hash": eval_hash,
+                    }
+                    if context_hash is not None:
+                        params["context_hash"] = context_hash
+                    rows = self._query(hot.CSE_OR_SINGLE[context_hash is not None], params)
+                    single_row = None
+                    for kind, found_hash, value_hash, type_name, data in rows:
+                        if kind == "single":
+                            single_row = (value_hash, type_name, data)
+                            continue
+                        result, found = self._decode(value_hash, type_name, data)
+                        if found:
+                            return CacheHit(result, found_hash, CacheResult.CSE)
             if cache_scope != CacheScope.BACKEND:
                 return CACHE_MISS
             if check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed:
@@ -562,25 +584,18 @@ class RedunBackendDb(RedunBackend):
                     if found:
                         return CacheHit(result, call_hash, CacheResult.ULTIMATE)
             if CacheResult.SINGLE in allowed:
-                result, found = self._eval_result(eval_hash)
+                if single_row is _NOT_FETCHED or eval_hash in self._buffer.evaluations:
+                    result, found = self._eval_result(eval_hash)
+                elif single_row is None:
+                    result, found = None, False
+                else:
+                    result, found = self._decode(*single_row)
                 if found:
                     return CacheHit(result, None, CacheResult.SINGLE)
         return CACHE_MISS
 
     def _context_matches(self, call_hash: str, context_hash: str | None) -> bool:
         return context_hash is None or self._call_contexts.get(call_hash) == context_hash
-
-    def _find_cse(
-        self, task_hash: str, args_hash: str, execution_id: str, context_hash: str | None
-    ) -> str | None:
-        call_hash = self._cse.get((execution_id, task_hash, args_hash))
-        if call_hash is not None and self._context_matches(call_hash, context_hash):
-            return call_hash
-        # Jobs written by other processes into the same execution (subrun).
-        params = {"task_hash": task_hash, "execution_id": execution_id, "args_hash": args_hash}
-        if context_hash is not None:
-            params["context_hash"] = context_hash
-        return self._query(hot.CSE[context_hash is not None], params).scalar()
 
     def _find_ultimate(
         self,

@@ -6,7 +6,7 @@ form and costs one indexed query.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 
 from redun.backends.db.models import (
     CallNode,
@@ -43,20 +43,6 @@ SUBTREE_TASKS = select(CallSubtreeTask.task_hash).where(
     CallSubtreeTask.call_hash == bindparam("call_hash")
 )
 
-_CSE = (
-    select(CallNode.call_hash)
-    .join(Job, CallNode.call_hash == Job.call_hash)
-    .where(
-        CallNode.task_hash == bindparam("task_hash"),
-        CallNode.args_hash == bindparam("args_hash"),
-        # Wrapped so planners without statistics (SQLite) do not scan a whole
-        # execution's jobs: the few call nodes of these arguments come first.
-        func.coalesce(Job.execution_id, "") == bindparam("execution_id"),
-    )
-    .order_by(Job.start_time.desc())
-    .limit(1)
-)
-CSE = {False: _CSE, True: _with_context(_CSE)}
 
 _ULTIMATE = (
     select(CallNode.call_hash, CallSubtreeTask.task_hash)
@@ -68,5 +54,45 @@ _ULTIMATE = (
     .order_by(CallNode.timestamp.desc(), CallNode.call_hash)
 )
 ULTIMATE = {False: _ULTIMATE, True: _with_context(_ULTIMATE)}
+
+
+def _cse_or_single(with_context: bool) -> Select:
+    """CSE candidate and single-reduction result in one round trip (kind, call_hash, value)."""
+    cse = (
+        select(
+            literal("cse").label("kind"),
+            CallNode.call_hash.label("call_hash"),
+            Value.value_hash,
+            Value.type,
+            Value.value,
+        )
+        .select_from(CallNode)
+        .join(Job, CallNode.call_hash == Job.call_hash)
+        .join(Value, Value.value_hash == CallNode.value_hash)
+        .where(
+            CallNode.task_hash == bindparam("task_hash"),
+            CallNode.args_hash == bindparam("args_hash"),
+            func.coalesce(Job.execution_id, "") == bindparam("execution_id"),
+        )
+        .order_by(Job.start_time.desc())
+        .limit(1)
+    )
+    if with_context:
+        cse = _with_context(cse)
+    single = (
+        select(
+            literal("single").label("kind"),
+            Evaluation.eval_hash.label("call_hash"),
+            Value.value_hash,
+            Value.type,
+            Value.value,
+        )
+        .join(Evaluation, Evaluation.value_hash == Value.value_hash)
+        .where(Evaluation.eval_hash == bindparam("eval_hash"))
+    )
+    return union_all(select(cse.subquery()), single)
+
+
+CSE_OR_SINGLE = {False: _cse_or_single(False), True: _cse_or_single(True)}
 
 HANDLE_IS_VALID = select(Handle.is_valid).where(Handle.hash == bindparam("handle_hash"))

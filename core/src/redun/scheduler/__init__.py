@@ -11,14 +11,10 @@ from redun.scheduler.errors import (
     SchedulerError,
     TaskNotFoundError,
 )
+from redun.scheduler.formatting import format_arg, format_task_call
 from redun.scheduler.jobs import Execution, Job, JobEnv, JobInfo
-from redun.scheduler.scheduler import (
-    Scheduler,
-    format_arg,
-    format_task_call,
-    get_arg_defaults,
-    needs_root_task,
-)
+from redun.scheduler.nested import get_arg_defaults, needs_root_task
+from redun.scheduler.scheduler import Scheduler
 from redun.scheduler.scheduler_tasks import (
     Thread,
     apply_tags,

@@ -8,8 +8,6 @@ of nested calls, so workflow depth never turns into Python stack depth.
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import json
 import logging
 import os
@@ -40,17 +38,26 @@ from redun.hashing import hash_call_node, hash_struct
 from redun.promise import Promise
 from redun.scheduler.current import set_current_scheduler
 from redun.scheduler.errors import DryRunResult, SchedulerError, TaskNotFoundError
+from redun.scheduler.formatting import format_task_call, job_action, short_repr
 from redun.scheduler.jobs import Execution, Job, JobEnv, JobInfo
 from redun.scheduler.limits import Limits, parse_limits
+from redun.scheduler.nested import (
+    PLAIN_TYPES,
+    get_arg_defaults,
+    has_expression,
+    is_plain,
+    needs_root_task,
+    resolved,
+)
+from redun.scheduler.provenance import ProvenanceRecorder, tag_entity
 from redun.scheduler.status import format_job_statuses
 from redun.scheduler.tracebacks import ErrorValue, Traceback, job_frames
-from redun.task import Task, get_task_registry
+from redun.task import get_task_registry
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
 from redun.value import get_type_registry
 
 logger = logging.getLogger("redun")
 
-JOB_ACTION_WIDTH = 6
 DEFAULT_JOB_STATUS_INTERVAL = 20
 # Buffered provenance is written at least this often while jobs keep arriving.
 MAX_FLUSH_DELAY = 1.0
@@ -63,115 +70,6 @@ EVENT_HOOKS = (
     "redun_job_failed",
     "redun_execution_finished",
 )
-
-# Leaves of these types need no preprocessing, postprocessing or evaluation.
-_PLAIN_TYPES = frozenset([int, float, str, bytes, bool, type(None), complex])
-
-
-def _resolved(value: Any) -> Promise:
-    promise: Promise = Promise()
-    promise.do_resolve(value)
-    return promise
-
-
-def _scan(value: Any, find_expression: bool) -> bool:
-    """Walk a nested value without generators (the hot path sees mostly tiny values).
-
-    With `find_expression`, whether any leaf is an Expression; otherwise
-    whether any leaf is not a plain builtin (so pre/postprocessing can be skipped).
-    """
-    stack = [value]
-    pop, extend = stack.pop, stack.extend
-    while stack:
-        item = pop()
-        kind = type(item)
-        if kind in _PLAIN_TYPES:
-            continue
-        if kind is list or kind is tuple or kind is set:
-            extend(item)
-            continue
-        if kind is dict:
-            extend(item)
-            extend(item.values())
-            continue
-        if isinstance(item, Expression):
-            return True
-        if isinstance(item, tuple):
-            extend(item)
-        elif dataclasses.is_dataclass(kind):
-            extend(getattr(item, field.name) for field in dataclasses.fields(item))
-        elif not find_expression:
-            return True
-    return False
-
-
-def _has_expression(value: Any) -> bool:
-    return _scan(value, True)
-
-
-def _is_plain(value: Any) -> bool:
-    return not _scan(value, False)
-
-
-def get_arg_defaults(task: Task, args: tuple, kwargs: dict) -> dict:
-    """Signature defaults of the parameters a call leaves out."""
-    defaults = {}
-    for i, param in enumerate(task.signature.parameters.values()):
-        if i < len(args) or param.name in kwargs:
-            continue
-        if param.default is not param.empty:
-            defaults[param.name] = param.default
-    return defaults
-
-
-def format_arg(arg_name: str, value: Any, max_length: int = 200) -> str:
-    return f"{arg_name}={_short_repr(value, max_length)}"
-
-
-def format_task_call(task: Task, args: tuple, kwargs: dict) -> str:
-    """``ns.task(a=1, b=File(...))`` as redun logs it."""
-    parts = []
-    params = list(task.signature.parameters.values())
-    for i, param in enumerate(params):
-        if param.kind == inspect.Parameter.VAR_POSITIONAL:
-            parts.extend(format_arg(param.name, value) for value in args[i:])
-            continue
-        if param.kind == inspect.Parameter.VAR_KEYWORD:
-            known = {p.name for p in params}
-            parts.extend(format_arg(k, v) for k, v in kwargs.items() if k not in known)
-            continue
-        value = args[i] if i < len(args) else kwargs.get(param.name, param.default)
-        parts.append(format_arg(param.name, value))
-    return f"{task.fullname}({', '.join(parts)})"
-
-
-def needs_root_task(task_registry: Any, expr: Any) -> bool:
-    """Whether `expr` must be wrapped so that one job spans the whole execution."""
-    if not isinstance(expr, TaskExpression) or isinstance(expr, SchedulerExpression):
-        return True
-    task = task_registry.get(expr.task_name)
-    if task is None:
-        return True
-    defaults = get_arg_defaults(task, expr.args, expr.kwargs)
-    return _has_expression((expr.args, expr.kwargs, defaults))
-
-
-def _upstream_call_hashes(expr_arg: Any) -> set[str]:
-    """Call hashes of the task calls whose results flowed into an argument."""
-    found: set[str] = set()
-    stack = [expr_arg]
-    seen: set[int] = set()
-    while stack:
-        for value in iter_nested_value(stack.pop()):
-            if not isinstance(value, Expression) or id(value) in seen:
-                continue
-            seen.add(id(value))
-            if isinstance(value, TaskExpression) and not isinstance(value, SchedulerExpression):
-                if value.call_hash:
-                    found.add(value.call_hash)
-            else:
-                stack.append(value._upstreams)
-    return found
 
 
 class Scheduler:
@@ -228,6 +126,7 @@ class Scheduler:
         self._tracked_promises: dict[str, Promise] = {}
         self.task_registry = get_task_registry()
         self.type_registry = get_type_registry()
+        self._recorder = ProvenanceRecorder(self)
 
         self.thread_id: int | None = None
         self.workflow_promise: Promise | None = None
@@ -365,7 +264,7 @@ class Scheduler:
 
             expr = root_task(quote(expr))
         if exec_argv is None:
-            exec_argv = ["scheduler.run", _short_repr(expr)]
+            exec_argv = ["scheduler.run", short_repr(expr)]
         execution = Execution(execution_id, context=merge_dicts([self._context, context or {}]))
         self._current_execution = execution
         self._exec_argv = list(exec_argv)
@@ -589,19 +488,19 @@ class Scheduler:
         """A promise of the concrete value of `expr` (for scheduler tasks)."""
         if isinstance(expr, Expression):
             if isinstance(expr, ValueExpression):
-                return _resolved(expr.value)
+                return resolved(expr.value)
             return self._evaluate_apply(expr, parent_job)
-        if type(expr) in _PLAIN_TYPES:
-            return _resolved(expr)
+        if type(expr) in PLAIN_TYPES:
+            return resolved(expr)
         terms: dict[int, Promise] = {}
         for leaf in iter_nested_value(expr):
             if isinstance(leaf, Expression) and id(leaf) not in terms:
                 if isinstance(leaf, ValueExpression):
-                    terms[id(leaf)] = _resolved(leaf.value)
+                    terms[id(leaf)] = resolved(leaf.value)
                 else:
                     terms[id(leaf)] = self._evaluate_apply(leaf, parent_job)
         if not terms:
-            return _resolved(expr)
+            return resolved(expr)
 
         def substitute(_: Any) -> Any:
             return map_nested_value(
@@ -689,7 +588,7 @@ class Scheduler:
         job.result_promise._listen(promise.do_resolve, promise.do_reject)
 
         raw_options = job.get_raw_options()
-        if _has_expression(raw_options):
+        if has_expression(raw_options):
             options_promise = self.evaluate(raw_options, parent_job)
         else:
             options_promise = None
@@ -705,7 +604,7 @@ class Scheduler:
             defaults_promise = options_promise.then(after_options)
 
         call_args = (expr.args, expr.kwargs)
-        if defaults_promise.is_fulfilled and not _has_expression(call_args):
+        if defaults_promise.is_fulfilled and not has_expression(call_args):
             self._exec_job(job, expr.args, {**defaults_promise.value, **expr.kwargs})
             return
 
@@ -727,8 +626,8 @@ class Scheduler:
 
     def _evaluate_defaults(self, job: Job, expr: TaskExpression, parent_job: Job | None) -> Promise:
         defaults = get_arg_defaults(job.task, expr.args, expr.kwargs)
-        if not defaults or not _has_expression(defaults):
-            return _resolved(defaults)
+        if not defaults or not has_expression(defaults):
+            return resolved(defaults)
         # Defaults such as get_context(...) see the job's own context.
         return self.evaluate(defaults, parent_job=JobEnv(parent_job, job.get_context()))
 
@@ -766,7 +665,7 @@ class Scheduler:
             self._jobs.discard(job)
             return
         job.eval_args = (tuple(eval_args), eval_kwargs)
-        plain = _is_plain(job.eval_args)
+        plain = is_plain(job.eval_args)
         if plain:
             job.args = job.eval_args
         else:
@@ -876,7 +775,7 @@ class Scheduler:
         if self.type_registry.is_valid_nested(hit.result):
             return hit.result, hit.call_hash
         self.log(
-            f"{'Miss'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  Cached result is no longer "
+            job_action("Miss", job.id) + "Cached result is no longer "
             f"valid (result={trim_string(repr(hit.result))}, eval_hash={job.eval_hash[:8]})."
         )
         return None
@@ -889,7 +788,7 @@ class Scheduler:
         reason = self.backend.explain_cache_miss(
             task.fullname, task.hash, job.args_hash, arg_hashes
         )
-        prefix = f"{'Miss'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  "
+        prefix = job_action("Miss", job.id)
         if reason.reason == "new_task":
             previous = (reason.previous_task_hash or "")[:8]
             self.log(
@@ -918,7 +817,7 @@ class Scheduler:
             siblings[siblings.index(job)] = other
         job.was_cached = True
         if job.recording_provenance():
-            self._record_job_start(job, cached=True)
+            self._recorder.job_start(job, cached=True)
 
         def done(result: Any) -> None:
             job.call_hash = other.call_hash
@@ -930,31 +829,19 @@ class Scheduler:
 
         other.result_promise._listen(done, failed)
 
-    def _record_job_start(self, job: Job, cached: bool) -> None:
-        execution = job.execution
-        if execution.job is job and not self._extending:
-            # The execution is recorded with its root job (never without one).
-            self.backend.record_execution(execution.id, self._exec_argv, job.id)
-            self.backend.record_tags(
-                _tag_entity("Execution"), execution.id, [*self._exec_tags, *self._exec_run_tags]
-            )
-        self.backend.record_job_start(
-            job.id, job.task, execution.id, _parent_id(job), cached=cached
-        )
-
     def _cache_hit(self, job: Job, result: Any, call_hash: str | None) -> None:
         job.was_cached = True
         job.call_hash = call_hash
         if self.logger.isEnabledFor(logging.INFO):
             args, kwargs = job.args
             self.log(
-                f"{'Cached'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  "
-                f"{format_task_call(job.task, args, kwargs)} (eval_hash={job.eval_hash[:8]}"
+                job_action("Cached", job.id)
+                + f"{format_task_call(job.task, args, kwargs)} (eval_hash={job.eval_hash[:8]}"
                 f"{', check_valid=shallow' if call_hash else ''}, "
                 f"call_hash={call_hash[:8] if call_hash else 'None'})"
             )
         if job.recording_provenance():
-            self._record_job_start(job, cached=True)
+            self._recorder.job_start(job, cached=True)
         if isinstance(result, ErrorValue):
             self._reject_job_now(job, result.error, result.traceback)
         else:
@@ -963,7 +850,7 @@ class Scheduler:
     def _launch_job(self, job: Job) -> None:
         if not self._dryrun:
             args, kwargs = job.args
-            if not _is_plain((args, kwargs)):
+            if not is_plain((args, kwargs)):
                 for value in iter_nested_value((args, kwargs)):
                     if isinstance(value, Handle):
                         self.backend.rollback_handle(value)
@@ -977,7 +864,7 @@ class Scheduler:
 
     def _submit_job(self, job: Job) -> None:
         if job.recording_provenance():
-            self._record_job_start(job, cached=False)
+            self._recorder.job_start(job, cached=False)
         executor_name = job.get_option("executor") or "default"
         executor = self.executors.get(executor_name)
         error: SchedulerError | None = None
@@ -997,10 +884,10 @@ class Scheduler:
             return
         if self.logger.isEnabledFor(logging.INFO):
             args, kwargs = job.args
-            action = ("Dryrun" if self._dryrun else "Run").ljust(JOB_ACTION_WIDTH)
+            action = "Dryrun" if self._dryrun else "Run"
             self.log(
-                f"{action} Job {job.id[:8]}:  {format_task_call(job.task, args, kwargs)} "
-                f"on {executor_name}"
+                job_action(action, job.id)
+                + f"{format_task_call(job.task, args, kwargs)} on {executor_name}"
             )
         if self._dryrun:
             return
@@ -1054,7 +941,7 @@ class Scheduler:
         self.events_queue.put((self._reject_job_now, job, error, error_traceback, job_tags))
 
     def add_job_tags(self, job: Job, tags: list[tuple[str, Any]]) -> None:
-        self.events_queue.put((self.backend.record_tags, _tag_entity("Job"), job.id, list(tags)))
+        self.events_queue.put((self.backend.record_tags, tag_entity("Job"), job.id, list(tags)))
 
     # -- completion (scheduler thread) ----------------------------------------------
 
@@ -1066,14 +953,14 @@ class Scheduler:
             job.job_tags.extend(job_tags)
         result_hash = None
         if not job.was_cached:
-            if not _is_plain(result):
+            if not is_plain(result):
                 result = self._postprocess_result(job, result)
             if job.recording_provenance():
                 result_hash = self.type_registry.get_hash(result)
                 self.backend.set_eval_cache(
                     job.eval_hash, job.task.hash, job.args_hash, result, result_hash
                 )
-        if not _has_expression(result):
+        if not has_expression(result):
             # set_eval_cache recorded this very value (when result_hash is known).
             self._resolve_job(job, result, result_hash, recorded=result_hash is not None)
             return
@@ -1115,23 +1002,11 @@ class Scheduler:
             if recording:
                 if not recorded:
                     self.backend.record_value(result, result_hash)
-                self._record_unrecorded_subtree_tasks(job, subtree)
-                job.call_hash = self.backend.record_call_node(
-                    task.fullname,
-                    task.hash,
-                    job.args_hash,
-                    self._argument_records(job),
-                    result_hash,
-                    children,
-                    subtree,
-                )
+                job.call_hash = self._recorder.call_node(job, result_hash, children, subtree)
             else:
                 job.call_hash = hash_call_node(task.hash, job.args_hash, result_hash, children)
         if recording:
-            if job.context_hash:
-                self.backend.record_call_node_context(job.call_hash, job.context_hash)
-            self._record_job_tags(job)
-            self.backend.record_job_end(job.id, job.call_hash)
+            self._recorder.job_end(job)
         self._cse.setdefault((job.eval_hash, job.context_hash), (result, job.call_hash))
         self._fire("redun_job_done", job=job, result=result)
         job.resolve(result)
@@ -1161,8 +1036,7 @@ class Scheduler:
         if job.eval_args is None:
             job.eval_args = ((), {})
         self.log(
-            f"*** {'Reject'.ljust(JOB_ACTION_WIDTH)} Job {job.id[:8]}:  "
-            f"{format_task_call(job.task, *job.eval_args)}:"
+            "*** " + job_action("Reject", job.id) + f"{format_task_call(job.task, *job.eval_args)}:"
         )
         if self.use_task_traceback and self.traceback is None:
             user_traceback = error_traceback or Traceback.from_error(error)
@@ -1172,55 +1046,14 @@ class Scheduler:
         if job.recording_provenance() and job.args_hash is not None:
             children = [child.call_hash for child in job.child_jobs if child.call_hash]
             subtree = job.calc_subtree_tasks()
-            error_value, error_hash = self._error_value(error, error_traceback)
+            error_value, error_hash = self._recorder.error_value(error, error_traceback)
             self.backend.record_value(error_value, error_hash)
-            self._record_unrecorded_subtree_tasks(job, subtree)
-            job.call_hash = self.backend.record_call_node(
-                job.task.fullname,
-                job.task.hash,
-                job.args_hash,
-                self._argument_records(job),
-                error_hash,
-                children,
-                subtree,
-            )
-            if job.context_hash:
-                self.backend.record_call_node_context(job.call_hash, job.context_hash)
-            self._record_job_tags(job)
-            self.backend.record_job_end(job.id, job.call_hash)
+            job.call_hash = self._recorder.call_node(job, error_hash, children, subtree)
+            self._recorder.job_end(job)
             self._cse.setdefault((job.eval_hash, job.context_hash), (error_value, job.call_hash))
         self._fire("redun_job_failed", job=job, error=error)
         job.reject(error)
         self._finalize_job(job)
-
-    def _record_unrecorded_subtree_tasks(self, job: Job, subtree: set[str]) -> None:
-        """Tasks used only below children without provenance must still exist as records."""
-        if all(child.recording_provenance() for child in job.child_jobs):
-            return
-        for task_hash in subtree:
-            registered = self.task_registry.get(hash=task_hash)
-            if registered is not None:
-                self.backend.record_value(registered, task_hash)
-
-    def _error_value(
-        self, error: BaseException, error_traceback: Traceback | None
-    ) -> tuple[ErrorValue, str]:
-        """The recordable error value; an unpicklable error is recorded as its repr."""
-        from redun.utils import pickle_dumps
-
-        error_value = ErrorValue(error, error_traceback or Traceback.from_error(error))
-        try:
-            pickle_dumps(error_value)
-            return error_value, self.type_registry.get_hash(error_value)
-        except Exception:
-            substitute = Exception(repr(error))
-            frames = (error_traceback or Traceback.from_error(error)).frames
-            error_value = ErrorValue(substitute, Traceback(substitute, frames))
-            try:
-                return error_value, self.type_registry.get_hash(error_value)
-            except Exception:
-                error_value = ErrorValue(substitute, Traceback(substitute, []))
-                return error_value, self.type_registry.get_hash(error_value)
 
     def _finalize_job(self, job: Job) -> None:
         self._jobs.discard(job)
@@ -1229,57 +1062,6 @@ class Scheduler:
         key = (job.eval_hash, job.context_hash)
         if self._pending_jobs.get(key) is job:
             del self._pending_jobs[key]
-
-    def _argument_records(self, job: Job) -> list:
-        from redun.backends.base import ArgumentRecord
-
-        eval_args, eval_kwargs = job.eval_args
-        expr = job.expr
-        expr_args, expr_kwargs = (expr.args, expr.kwargs) if expr is not None else ((), {})
-        get_hash = self.type_registry.get_hash
-        record_value = self.backend.record_value
-        records = []
-        hashed_args, hashed_kwargs, pos_hashes, kw_hashes = job.arg_hashes
-
-        def add(position: int | None, key: str | None, expr_arg: Any, value: Any) -> None:
-            # Reuse the hash computed for args_hash when the value is the same object.
-            if position is not None:
-                hashed = hashed_args[position] if position < len(hashed_args) else None
-                value_hash = pos_hashes[position] if hashed is value else None
-            else:
-                hashed = hashed_kwargs.get(key)
-                value_hash = kw_hashes[key] if hashed is value else None
-            if value_hash is None:
-                value_hash = get_hash(value)
-            record_value(value, value_hash)
-            upstream = (
-                tuple(sorted(_upstream_call_hashes(expr_arg)))
-                if isinstance(expr_arg, Expression) or not _is_plain(expr_arg)
-                else ()
-            )
-            records.append(ArgumentRecord(position, key, value_hash, upstream))
-
-        for i, (expr_arg, value) in enumerate(zip(expr_args, eval_args)):
-            add(i, None, expr_arg, value)
-        for key in sorted(set(eval_kwargs) & set(expr_kwargs)):
-            add(None, key, expr_kwargs[key], eval_kwargs[key])
-        for key, value in eval_kwargs.items():
-            if key not in expr_kwargs:
-                add(None, key, value, value)
-        return records
-
-    def _record_job_tags(self, job: Job) -> None:
-        record_tags = self.backend.record_tags
-        for value_hash, tags in job.value_tags:
-            record_tags(_tag_entity("Value"), value_hash, tags)
-        job_tags = list(job.get_option("tags", None) or []) + job.job_tags
-        if job_tags:
-            record_tags(_tag_entity("Job"), job.id, job_tags)
-        if job.execution_tags:
-            record_tags(_tag_entity("Execution"), job.execution.id, job.execution_tags)
-        task_tags = job.task.get_task_option("tags")
-        if task_tags:
-            record_tags(_tag_entity("Task"), job.task.hash, task_tags)
 
     # -- values around a call ----------------------------------------------------
 
@@ -1298,7 +1080,7 @@ class Scheduler:
                 forked = registry.preprocess(value, {"call_order": call_order})
                 self.backend.advance_handle([value], forked)
                 return forked
-            if type(value) in _PLAIN_TYPES:
+            if type(value) in PLAIN_TYPES:
                 return value
             return registry.preprocess(value, {})
 
@@ -1309,7 +1091,7 @@ class Scheduler:
         postprocess_args = {"pre_call_hash": job.eval_hash}
 
         def postprocess(value: Any) -> Any:
-            if type(value) in _PLAIN_TYPES:
+            if type(value) in PLAIN_TYPES:
                 return value
             processed = registry.postprocess(value, postprocess_args)
             if isinstance(value, Handle) and not self._dryrun:
@@ -1348,20 +1130,9 @@ def _debugger_active() -> bool:
     return isinstance(getattr(trace, "__self__", None), bdb.Bdb)
 
 
-def _short_repr(value: Any, max_length: int = 200) -> str:
-    try:
-        return trim_string(repr(value), max_length=max_length)
-    except RecursionError:
-        return f"<{type(value).__name__} nested too deeply to show>"
-
-
 def _func_file(func: Any) -> str:
     code = getattr(func, "__code__", None)
     return code.co_filename if code is not None else "?"
-
-
-def _parent_id(job: Job) -> str | None:
-    return job.parent_job.id if job.parent_job is not None else None
 
 
 def _with_job_info(job: Job, arg_pair: tuple[tuple, dict]) -> tuple[tuple, dict]:
@@ -1373,15 +1144,3 @@ def _with_job_info(job: Job, arg_pair: tuple[tuple, dict]) -> tuple[tuple, dict]
         tuple(info if isinstance(v, JobInfo) else v for v in args),
         {k: info if isinstance(v, JobInfo) else v for k, v in kwargs.items()},
     )
-
-
-_TAG_ENTITIES: dict[str, Any] = {}
-
-
-def _tag_entity(name: str) -> Any:
-    entity = _TAG_ENTITIES.get(name)
-    if entity is None:
-        from redun.backends.base import TagEntity
-
-        entity = _TAG_ENTITIES[name] = TagEntity(name)
-    return entity

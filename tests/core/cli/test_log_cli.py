@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from redun.cli.main import cli
 from redun.plugins.manager import reset_plugin_manager
 from redun.testing.postgres import PostgresServer, postgres_server  # noqa: F401
+from redun.utils import get_import_paths
 
 WORKFLOW = """
 from redun import File, task
@@ -127,10 +128,14 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, 
         # Module scope runs before the per-test core-only setting: apply it here too.
         patch.setenv("REDUN_DISABLE_PLUGIN_AUTOLOAD", "1")
         reset_plugin_manager()
+        saved_sys_path, saved_import_paths = sys.path[:], get_import_paths()[:]
         project = Project(tmp_path_factory.mktemp("logrepo"))
         ids = fill(project)
     reset_plugin_manager()
     yield project, ids
+    # The workflow stays imported for this module's tests; later modules see a clean path.
+    sys.path[:] = saved_sys_path
+    get_import_paths()[:] = saved_import_paths
 
 
 def test_recent_executions_keep_redun_line_shapes(filled: tuple[Project, dict]) -> None:

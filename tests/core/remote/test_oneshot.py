@@ -30,6 +30,10 @@ def add(a, b=0):
 @task
 def boom(message):
     raise ValueError(message)
+
+@task(script=True)
+def shout(word):
+    return f"echo {word} | tr a-z A-Z"
 """
 
 
@@ -151,9 +155,16 @@ def test_array_job_picks_its_index(workdir: Path) -> None:
 
 def test_help_lists_tasks_and_unknown_task_is_one_line(workdir: Path) -> None:
     proc = oneshot(workdir, "wf", "help", "-p", "code")
-    assert proc.stdout.split() == ["wf.add", "wf.boom"]
+    assert proc.stdout.split() == ["wf.add", "wf.boom", "wf.shout"]
     proc = oneshot(workdir, "wf", "wf.nope", "-p", "code")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "Error: Unknown task 'wf.nope' in module 'wf'"
     proc = oneshot(workdir, "missing_mod", "x.y")
     assert "Cannot import 'missing_mod'" in proc.stderr
+
+
+def test_script_task_runs_its_script(workdir: Path) -> None:
+    files = job_files(workdir, "j5", ["hello"], {})
+    proc = oneshot(workdir, "wf", "wf.shout", "-p", "code", *files)
+    assert proc.returncode == 0, proc.stderr
+    assert pickle_loads((workdir / "scratch/j5/output").read_bytes()) == b"HELLO\n"

@@ -410,3 +410,32 @@ def test_redun_compatible_helpers(backend: RedunBackendDb) -> None:
     assert (str(low), high.major) == ("3.5", 3)
     assert backend.get_all_db_versions()[-1] == backend.get_db_version()
     assert backend.is_db_compatible()
+
+
+def test_previews_of_unloadable_and_large_values(backend: RedunBackendDb, tmp_path) -> None:
+    import sys
+
+    from redun.backends.db import PreviewValue, Value
+    from redun.backends.db.backend import MAX_VALUE_SIZE_PREVIEW
+
+    module = tmp_path / "gone_module.py"
+    module.write_text("class Point:\n    def __init__(self, x):\n        self.x = x\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import gone_module
+
+        point_hash = backend.record_value(gone_module.Point(3))
+    finally:
+        sys.path.remove(str(tmp_path))
+        del sys.modules["gone_module"]
+    big_hash = backend.record_value(b"x" * (MAX_VALUE_SIZE_PREVIEW + 10))
+    backend.flush()
+
+    assert backend.get_value(point_hash) == (None, False)
+    row = backend.session.get(Value, point_hash)
+    assert row.value_parsed is None
+    preview = row.preview
+    assert type(preview).__name__ == "Point" and preview.x == 3
+    big = backend.session.get(Value, big_hash).preview
+    assert isinstance(big, PreviewValue) and big.size > MAX_VALUE_SIZE_PREVIEW
+    assert repr(big).startswith("builtins.bytes(hash=")

@@ -76,3 +76,27 @@ def test_missing_image_is_a_one_line_error(tmp_path: Path) -> None:
 
     with pytest.raises(ExecutorError, match=r"\[executors.noimg\] needs `image`"):
         scheduler.run(needs_image.options(executor="noimg")())
+
+
+def test_jobs_fail_when_the_engine_stays_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redun.task import task
+
+    from tests.core.remote.process_engine import ProcessEngineExecutor
+
+    class Unreachable(ProcessEngineExecutor):
+        POLL_GIVE_UP_SECONDS = 0.3
+
+        def poll(self, remote_ids: list[str]) -> dict:
+            raise ConnectionError("engine API down")
+
+    executor = Unreachable("down", config={"scratch": str(tmp_path / "scratch")})
+    scheduler = Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
+
+    @task(name="never_polled", namespace="remote_test")
+    def never_polled() -> int:
+        return 1
+
+    with pytest.raises(ExecutorError, match="could not poll its jobs for 0.3 s: engine API down"):
+        scheduler.run(never_polled.options(executor="down")())

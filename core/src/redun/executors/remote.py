@@ -125,6 +125,8 @@ class RemoteExecutor(Executor, abc.ABC):
         "max_array_size": "1000",
         "submit_workers": "4",
     }
+    # How long the engine may stay unreachable before its jobs are failed.
+    POLL_GIVE_UP_SECONDS = 60.0
     # Keys of [executors.NAME] every remote executor accepts.
     COMMON_CONFIG_KEYS: tuple[str, ...] = (
         *DEFAULTS,
@@ -488,11 +490,33 @@ class RemoteExecutor(Executor, abc.ABC):
     # -- monitoring (monitor thread) -----------------------------------------------------
 
     def _monitor(self) -> None:
+        failing_since: float | None = None
         while not self._stop_monitor.wait(self.interval):
             try:
                 self._poll_once()
+                failing_since = None
             except Exception as error:
-                self.log(f"Monitoring failed, will retry: {error!r}")
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since < self.POLL_GIVE_UP_SECONDS:
+                    self.log(f"Monitoring failed, will retry: {error!r}")
+                    continue
+                # The engine stays unreachable: fail the jobs rather than wait forever.
+                with self._lock:
+                    lost = list(self._tracked.values())
+                    self._tracked.clear()
+                try:
+                    self.cancel([entry.remote_id for entry in lost])
+                except Exception as cancel_error:
+                    self.log(f"Could not cancel the unreachable jobs: {cancel_error!r}")
+                self._reject_all(
+                    [entry.job for entry in lost],
+                    ExecutorError(
+                        f"Executor {self.name!r} could not poll its jobs for "
+                        f"{self.POLL_GIVE_UP_SECONDS:g} s: {error}"
+                    ),
+                )
+                failing_since = None
 
     def _poll_once(self) -> None:
         with self._lock:

@@ -76,3 +76,12 @@ def screen_text(screen: Screen) -> str:
 
 def rows(table: DataTable) -> list[list[str]]:
     return [[_plain(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def settle(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until `condition` holds (a pushed screen may take a while to mount)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the console never reached the expected state")

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Tree
 
 from tests.plugins.console import workflows as wf
 from tests.plugins.console.builders import Repo, latest_execution_id, run, scheduler_for
-from tests.plugins.console.helpers import rows, run_console, widget_text
+from tests.plugins.console.helpers import rows, run_console, settle, widget_text
 
 
 def wait_for(condition, timeout: float = 20.0) -> None:
@@ -125,3 +125,34 @@ def test_ctrl_r_reloads_without_live_mode(tmp_path: Path) -> None:
         ]
 
     run_console(repo, "executions", steps, poll_interval=0)
+
+
+def test_running_durations_tick_without_new_jobs(repo: Repo) -> None:
+    """The crashed execution stays RUNNING and nothing is written: durations still advance."""
+    running = repo.executions["running"]
+
+    async def steps(app, pilot):
+        table = app.screen.query_one(DataTable)
+        before = rows(table)
+        assert before[0][0] == running[:8] and before[0][3].endswith("+")
+        await pilot.pause(1.1)
+        after = rows(table)
+        assert after[0][3] != before[0][3] and after[0][3].endswith("+")
+        assert after[1:] == before[1:]  # finished executions keep their durations
+
+        await pilot.press("enter")
+        await settle(pilot, lambda: getattr(app.screen, "execution", None) is not None)
+        summary = widget_text(app.screen.query_one("#summary"))
+        root = widget_text(app.screen.query_one(Tree)).splitlines()[0]
+        await pilot.pause(1.1)
+        assert widget_text(app.screen.query_one("#summary")) != summary
+        assert widget_text(app.screen.query_one(Tree)).splitlines()[0] != root
+
+        await pilot.press("end", "enter")
+        await settle(pilot, lambda: getattr(app.screen, "detail", None) is not None)
+        assert "crash_later" in widget_text(app.screen.query_one("#summary"))
+        summary = widget_text(app.screen.query_one("#summary"))
+        await pilot.pause(1.1)
+        assert widget_text(app.screen.query_one("#summary")) != summary
+
+    run_console(repo, "executions", steps, poll_interval=0.2)

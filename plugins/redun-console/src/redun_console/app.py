@@ -65,17 +65,20 @@ class RedunConsole(App):
 
     def poll(self) -> None:
         """Live mode: reload the current screen when a job started or ended since last time."""
+        if not (self.is_running and self.screen.is_running):
+            return  # shutting down: the screen's widgets may be gone already
         self.end_read()
         token = data.change_token(self.session)
         if token != self._token:
             self._token = token
             self.reload_screen()
+        elif getattr(self.screen, "data_loaded", False):
+            self.screen.tick()  # type: ignore[attr-defined]
 
     def reload_screen(self) -> None:
         self.end_read()
-        load = getattr(self.screen, "load", None)
-        if load is not None:
-            load()
+        if getattr(self.screen, "data_loaded", False):
+            self.screen.load()  # type: ignore[attr-defined]
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

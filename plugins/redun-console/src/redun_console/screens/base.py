@@ -36,6 +36,8 @@ class RouteScreen(Screen):
     def __init__(self, route: str, **params: Any) -> None:
         super().__init__()
         self.route = self.route_for(**params) or route
+        # Set once mounted and loaded: timers must not touch a screen still composing.
+        self.data_loaded = False
 
     @classmethod
     def resolve(cls, session: Session, **params: Any) -> dict[str, Any]:
@@ -64,10 +66,14 @@ class RouteScreen(Screen):
     def setup(self) -> None:
         """One-time widget setup before the first load."""
 
+    def tick(self) -> None:
+        """Redraw what changes with time alone (running durations), without a query."""
+
     def on_mount(self) -> None:
         # Textual calls on_mount of every class in the MRO: subclasses use setup().
         self.setup()
         self.load()
+        self.data_loaded = True
 
     def on_screen_resume(self) -> None:
         self.app.sub_title = self.route

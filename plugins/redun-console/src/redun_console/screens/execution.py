@@ -50,6 +50,9 @@ class ExecutionScreen(RouteScreen):
     def __init__(self, route: str, execution_id: str) -> None:
         self.execution_id = execution_id
         self.root_job_id: str | None = None
+        self.execution: data.ExecutionRow | None = None
+        # Jobs shown as RUNNING, whose durations tick without a query.
+        self._running_jobs: dict[str, data.JobRow] = {}
         self._tree_nodes: dict[str, TreeNode] = {}
         self._loaded_pages: dict[str, int] = {}
         super().__init__(route, execution_id=execution_id)
@@ -89,6 +92,16 @@ class ExecutionScreen(RouteScreen):
         if execution is None:
             raise ResolveError(f"execution {self.execution_id} is gone")
         self.root_job_id = execution.job_id
+        self.execution = execution
+        self._running_jobs = {}
+        self._show_summary()
+        self._load_statuses()
+        self._load_tree(execution.job_id)
+
+    def _show_summary(self) -> None:
+        execution = self.execution
+        if execution is None:
+            return
         tags = ", ".join(tag_text(k, v) for k, v in execution.tags) or "none"
         self.query_one("#summary", Static).update(
             Text.assemble(
@@ -103,8 +116,14 @@ class ExecutionScreen(RouteScreen):
                 f"\nTags {tags}",
             )
         )
-        self._load_statuses()
-        self._load_tree(execution.job_id)
+
+    def tick(self) -> None:
+        if self.execution is not None and self.execution.status == "RUNNING":
+            self._show_summary()
+        for job_id, job in self._running_jobs.items():
+            node = self._tree_nodes.get(job_id)
+            if node is not None:
+                node.set_label(job_label(job))
 
     def _load_statuses(self) -> None:
         table = self.query_one("#statuses", DataTable)
@@ -136,6 +155,8 @@ class ExecutionScreen(RouteScreen):
             return
         tree.root.set_label(job_label(root))
         tree.root.data = root.id
+        if root.status == "RUNNING":
+            self._running_jobs[root.id] = root
         if root.id not in self._tree_nodes:
             self._tree_nodes = {root.id: tree.root}
             tree.root.expand()
@@ -154,6 +175,10 @@ class ExecutionScreen(RouteScreen):
         existing = {child.data: child for child in node.children if child.data != MORE}
         added = False
         for child in children:
+            if child.status == "RUNNING":
+                self._running_jobs[child.id] = child
+            else:
+                self._running_jobs.pop(child.id, None)
             label = job_label(child)
             child_node = existing.get(child.id)
             if child_node is None:

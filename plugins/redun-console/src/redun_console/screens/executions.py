@@ -34,6 +34,7 @@ class ExecutionsScreen(RouteScreen):
     def __init__(self, route: str, query: str = "", page: int = 0) -> None:
         self.query_text = query
         self.page = page
+        self.rows: list[data.ExecutionRow] = []
         super().__init__(route, query=query)
 
     @classmethod
@@ -61,13 +62,17 @@ class ExecutionsScreen(RouteScreen):
     def load(self) -> None:
         query = parse_filter(self.query_text)
         rows = data.list_executions(self.session, query, self.page, self.page_size)
-        self.query_one(LinkTable).sync([(f"executions/{row.id}", _cells(row)) for row in rows])
+        self.rows = rows
+        self.tick()
         shown = f"page {self.page + 1}: {len(rows)} executions"
         if self.query_text.strip():
             shown += f" matching {self.query_text.strip()}"
         if not rows and self.page == 0:
             shown = "No executions" + (" match this filter" if query else " in this repo yet")
         self.query_one("#status-line", Static).update(shown)
+
+    def tick(self) -> None:
+        self.query_one(LinkTable).sync([(f"executions/{row.id}", _cells(row)) for row in self.rows])
 
     def set_query(self, text: str) -> None:
         try:

@@ -82,6 +82,26 @@ class JobScreen(RouteScreen):
             raise ResolveError(f"job {self.job_id} is gone")
         self.detail = detail
         job = detail.job
+        self._show_summary(detail)
+        self.query_one("#reason", Static).update(
+            Text.assemble(("Why: ", "bold"), cache_reason(self.session, job))
+        )
+        self._show_arguments(detail)
+        self._show_result(detail)
+        self._show_children(detail)
+        self.query_one("#links", LinkTable).sync(
+            [(route, (label, route)) for label, route in self._links(detail)]
+        )
+        self.query_one("#source", Static).update(
+            Syntax(detail.task_source or "# no source recorded", "python", line_numbers=True)
+        )
+
+    def tick(self) -> None:
+        if self.detail is not None and self.detail.job.status == "RUNNING":
+            self._show_summary(self.detail)
+
+    def _show_summary(self, detail: JobDetail) -> None:
+        job = detail.job
         execution_tags = ", ".join(tag_text(k, v) for k, v in detail.execution_tags) or "none"
         job_tags = ", ".join(tag_text(k, v) for k, v in detail.tags) or "none"
         self.query_one("#summary", Static).update(
@@ -100,9 +120,8 @@ class JobScreen(RouteScreen):
                 f"\nJob tags {job_tags}\nExecution tags {execution_tags}",
             )
         )
-        self.query_one("#reason", Static).update(
-            Text.assemble(("Why: ", "bold"), cache_reason(self.session, job))
-        )
+
+    def _show_arguments(self, detail: JobDetail) -> None:
         self.query_one("#arguments", LinkTable).sync(
             [
                 (
@@ -117,21 +136,16 @@ class JobScreen(RouteScreen):
                 for arg in detail.arguments
             ]
         )
-        self._show_result(detail)
+
+    def _show_children(self, detail: JobDetail) -> None:
         self.query_one("#children", LinkTable).sync(
             [(f"jobs/{child.id}", job_cells(child)) for child in detail.children]
         )
-        shown, total = len(detail.children), job.children
+        shown, total = len(detail.children), detail.job.children
         self.query_one("#children-title", Label).update(
             f"Child jobs ({total})"
             if shown == total
             else f"Child jobs (first {shown} of {total}; the execution's tree pages through all)"
-        )
-        self.query_one("#links", LinkTable).sync(
-            [(route, (label, route)) for label, route in self._links(detail)]
-        )
-        self.query_one("#source", Static).update(
-            Syntax(detail.task_source or "# no source recorded", "python", line_numbers=True)
         )
 
     def _show_result(self, detail: JobDetail) -> None:

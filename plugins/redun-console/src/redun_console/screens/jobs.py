@@ -54,6 +54,7 @@ class JobsScreen(RouteScreen):
         self.execution_id = execution_id
         self.task_name, self.job_status = parse_jobs_query(query)
         self.page = 0
+        self.jobs: list[data.JobRow] = []
         super().__init__(route, execution_id=execution_id, query=query)
 
     @classmethod
@@ -88,7 +89,11 @@ class JobsScreen(RouteScreen):
             f"Jobs of execution {self.execution_id}: {what} "
             f"(page {self.page + 1}, {len(jobs)} shown)"
         )
-        self.query_one(LinkTable).sync([(f"jobs/{job.id}", job_cells(job)) for job in jobs])
+        self.jobs = jobs
+        self.tick()
+
+    def tick(self) -> None:
+        self.query_one(LinkTable).sync([(f"jobs/{job.id}", job_cells(job)) for job in self.jobs])
 
     def action_page(self, step: int) -> None:
         if step < 0 and self.page == 0:

@@ -183,18 +183,15 @@ def _execution_row(row: Any, tags: tuple) -> ExecutionRow:
 
 
 def get_tags(session: Session, entity_ids: list[str]) -> dict[str, tuple[tuple[str, Any], ...]]:
-    """Current tags of each entity, sorted by key."""
+    """Current tags of each entity, sorted by key (read by the backend's own tag API)."""
     if not entity_ids:
         return {}
-    rows = session.execute(
-        select(Tag.entity_id, Tag.key, Tag.value)
-        .where(Tag.entity_id.in_(entity_ids), Tag.is_current)
-        .order_by(Tag.entity_id, Tag.key)
-    ).all()
-    tags: dict[str, list[tuple[str, Any]]] = {}
-    for entity_id, key, value in rows:
-        tags.setdefault(entity_id, []).append((key, value))
-    return {entity_id: tuple(items) for entity_id, items in tags.items()}
+    found = session.backend.get_tags(entity_ids)  # type: ignore[attr-defined]
+    return {
+        entity_id: tuple(sorted(tags, key=lambda kv: (kv[0], str(kv[1]))))
+        for entity_id, tags in found.items()
+        if len(tags)
+    }
 
 
 def _job_select() -> Any:

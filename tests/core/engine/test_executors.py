@@ -47,6 +47,14 @@ def test_process_executor_runs_tasks_in_other_processes(start_method):
         scheduler.run(process_tasks.fail_in_process.options(executor="procs")())
 
 
+def test_process_failures_show_the_worker_traceback(scheduler, redun_log):
+    with pytest.raises(ValueError):
+        scheduler.run(process_tasks.fail_in_process.options(executor="process")())
+    lines = [record.getMessage() for record in redun_log.records]
+    logs = lines[lines.index("Latest logs:") :]
+    assert any('raise ValueError("raised in a worker process")' in line for line in logs)
+
+
 def test_per_task_mode_option(scheduler):
     pid, _ = scheduler.run(process_tasks.where.options(mode="process")(1), cache=False)
     assert pid != os.getpid()

@@ -54,6 +54,17 @@ def exec_script_task(module_name: str, task_fullname: str, args: tuple, kwargs: 
     return exec_script(prepare_command(exec_task(module_name, task_fullname, args, kwargs)))
 
 
+def _remote_traceback(error: BaseException) -> Any:
+    """The worker process's traceback (text the pool attached), as the job's logs."""
+    cause = error.__cause__
+    if type(cause).__name__ != "_RemoteTraceback":
+        return None
+    from redun.scheduler.tracebacks import Traceback
+
+    text = str(cause).strip().removeprefix('"""').removesuffix('"""').strip("\n")
+    return Traceback(error, [], logs=text.splitlines(keepends=True))
+
+
 def _normalize_mode(mode: str, where: str) -> str:
     mode = LEGACY_MODES.get(mode, mode)
     if mode not in MODES:
@@ -173,7 +184,7 @@ class LocalExecutor(Executor):
             if error is None:
                 scheduler.done_job(job, future.result())
             else:
-                scheduler.reject_job(job, error)
+                scheduler.reject_job(job, error, _remote_traceback(error))
 
         future.add_done_callback(on_done)
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redun.backends.db import CallNode, Execution, Job, Tag, Task, Value
+from redun.backends.db import CallNode, Execution, Job, Task, Value
+from redun.backends.db.query import CallGraphQuery
+from redun.tags import ANY_VALUE
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -114,13 +116,23 @@ def _task_matches(task: Any, pattern: str) -> Any:
     return or_(task.name == pattern, fullname == pattern)
 
 
-def _apply_filter(stmt: Any, root: Any, query: ExecutionFilter) -> Any:
-    status = job_status_column(root, Value)
+def _core_filter(session: Session, query: ExecutionFilter) -> Any:
+    """Execution ids narrowed by status and tags through the core's query API (or None)."""
+    if not (query.statuses or query.tags):
+        return None
+    found = CallGraphQuery(session).filter_types(["Execution"])
     if query.statuses:
-        wanted = set(query.statuses)
-        if "DONE" in wanted:
-            wanted.add("CACHED")
-        stmt = stmt.where(status.in_(sorted(wanted)))
+        found = found.filter_execution_statuses(list(query.statuses))
+    if query.tags:
+        found = found.filter_tags([(k, ANY_VALUE if v is None else v) for k, v in query.tags])
+    stmt = found.build()["Execution"].with_only_columns(Execution.id).order_by(None)
+    return stmt.correlate(None)
+
+
+def _apply_filter(session: Session, stmt: Any, root: Any, query: ExecutionFilter) -> Any:
+    core_ids = _core_filter(session, query)
+    if core_ids is not None:
+        stmt = stmt.where(Execution.id.in_(core_ids))
     for pattern in query.tasks:
         job, task = aliased(Job), aliased(Task)
         stmt = stmt.where(
@@ -129,12 +141,6 @@ def _apply_filter(stmt: Any, root: Any, query: ExecutionFilter) -> Any:
             .where(task.hash == job.task_hash)
             .where(_task_matches(task, pattern))
         )
-    for key, value in query.tags:
-        tag = aliased(Tag)
-        condition = and_(tag.entity_id == Execution.id, tag.is_current, tag.key == key)
-        if value is not None:
-            condition = and_(condition, tag.value == value)
-        stmt = stmt.where(exists().where(condition))
     if query.after:
         stmt = stmt.where(root.start_time >= query.after)
     if query.before:
@@ -152,7 +158,7 @@ def list_executions(
     """One page of executions, newest first, with their current tags."""
     stmt, root = _execution_select()
     if query:
-        stmt = _apply_filter(stmt, root, query)
+        stmt = _apply_filter(session, stmt, root, query)
     stmt = stmt.order_by(root.start_time.desc(), Execution.id).offset(page * size).limit(size)
     rows = session.execute(stmt).all()
     tags = get_tags(session, [row.id for row in rows])

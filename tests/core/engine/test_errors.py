@@ -1,3 +1,4 @@
+import pickle
 import sqlite3
 import threading
 import time
@@ -194,3 +195,20 @@ def test_state_store_failures_fail_the_run_cleanly():
     scheduler.backend.flush = broken_flush
     with pytest.raises(RuntimeError, match="disk full"):
         scheduler.run(note(1))
+
+
+@task
+def returns_lock() -> object:
+    return threading.Lock()
+
+
+@task
+def takes_anything(value) -> int:
+    return 1
+
+
+def test_unpicklable_results_and_arguments_fail_their_job_with_one_line(scheduler):
+    with pytest.raises(SchedulerError, match="returns_lock returned a value that cannot be"):
+        scheduler.run(returns_lock())
+    with pytest.raises(pickle.PicklingError, match="make the value picklable"):
+        scheduler.run(takes_anything(threading.Lock()))

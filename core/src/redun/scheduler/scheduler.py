@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import queue
 import shlex
 import sys
@@ -952,17 +953,25 @@ class Scheduler:
         if job_tags:
             job.job_tags.extend(job_tags)
         result_hash = None
-        if not job.was_cached:
-            if not is_plain(result):
-                result = self._postprocess_result(job, result)
-            if job.recording_provenance():
-                result_hash = self.type_registry.get_hash(result)
-                self.backend.set_eval_cache(
-                    job.eval_hash, job.task.hash, job.args_hash, result, result_hash
-                )
-        if not has_expression(result):
-            # set_eval_cache recorded this very value (when result_hash is known).
-            self._resolve_job(job, result, result_hash, recorded=result_hash is not None)
+        try:
+            if not job.was_cached:
+                if not is_plain(result):
+                    result = self._postprocess_result(job, result)
+                if job.recording_provenance():
+                    result_hash = self.type_registry.get_hash(result)
+                    self.backend.set_eval_cache(
+                        job.eval_hash, job.task.hash, job.args_hash, result, result_hash
+                    )
+            if not has_expression(result):
+                # set_eval_cache recorded this very value (when result_hash is known).
+                self._resolve_job(job, result, result_hash, recorded=result_hash is not None)
+                return
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            message = (
+                f"{job.task.fullname} returned a value that cannot be recorded ({error}); "
+                "return picklable values"
+            )
+            self._reject_job_now(job, SchedulerError(message))
             return
         if self._failed:
             # Its one-step result is cached; do not start its children.

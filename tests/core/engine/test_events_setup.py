@@ -151,3 +151,14 @@ def test_import_redun_stays_light():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert output.stdout.strip() == "[]", output.stderr
+
+
+def test_bad_scheduler_settings_are_one_line_errors():
+    from redun.scheduler import SchedulerError
+
+    with pytest.raises(SchedulerError, match=r"\[scheduler\] job_status_interval = 'soon'"):
+        Scheduler(config=memory_config(scheduler={"job_status_interval": "soon"}))
+    assert (
+        Scheduler(config=memory_config(scheduler={"job_status_interval": "0"})).job_status_interval
+        is None
+    )

@@ -98,8 +98,8 @@ class Scheduler:
         self.ignore_warnings = set((scheduler_config.get("ignore_warnings") or "").split())
         self.use_task_traceback = use_task_traceback
         self.traceback: Traceback | None = None
-        interval = job_status_interval or int(
-            scheduler_config.get("job_status_interval", DEFAULT_JOB_STATUS_INTERVAL)
+        interval = job_status_interval or _config_int(
+            scheduler_config, "job_status_interval", DEFAULT_JOB_STATUS_INTERVAL
         )
         self.job_status_interval: int | None = interval if interval > 0 else None
         self._migrate = migrate
@@ -1127,6 +1127,14 @@ class Scheduler:
     def schedule(self, func: Callable[..., Any], *args: Any) -> None:
         """Run ``func(*args)`` on the scheduler thread soon (thread-safe)."""
         self.events_queue.put((func, *args))
+
+
+def _config_int(section: Any, key: str, default: int) -> int:
+    raw = section.get(key, default)
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise SchedulerError(f"[scheduler] {key} = {raw!r} is not an integer") from None
 
 
 def _debugger_active() -> bool:

@@ -15,9 +15,10 @@ from redun_console.screens.job import JobScreen
 from redun_console.screens.task import TaskScreen
 from redun_console.screens.value import ValueScreen
 from sqlalchemy import select
+from textual.widgets import DataTable
 
 from tests.plugins.console.builders import Repo
-from tests.plugins.console.helpers import run_console, screen_text
+from tests.plugins.console.helpers import rows, run_console, screen_text
 
 
 def a_job_id(repo: Repo, execution: str) -> str:
@@ -99,6 +100,9 @@ def test_question_mark_shows_the_keys_of_the_screen_underneath(repo: Repo) -> No
         ]:
             assert key in text and action in text, (key, action)
         assert "jobs/ID" in text
+        keys = [row[0] for row in rows(app.screen.query_one("#help-keys", DataTable))]
+        assert keys[:3] == ["escape", "ctrl+r", "/"]  # the screen's own keys come first
+        assert keys.index("q") < keys.index("up")  # then the app's, then cursor keys
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ExecutionsScreen)

@@ -18,9 +18,16 @@ ROUTE_HELP = (
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
-    """Every key active on `screen` (its focused widget's, its own and the app's)."""
+    """Every key active on `screen`: its own, the app's, and its focused widget's."""
     found: list[tuple[str, str]] = []
-    for key, active in screen.active_bindings.items():
+    # The keys shown in the footer first (the screen's, then the app's), then the rest
+    # (the focused widget's cursor keys, focus and copy).
+    order = {id(screen): 0, id(screen.app): 1}
+    active_bindings = sorted(
+        screen.active_bindings.items(),
+        key=lambda item: (not item[1].binding.show, order.get(id(item[1].node), 2)),
+    )
+    for key, active in active_bindings:
         binding = active.binding
         row = (binding.key_display or key, binding.description or binding.action)
         if row not in found:

@@ -69,16 +69,18 @@ def run(
 ) -> Any:
     """Evaluate `expr` with the repository at `config_dir` (found like the CLI when None).
 
-    The Scheduler is built once per config dir and reused by later calls.
+    The Scheduler is built once per config dir, as ``redun run`` builds it, and
+    reused by later calls.
     """
+    from redun.cli.setup_scheduler import setup_scheduler
     from redun.config import find_config_dir, load_config
 
     directory = find_config_dir(config_dir, create=config_dir is None)
     key = str(directory)
     scheduler = _run_schedulers.get(key)
     if scheduler is None:
-        scheduler = Scheduler(config=load_config(directory))
-        scheduler.load()
+        # Built like `redun run` builds it (honours [scheduler] setup_scheduler).
+        scheduler = setup_scheduler(load_config(directory), {})
         _run_schedulers[key] = scheduler
     return scheduler.run(
         expr,

@@ -124,10 +124,20 @@ def test_scheduler_without_any_repository_warns_once(tmp_path, monkeypatch, capl
 def test_redun_run_reuses_one_scheduler_per_config_dir(tmp_path):
     config_dir = tmp_path / "repo"
     config_dir.mkdir()
-    (config_dir / "redun.ini").write_text("[backend]\ndb_uri = sqlite:///redun.db\n")
+    (config_dir / "setup.py").write_text(
+        "from redun import Scheduler\n\n"
+        "def make(config):\n"
+        "    scheduler = Scheduler(config=config)\n"
+        "    scheduler.limits['made_by_setup'] = 1\n"
+        "    return scheduler\n"
+    )
+    (config_dir / "redun.ini").write_text(
+        "[backend]\ndb_uri = sqlite:///redun.db\n[scheduler]\nsetup_scheduler = setup.py::make\n"
+    )
     assert redun.run(ok(5), config_dir=str(config_dir)) == 5
     assert redun.run(ok(6), config_dir=str(config_dir)) == 6
-    assert len([key for key in redun._run_schedulers if key == str(config_dir)]) == 1
+    scheduler = redun._run_schedulers[str(config_dir)]
+    assert scheduler.limits["made_by_setup"] == 1
     assert (config_dir / "redun.db").exists()
 
 

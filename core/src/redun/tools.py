@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from redun.file import Dir, File
 from redun.functools import seq
@@ -79,4 +79,4 @@ def render_template(
     return out_file
 
 
-__all__: list[Any] = ["copy_dir", "copy_file", "copy_files", "debug_task", "render_template"]
+__all__ = ["copy_dir", "copy_file", "copy_files", "debug_task", "render_template"]

@@ -57,7 +57,7 @@ from redun.task import get_task_registry
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
 from redun.value import get_type_registry
 
-logger = logging.getLogger("redun")
+_logger = logging.getLogger("redun")
 
 DEFAULT_JOB_STATUS_INTERVAL = 20
 # Buffered provenance is written at least this often while jobs keep arriving.
@@ -92,7 +92,7 @@ class Scheduler:
             resolve_config,
         )
 
-        self.logger = logger or globals()["logger"]
+        self.logger = logger or _logger
         self.config = resolve_config(config)
         scheduler_config = self.config.get("scheduler", {})
         self.ignore_warnings = set((scheduler_config.get("ignore_warnings") or "").split())

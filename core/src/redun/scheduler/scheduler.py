@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
@@ -1123,10 +1123,6 @@ class Scheduler:
 
     def pop_promise(self, promise_id: str) -> Promise | None:
         return self._tracked_promises.pop(promise_id, None)
-
-    def schedule(self, func: Callable[..., Any], *args: Any) -> None:
-        """Run ``func(*args)`` on the scheduler thread soon (thread-safe)."""
-        self.events_queue.put((func, *args))
 
 
 def _config_int(section: Any, key: str, default: int) -> int:

@@ -61,3 +61,27 @@ def test_detail_screens_on_postgres(pg_repo: Repo) -> None:
         assert [row[4] for row in made] == ["console_test.write_file"]
 
     run_console(pg_repo, f"executions/{ids['failed'][:8]}", steps)
+
+
+def test_live_mode_survives_a_dropped_connection(pg_repo: Repo, postgres_server) -> None:
+    import psycopg
+
+    def drop_connections() -> None:
+        with psycopg.connect(postgres_server.url(driver="postgresql"), autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'console' AND pid <> pg_backend_pid()"
+            )
+
+    async def steps(app, pilot):
+        drop_connections()
+        await pilot.pause(0.5)
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("Cannot read the repo (") for m in messages), messages
+        assert any(m == "The repo can be read again" for m in messages), messages
+        assert app.is_running
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert len(rows(app.screen.query_one(LinkTable))) == len(pg_repo.executions)
+
+    run_console(pg_repo, "executions", steps, poll_interval=0.1)

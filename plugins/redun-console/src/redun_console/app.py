@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -41,6 +42,7 @@ class RedunConsole(App):
         self.first_screen = self.router.build(self.session, route)
         self.poll_interval = poll_interval
         self._token: tuple | None = None
+        self._repo_error = False
 
     def on_mount(self) -> None:
         self.push_screen(self.first_screen)
@@ -67,13 +69,24 @@ class RedunConsole(App):
         """Live mode: reload the current screen when a job started or ended since last time."""
         if not (self.is_running and self.screen.is_running):
             return  # shutting down: the screen's widgets may be gone already
-        self.end_read()
-        token = data.change_token(self.session)
-        if token != self._token:
-            self._token = token
-            self.reload_screen()
-        elif getattr(self.screen, "data_loaded", False):
-            self.screen.tick()  # type: ignore[attr-defined]
+        try:
+            self.end_read()
+            token = data.change_token(self.session)
+            if token != self._token:
+                self._token = token
+                self.reload_screen()
+            elif getattr(self.screen, "data_loaded", False):
+                self.screen.tick()  # type: ignore[attr-defined]
+        except SQLAlchemyError as error:
+            # A dropped connection or a restarting server: say so once, retry next time.
+            if not self._repo_error:
+                reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+                self.notify(f"Cannot read the repo ({reason}); retrying", severity="warning")
+            self._repo_error = True
+            return
+        if self._repo_error:
+            self._repo_error = False
+            self.notify("The repo can be read again")
 
     def reload_screen(self) -> None:
         self.end_read()

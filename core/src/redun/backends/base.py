@@ -10,7 +10,7 @@ writes as if they had been flushed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -109,12 +109,14 @@ class RedunBackend(ABC):
         result_hash: str,
         child_call_hashes: Sequence[str],
         subtree_task_hashes: Iterable[str],
+        unrecorded_child_call_hashes: Collection[str] = (),
     ) -> str:
         """Record a call node with its arguments, edges and subtree tasks; return call_hash.
 
         call_hash = hash_struct(["CallNode", task_hash, args_hash, result_hash,
         sorted(child_call_hashes)]). The task and result value must have been
-        recorded first.
+        recorded first. Children in `unrecorded_child_call_hashes` (run without
+        provenance) count in the hash but get no edge.
         """
 
     @abstractmethod

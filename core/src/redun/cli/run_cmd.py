@@ -85,7 +85,7 @@ def user_tasks(module: ModuleType) -> list[Any]:
     tasks = [
         task
         for task in get_task_registry()
-        if task.namespace != "redun" and not task.load_module.startswith("redun.")
+        if task.namespace != "redun" and not (task.load_module or "").startswith("redun.")
     ]
     return sorted(tasks, key=lambda t: t.fullname)
 
@@ -297,8 +297,10 @@ def run(
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except Exception:
-        # The scheduler already logged the task-level traceback.
+    except Exception as error:
+        if scheduler.traceback is None:
+            # Not a task's failure (the scheduler logs those with their traceback).
+            raise CliError(f"{type(error).__name__}: {error}") from None
         raise SystemExit(1) from None
     if result is not None:
         click.echo(pprint.pformat(result))

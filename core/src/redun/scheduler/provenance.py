@@ -51,10 +51,18 @@ class ProvenanceRecorder:
         parent_id = job.parent_job.id if job.parent_job is not None else None
         backend.record_job_start(job.id, job.task, execution.id, parent_id, cached=cached)
 
-    def call_node(
-        self, job: Job, result_hash: str, child_call_hashes: list[str], subtree: set[str]
-    ) -> str:
-        """Record the job's call node (its result value must be recorded already)."""
+    def call_node(self, job: Job, result_hash: str, subtree: set[str]) -> str:
+        """Record the job's call node (its result value must be recorded already).
+
+        Children run without provenance count in the call hash but get no edge:
+        their call nodes were never recorded.
+        """
+        children = [child.call_hash for child in job.child_jobs if child.call_hash]
+        unrecorded = {
+            child.call_hash
+            for child in job.child_jobs
+            if child.call_hash and not child.recording_provenance()
+        }
         self._unrecorded_subtree_tasks(job, subtree)
         task = job.task
         return self.scheduler.backend.record_call_node(
@@ -63,8 +71,9 @@ class ProvenanceRecorder:
             job.args_hash,
             self._arguments(job),
             result_hash,
-            child_call_hashes,
+            children,
             subtree,
+            unrecorded_child_call_hashes=unrecorded,
         )
 
     def job_end(self, job: Job) -> None:

@@ -16,7 +16,7 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -463,6 +463,7 @@ class RedunBackendDb(RedunBackend):
         result_hash: str,
         child_call_hashes: Sequence[str],
         subtree_task_hashes: Iterable[str],
+        unrecorded_child_call_hashes: Collection[str] = (),
     ) -> str:
         from redun.hashing import hash_call_node, hash_struct
 
@@ -488,6 +489,7 @@ class RedunBackendDb(RedunBackend):
             buffer.call_edges.extend(
                 {"parent_id": call_hash, "child_id": child, "call_order": order}
                 for order, child in enumerate(child_call_hashes)
+                if child not in unrecorded_child_call_hashes
             )
             for arg in arguments:
                 arg_hash = hash_struct(

@@ -68,20 +68,21 @@ def _failed_calls() -> Select:
 
 
 def job_status_clause(status: str) -> Any:
-    """SQL condition on Job for one of RUNNING, FAILED, CACHED, DONE."""
-    if status == "RUNNING":
-        return and_(Job.end_time.is_(None), Job.call_hash.is_(None))
+    """SQL condition on Job for one of RUNNING, FAILED, CACHED, DONE.
+
+    The same rule as `redun.backends.db.models.job_status`: an error result
+    makes a job FAILED whether or not it was cached or has ended.
+    """
+    if status not in JOB_STATUSES:
+        raise QueryError(f"Unknown job status '{status}': use one of {', '.join(JOB_STATUSES)}.")
+    failed = Job.call_hash.in_(_failed_calls())
     if status == "FAILED":
-        return Job.call_hash.in_(_failed_calls())
-    if status == "CACHED":
-        return Job.cached.is_(True)
-    if status == "DONE":
-        return and_(
-            Job.cached.is_(False),
-            Job.call_hash.is_not(None),
-            Job.call_hash.not_in(_failed_calls()),
-        )
-    raise QueryError(f"Unknown job status '{status}': use one of {', '.join(JOB_STATUSES)}.")
+        return failed
+    # NOT IN is NULL (not true) for a NULL call_hash: a job without a result is not failed.
+    not_failed = or_(Job.call_hash.is_(None), ~failed)
+    if status == "RUNNING":
+        return and_(Job.end_time.is_(None), not_failed)
+    return and_(Job.end_time.is_not(None), Job.cached.is_(status == "CACHED"), not_failed)
 
 
 def _execution_values(call_hashes: Select) -> Select:

@@ -1,0 +1,509 @@
+"""Pages of executions and jobs for browsing a repo (used by `redun console`).
+
+Every function takes the backend's ORM session and plain parameters, and
+returns small frozen rows, so a caller never holds ORM objects across
+refreshes. Queries select only the columns a row has and are paged: on a
+repo of any size each call reads one page.
+
+Statuses follow `redun.backends.db.models.job_status` (FAILED, RUNNING,
+CACHED, DONE) for jobs and `execution_status` (FAILED, RUNNING, DONE) for
+executions. Task names match a task's name or full name
+(``namespace.name``); ``*`` matches any text. Tag filters are
+``(key, value)`` pairs, `redun.tags.ANY_VALUE` matching any value of a key.
+
+Example::
+
+    from redun.backends.db import browse
+
+    for row in browse.list_executions(backend.session, statuses=["FAILED"], tasks=["wf.*"]):
+        print(row.id, row.status, row.task, row.start_time)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, exists, func, literal, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, aliased
+
+from redun.backends.db.models import (
+    ERROR_VALUE_TYPE,
+    Argument,
+    CallNode,
+    Execution,
+    Job,
+    Subvalue,
+    Task,
+    Value,
+    execution_status,
+)
+from redun.backends.db.query import MODEL_CLASSES, MODEL_PKS, CallGraphQuery, job_status_clause
+
+PAGE_SIZE = 200
+
+# Raised by any function here when the repo cannot be read (a dropped connection,
+# a restarting server); a caller may retry later with the same session.
+ReadError = SQLAlchemyError
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    """An execution with the status and times of its root job."""
+
+    id: str
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    updated_time: datetime | None
+    args: str  # the recorded command line, a JSON list
+    task: str  # full name of the root job's task
+    job_id: str
+    tags: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A job with its task's full name, its status and how many child jobs it has."""
+
+    id: str
+    task: str
+    task_hash: str
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    cached: bool
+    call_hash: str | None
+    parent_id: str | None
+    execution_id: str
+    children: int = 0
+
+
+@dataclass(frozen=True)
+class EarlierCall:
+    """A job recorded before another one, and the call node it made."""
+
+    job_id: str
+    execution_id: str
+    call_hash: str
+    task_hash: str
+
+
+@dataclass(frozen=True)
+class TaskVersion:
+    """One hash recorded under a task's full name, and when its jobs ran."""
+
+    hash: str
+    jobs: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    source: str
+
+
+def task_fullname(namespace: str | None, name: str) -> str:
+    return f"{namespace}.{name}" if namespace else name
+
+
+def _status_column(job: Any = Job, value: Any = Value) -> Any:
+    """`job_status` in SQL (needs `value` outer-joined through the job's call node)."""
+    return case(
+        (value.type == ERROR_VALUE_TYPE, literal("FAILED")),
+        (job.end_time.is_(None), literal("RUNNING")),
+        (job.cached, literal("CACHED")),
+        else_=literal("DONE"),
+    )
+
+
+def _fullname(task: Any) -> Any:
+    return case((task.namespace == "", task.name), else_=task.namespace + literal(".") + task.name)
+
+
+def _task_matches(task: Any, pattern: str) -> Any:
+    """A task's name or full name is `pattern` (``*`` matching any text)."""
+    if "*" in pattern:
+        like = pattern.replace("%", r"\%").replace("_", r"\_").replace("*", "%")
+        return or_(task.name.like(like, escape="\\"), _fullname(task).like(like, escape="\\"))
+    return or_(task.name == pattern, _fullname(task) == pattern)
+
+
+# -- executions ---------------------------------------------------------------------
+
+
+def _execution_select() -> tuple[Any, Any]:
+    root = aliased(Job)
+    stmt = (
+        select(
+            Execution.id,
+            Execution.args,
+            Execution.updated_time,
+            Execution.job_id,
+            root.start_time,
+            root.end_time,
+            Task.name,
+            Task.namespace,
+            _status_column(root, Value).label("status"),
+        )
+        .join(root, root.id == Execution.job_id)
+        .join(Task, Task.hash == root.task_hash)
+        .outerjoin(CallNode, CallNode.call_hash == root.call_hash)
+        .outerjoin(Value, Value.value_hash == CallNode.value_hash)
+    )
+    return stmt, root
+
+
+def _execution_row(row: Any, tags: tuple[tuple[str, Any], ...]) -> ExecutionRow:
+    return ExecutionRow(
+        id=row.id,
+        status=execution_status(row.status),
+        start_time=row.start_time,
+        end_time=row.end_time,
+        updated_time=row.updated_time,
+        args=row.args,
+        task=task_fullname(row.namespace, row.name),
+        job_id=row.job_id,
+        tags=tags,
+    )
+
+
+def list_executions(
+    session: Session,
+    *,
+    statuses: Iterable[str] = (),
+    tasks: Iterable[str] = (),
+    tags: Iterable[tuple[str, Any]] = (),
+    after: datetime | None = None,
+    before: datetime | None = None,
+    words: Iterable[str] = (),
+    page: int = 0,
+    size: int = PAGE_SIZE,
+) -> list[ExecutionRow]:
+    """One page of executions, newest first, with their current tags.
+
+    Every filter given must hold: a status among `statuses`, a job of each
+    task pattern in `tasks`, every tag of `tags`, a root job started at or
+    after `after` and before `before`, and each of `words` starting the id or
+    found in the command line. Raises `QueryError` for an unknown status.
+    """
+    stmt, root = _execution_select()
+    statuses, tags = list(statuses), list(tags)
+    if statuses or tags:
+        found = CallGraphQuery(session).filter_types(["Execution"])
+        if statuses:
+            found = found.filter_execution_statuses(statuses)
+        if tags:
+            found = found.filter_tags(tags)
+        ids = found.build()["Execution"].with_only_columns(Execution.id).order_by(None)
+        stmt = stmt.where(Execution.id.in_(ids.correlate(None)))
+    for pattern in tasks:
+        job, task = aliased(Job), aliased(Task)
+        stmt = stmt.where(
+            exists()
+            .where(job.execution_id == Execution.id)
+            .where(task.hash == job.task_hash)
+            .where(_task_matches(task, pattern))
+        )
+    if after is not None:
+        stmt = stmt.where(root.start_time >= after)
+    if before is not None:
+        stmt = stmt.where(root.start_time < before)
+    for word in words:
+        stmt = stmt.where(
+            or_(Execution.id.startswith(word, autoescape=True), Execution.args.contains(word))
+        )
+    stmt = stmt.order_by(root.start_time.desc(), Execution.id).offset(page * size).limit(size)
+    rows = session.execute(stmt).all()
+    found_tags = get_tags(session, [row.id for row in rows])
+    return [_execution_row(row, found_tags.get(row.id, ())) for row in rows]
+
+
+def get_execution(session: Session, execution_id: str) -> ExecutionRow | None:
+    stmt, _ = _execution_select()
+    row = session.execute(stmt.where(Execution.id == execution_id)).first()
+    if row is None:
+        return None
+    return _execution_row(row, get_tags(session, [row.id]).get(row.id, ()))
+
+
+def get_tags(session: Session, entity_ids: list[str]) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """Current tags of each entity that has some, sorted by key (the backend's tag API)."""
+    if not entity_ids:
+        return {}
+    found = session.backend.get_tags(entity_ids)  # type: ignore[attr-defined]
+    return {
+        entity_id: tuple(sorted(tags, key=lambda kv: (kv[0], str(kv[1]))))
+        for entity_id, tags in found.items()
+        if len(tags)
+    }
+
+
+# -- jobs ---------------------------------------------------------------------------
+
+
+def _job_select() -> Any:
+    child = aliased(Job)
+    children = (
+        select(func.count()).select_from(child).where(child.parent_id == Job.id).scalar_subquery()
+    )
+    return (
+        select(
+            Job.id,
+            Job.task_hash,
+            Job.start_time,
+            Job.end_time,
+            Job.cached,
+            Job.call_hash,
+            Job.parent_id,
+            Job.execution_id,
+            Task.name,
+            Task.namespace,
+            _status_column().label("status"),
+            children.label("children"),
+        )
+        .join(Task, Task.hash == Job.task_hash)
+        .outerjoin(CallNode, CallNode.call_hash == Job.call_hash)
+        .outerjoin(Value, Value.value_hash == CallNode.value_hash)
+    )
+
+
+def _job_row(row: Any) -> JobRow:
+    return JobRow(
+        id=row.id,
+        task=task_fullname(row.namespace, row.name),
+        task_hash=row.task_hash,
+        status=row.status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        cached=row.cached,
+        call_hash=row.call_hash,
+        parent_id=row.parent_id,
+        execution_id=row.execution_id,
+        children=row.children,
+    )
+
+
+def get_job(session: Session, job_id: str) -> JobRow | None:
+    row = session.execute(_job_select().where(Job.id == job_id)).first()
+    return _job_row(row) if row else None
+
+
+def _job_page(
+    session: Session, *conditions: Any, newest_first: bool = False, page: int = 0, size: int
+) -> list[JobRow]:
+    """One page of jobs: ids are chosen on the job table alone, then their rows fetched."""
+    order = (Job.start_time.desc(), Job.id) if newest_first else (Job.start_time, Job.id)
+    ids = (
+        select(Job.id).where(*conditions).order_by(*order).offset(page * size).limit(size)
+    ).subquery()
+    stmt = _job_select().where(Job.id.in_(select(ids.c.id))).order_by(*order)
+    return [_job_row(row) for row in session.execute(stmt)]
+
+
+def child_jobs(
+    session: Session, parent_id: str, page: int = 0, size: int = PAGE_SIZE
+) -> list[JobRow]:
+    """Children of a job in start order, one page at a time (a job may have 100,000)."""
+    return _job_page(session, Job.parent_id == parent_id, page=page, size=size)
+
+
+def execution_jobs(
+    session: Session,
+    execution_id: str,
+    task: str | None = None,
+    status: str | None = None,
+    page: int = 0,
+    size: int = PAGE_SIZE,
+) -> list[JobRow]:
+    """Jobs of an execution in start order, optionally of one task pattern and one status."""
+    conditions = [Job.execution_id == execution_id]
+    if task is not None:
+        conditions.append(Job.task_hash.in_(select(Task.hash).where(_task_matches(Task, task))))
+    if status is not None:
+        conditions.append(job_status_clause(status))
+    return _job_page(session, *conditions, page=page, size=size)
+
+
+def task_jobs(session: Session, task_hash: str, size: int = PAGE_SIZE) -> list[JobRow]:
+    """The most recent jobs of one task version, newest first."""
+    return _job_page(session, Job.task_hash == task_hash, newest_first=True, size=size)
+
+
+def _failed_calls() -> Any:
+    """Call nodes whose result is an error (few, found through the value type index)."""
+    return (
+        select(CallNode.call_hash)
+        .join(Value, Value.value_hash == CallNode.value_hash)
+        .where(Value.type == ERROR_VALUE_TYPE)
+    )
+
+
+def job_status_counts(session: Session, execution_id: str) -> dict[str, dict[str, int]]:
+    """{task full name: {status: count}} over every job of an execution, by task name.
+
+    Counted on the job table alone, then corrected by the (few) failed jobs,
+    so an execution of 100,000 jobs needs no join per job.
+    """
+    in_execution = Job.execution_id == execution_id
+    running = Job.end_time.is_(None)
+    grouped = select(Job.task_hash, running, Job.cached, func.count()).group_by(
+        Job.task_hash, running, Job.cached
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for task_hash, is_running, cached, count in session.execute(grouped.where(in_execution)):
+        status = "RUNNING" if is_running else "CACHED" if cached else "DONE"
+        counts[(task_hash, status)] = counts.get((task_hash, status), 0) + count
+    failed = grouped.where(in_execution, Job.call_hash.in_(_failed_calls()))
+    for task_hash, is_running, cached, count in session.execute(failed):
+        status = "RUNNING" if is_running else "CACHED" if cached else "DONE"
+        counts[(task_hash, status)] -= count
+        counts[(task_hash, "FAILED")] = counts.get((task_hash, "FAILED"), 0) + count
+    names = {
+        task_hash: task_fullname(namespace, name)
+        for task_hash, namespace, name in session.execute(
+            select(Task.hash, Task.namespace, Task.name).where(
+                Task.hash.in_({task_hash for task_hash, _ in counts})
+            )
+        )
+    }
+    by_task: dict[str, dict[str, int]] = {}
+    for (task_hash, status), count in counts.items():
+        if count:
+            per_task = by_task.setdefault(names.get(task_hash, task_hash), {})
+            per_task[status] = per_task.get(status, 0) + count
+    return dict(sorted(by_task.items()))
+
+
+def change_token(session: Session) -> tuple:
+    """A value that changes whenever a job starts or ends (two index lookups)."""
+    return tuple(session.execute(select(func.max(Job.start_time), func.max(Job.end_time))).one())
+
+
+def earlier_call(
+    session: Session,
+    job_id: str,
+    before: datetime,
+    *,
+    call_hash: str | None = None,
+    task_hash: str | None = None,
+    other_task_hash: str | None = None,
+    task_name: str | None = None,
+    args_hash: str | None = None,
+    cached: bool | None = None,
+) -> EarlierCall | None:
+    """The latest job other than `job_id`, started before `before`, whose call matches.
+
+    Each given parameter must hold for the job's call node: its hash, task
+    hash, a task hash other than `other_task_hash`, task full name, arguments
+    hash; `cached` for the job itself.
+    """
+    conditions = [Job.start_time < before, Job.id != job_id]
+    for column, value in (
+        (CallNode.call_hash, call_hash),
+        (CallNode.task_hash, task_hash),
+        (CallNode.task_name, task_name),
+        (CallNode.args_hash, args_hash),
+        (Job.cached, cached),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if other_task_hash is not None:
+        conditions.append(CallNode.task_hash != other_task_hash)
+    row = session.execute(
+        select(Job.id, Job.execution_id, CallNode.call_hash, CallNode.task_hash)
+        .join(CallNode, CallNode.call_hash == Job.call_hash)
+        .where(*conditions)
+        .order_by(Job.start_time.desc())
+        .limit(1)
+    ).first()
+    return EarlierCall(*row) if row else None
+
+
+def call_arguments(session: Session, call_hash: str) -> dict[str, str]:
+    """{argument name (or position): value hash} of a call node."""
+    rows = session.execute(
+        select(Argument.arg_position, Argument.arg_key, Argument.value_hash).where(
+            Argument.call_hash == call_hash
+        )
+    )
+    return {(key if key is not None else str(pos)): value for pos, key, value in rows}
+
+
+# -- values and tasks -----------------------------------------------------------------
+
+
+def value_producers(session: Session, value_hash: str, size: int = PAGE_SIZE) -> list[JobRow]:
+    """Jobs whose result is or contains the value, newest first."""
+    return _related_jobs(session, CallNode.value_hash.in_(_with_parents(session, value_hash)), size)
+
+
+def value_consumers(session: Session, value_hash: str, size: int = PAGE_SIZE) -> list[JobRow]:
+    """Jobs that received the value as an argument (or inside one), newest first."""
+    calls = select(Argument.call_hash).where(
+        Argument.value_hash.in_(_with_parents(session, value_hash))
+    )
+    return _related_jobs(session, Job.call_hash.in_(calls), size)
+
+
+def _with_parents(session: Session, value_hash: str) -> list[str]:
+    """The value's hash and those of the values it sits inside (a File inside a list)."""
+    parents = select(Subvalue.parent_value_hash).where(Subvalue.value_hash == value_hash)
+    return [value_hash, *session.scalars(parents)]
+
+
+def _related_jobs(session: Session, condition: Any, size: int) -> list[JobRow]:
+    stmt = _job_select().where(condition).order_by(Job.start_time.desc()).limit(size)
+    return [_job_row(row) for row in session.execute(stmt)]
+
+
+def task_versions(session: Session, task_hash: str) -> list[TaskVersion]:
+    """Every version recorded under the full name of task `task_hash`, latest job first."""
+    task = aliased(Task)
+    same_name = select(task.name, task.namespace).where(task.hash == task_hash).subquery()
+    rows = session.execute(
+        select(
+            Task.hash,
+            Task.source,
+            func.count(Job.id),
+            func.min(Job.start_time),
+            func.max(Job.start_time),
+        )
+        .outerjoin(Job, Job.task_hash == Task.hash)
+        .join(
+            same_name, (Task.name == same_name.c.name) & (Task.namespace == same_name.c.namespace)
+        )
+        .group_by(Task.hash, Task.source)
+    ).all()
+    versions = [TaskVersion(h, n, first, last, source or "") for h, source, n, first, last in rows]
+    versions.sort(key=lambda v: (v.last_seen is not None, v.last_seen or 0), reverse=True)
+    return versions
+
+
+def find_tasks(session: Session, name: str) -> list[str]:
+    """Hashes of the task versions whose name or full name is `name`, newest job first."""
+    stmt = (
+        select(Task.hash)
+        .outerjoin(Job, Job.task_hash == Task.hash)
+        .where(or_(Task.name == name, _fullname(Task) == name))
+        .group_by(Task.hash)
+        .order_by(func.max(Job.start_time).desc())
+    )
+    return list(session.scalars(stmt))
+
+
+# -- ids ------------------------------------------------------------------------------
+
+
+def ids_with_prefix(session: Session, record_type: str, prefix: str, limit: int = 2) -> list[str]:
+    """Up to `limit` ids of `record_type` (Execution, Job, CallNode, Task, Value) starting
+    with `prefix`; a caller asks for two to tell a unique prefix from an ambiguous one."""
+    column = MODEL_PKS[MODEL_CLASSES[record_type]]
+    stmt = select(column).where(column.startswith(prefix, autoescape=True)).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def first_job_of_call(session: Session, call_hash: str) -> str | None:
+    """The id of the first job that made this call, if any."""
+    stmt = select(Job.id).where(Job.call_hash == call_hash).order_by(Job.start_time).limit(1)
+    return session.scalars(stmt).first()

@@ -1,0 +1,263 @@
+"""redun.backends.db.browse on repos filled by really running workflows (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from redun import Scheduler, task
+from redun.backends.db import Job, RedunBackendDb, RedunSession, browse
+from redun.backends.db.query import CallGraphQuery, QueryError
+from redun.config import Config
+from redun.scheduler.tracebacks import ErrorValue
+from redun.tags import ANY_VALUE
+
+from tests.core.backends.helpers import make_task, record_call
+
+redun_namespace = "browse_test"
+
+
+@task
+def leaf(x: int) -> int:
+    return x * 2
+
+
+@task
+def boom(x: int) -> int:
+    raise ValueError(f"boom {x}")
+
+
+@task
+def main(n: int) -> list:
+    return [leaf(i) for i in range(n)]
+
+
+@task
+def failing(n: int) -> list:
+    return [leaf(n), boom(n)]
+
+
+@dataclass
+class Repo:
+    backend: RedunBackendDb
+    executions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def session(self) -> RedunSession:
+        return self.backend.session
+
+
+def _run(db_uri: str, expr: object, argv: list[str], tags: list | None = None) -> str:
+    config = Config({"backend": {"db_uri": db_uri, "automigrate": "true"}})
+    scheduler = Scheduler(config=config)
+    try:
+        scheduler.run(expr, exec_argv=argv, tags=tags or [])
+    except ValueError:
+        pass  # the failing workflow: its failure is what gets recorded
+    finally:
+        scheduler.backend.close()
+    reader = RedunBackendDb(db_uri)
+    reader.load()
+    try:
+        return browse.list_executions(reader.session, size=1)[0].id
+    finally:
+        reader.close()
+
+
+@pytest.fixture
+def repo(db_uri: str) -> Iterator[Repo]:
+    """done (main 3, env=prod), cached (main 3 again, env=dev), failed (failing 2)."""
+    executions = {
+        "done": _run(db_uri, main(3), ["redun", "run", "wf.py", "main"], [("env", "prod")]),
+        "cached": _run(db_uri, main(3), ["redun", "run", "wf.py", "main"], [("env", "dev")]),
+        "failed": _run(db_uri, failing(2), ["redun", "run", "wf.py", "failing"]),
+    }
+    backend = RedunBackendDb(db_uri)
+    backend.load()
+    yield Repo(backend, executions)
+    backend.close()
+
+
+def test_executions_newest_first_with_status_task_and_tags(repo: Repo) -> None:
+    rows = browse.list_executions(repo.session)
+    by_name = {name: next(r for r in rows if r.id == i) for name, i in repo.executions.items()}
+    assert [row.id for row in rows] == [repo.executions[n] for n in ("failed", "cached", "done")]
+    assert {name: row.status for name, row in by_name.items()} == {
+        "done": "DONE",
+        "cached": "DONE",
+        "failed": "FAILED",
+    }
+    done = by_name["done"]
+    assert done.task == "browse_test.main"
+    assert done.tags == (("env", "prod"),)
+    assert '"main"' in done.args and done.end_time is not None and done.start_time is not None
+    assert browse.get_execution(repo.session, done.id) == done
+    assert browse.get_execution(repo.session, "no-such-id") is None
+
+
+def test_execution_filters(repo: Repo) -> None:
+    def ids(**filters: object) -> list[str]:
+        return [row.id for row in browse.list_executions(repo.session, **filters)]
+
+    done, cached, failed = (repo.executions[n] for n in ("done", "cached", "failed"))
+    assert ids(statuses=["FAILED"]) == [failed]
+    assert ids(statuses=["DONE"]) == [cached, done]
+    assert ids(statuses=["RUNNING"]) == []
+    assert ids(tasks=["browse_test.boom"]) == [failed]
+    assert ids(tasks=["boom"]) == [failed]
+    assert ids(tasks=["*.ma*"]) == [cached, done]
+    assert ids(tags=[("env", "prod")]) == [done]
+    assert ids(tags=[("env", ANY_VALUE)]) == [cached, done]
+    assert ids(tags=[("env", "dev")], statuses=["DONE"]) == [cached]
+    assert ids(words=["failing"]) == [failed]
+    assert ids(words=[done[:8]]) == [done]
+    started = browse.get_execution(repo.session, cached)
+    assert started is not None
+    assert ids(after=started.start_time) == [failed, cached]
+    assert ids(before=started.start_time) == [done]
+    assert ids(after=started.start_time + timedelta(days=1)) == []
+    assert ids(page=1, size=2) == [done]
+    with pytest.raises(QueryError):
+        ids(statuses=["CACHED"])
+
+
+def test_jobs_children_and_status_counts(repo: Repo) -> None:
+    execution = browse.get_execution(repo.session, repo.executions["done"])
+    assert execution is not None
+    root = browse.get_job(repo.session, execution.job_id)
+    assert root is not None
+    assert (root.task, root.status, root.children, root.parent_id) == (
+        "browse_test.main",
+        "DONE",
+        3,
+        None,
+    )
+    children = browse.child_jobs(repo.session, root.id)
+    assert [job.task for job in children] == ["browse_test.leaf"] * 3
+    assert {job.parent_id for job in children} == {root.id}
+    pages = [browse.child_jobs(repo.session, root.id, page, 2) for page in range(3)]
+    assert [[job.id for job in page] for page in pages] == [
+        [job.id for job in children[:2]],
+        [children[2].id],
+        [],
+    ]
+    leafs = browse.execution_jobs(repo.session, execution.id, task="leaf")
+    assert [job.id for job in leafs] == [job.id for job in children]
+    assert browse.execution_jobs(repo.session, execution.id, status="FAILED") == []
+    assert browse.job_status_counts(repo.session, execution.id) == {
+        "browse_test.leaf": {"DONE": 3},
+        "browse_test.main": {"DONE": 1},
+    }
+
+    failed = browse.get_execution(repo.session, repo.executions["failed"])
+    assert failed is not None
+    counts = browse.job_status_counts(repo.session, failed.id)
+    assert counts["browse_test.boom"] == {"FAILED": 1}
+    assert counts["browse_test.failing"] == {"FAILED": 1}
+    [boom_job] = browse.execution_jobs(repo.session, failed.id, status="FAILED", task="*boom")
+    assert (boom_job.task, boom_job.status) == ("browse_test.boom", "FAILED")
+
+    newest = browse.task_jobs(repo.session, root.task_hash)
+    assert [job.execution_id for job in newest][-1] == execution.id
+    assert [job.start_time for job in newest] == sorted(
+        (job.start_time for job in newest), reverse=True
+    )
+
+
+def test_ids_calls_values_and_tasks(repo: Repo) -> None:
+    execution = browse.get_execution(repo.session, repo.executions["done"])
+    assert execution is not None
+    root = browse.get_job(repo.session, execution.job_id)
+    assert root is not None and root.call_hash is not None
+    assert browse.ids_with_prefix(repo.session, "Execution", execution.id[:8]) == [execution.id]
+    assert browse.ids_with_prefix(repo.session, "Job", "zz-no-such") == []
+    assert browse.first_job_of_call(repo.session, root.call_hash) == root.id
+    assert set(browse.call_arguments(repo.session, root.call_hash)) == {"0"}
+
+    # The second run of main(3) reused the first one's result.
+    cached_run = browse.get_execution(repo.session, repo.executions["cached"])
+    assert cached_run is not None
+    cached_root = browse.get_job(repo.session, cached_run.job_id)
+    assert cached_root is not None and cached_root.cached and cached_root.status == "CACHED"
+    source = browse.earlier_call(
+        repo.session, cached_root.id, cached_root.start_time, call_hash=root.call_hash, cached=False
+    )
+    assert source is not None and (source.job_id, source.execution_id) == (root.id, execution.id)
+    assert browse.earlier_call(repo.session, root.id, root.start_time, task_name="x.y") is None
+
+    leaf_job = browse.child_jobs(repo.session, root.id, size=1)[0]
+    assert leaf_job.call_hash is not None
+    argument = browse.call_arguments(repo.session, leaf_job.call_hash)["0"]
+    consumers = browse.value_consumers(repo.session, argument)
+    assert leaf_job.id in {job.id for job in consumers}
+    call = repo.backend.session.get(Job, leaf_job.id).call_node
+    producers = browse.value_producers(repo.session, call.value_hash)
+    assert leaf_job.id in {job.id for job in producers}
+
+    [version] = browse.task_versions(repo.session, root.task_hash)
+    assert version.hash == root.task_hash and version.jobs >= 1 and "def main" in version.source
+    assert browse.find_tasks(repo.session, "browse_test.main") == [root.task_hash]
+    assert browse.find_tasks(repo.session, "main") == [root.task_hash]
+
+
+def test_change_token_follows_jobs(db_uri: str) -> None:
+    _run(db_uri, main(1), ["redun", "run", "wf.py", "main"])
+    backend = RedunBackendDb(db_uri)
+    backend.load()
+    try:
+        before = browse.change_token(backend.session)
+        assert browse.change_token(backend.session) == before
+        backend.session.rollback()
+        _run(db_uri, main(2), ["redun", "run", "wf.py", "main"])
+        backend.session.rollback()
+        assert browse.change_token(backend.session) != before
+    finally:
+        backend.close()
+
+
+def test_job_status_clause_agrees_with_job_status(backend: RedunBackendDb) -> None:
+    """Every status, including a cached job whose result is an error (FAILED everywhere)."""
+    t0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    root_task, ok_task, bad_task = make_task("root"), make_task("ok"), make_task("bad")
+    ok_call, _ = record_call(backend, ok_task, [1], 2)
+    bad_call, _ = record_call(backend, bad_task, [1], ErrorValue(ValueError("x")))
+    root_call, _ = record_call(backend, root_task, [], 1, children=(ok_call, bad_call))
+    backend.record_execution("exec", ["redun", "run", "x"], "root")
+    jobs = {
+        "root": (root_task, None, False, root_call),
+        "done": (ok_task, "root", False, ok_call),
+        "cached": (ok_task, "root", True, ok_call),
+        "failed": (bad_task, "root", False, bad_call),
+        "cached-failed": (bad_task, "root", True, bad_call),
+        "running": (ok_task, "root", False, None),
+    }
+    for job_id, (job_task, parent, cached, call) in jobs.items():
+        backend.record_job_start(job_id, job_task, "exec", parent, cached, t0)
+        if call:
+            backend.record_job_end(job_id, call, t0 + timedelta(seconds=1))
+    backend.flush()
+
+    expected = {
+        "root": "DONE",
+        "done": "DONE",
+        "cached": "CACHED",
+        "failed": "FAILED",
+        "cached-failed": "FAILED",
+        "running": "RUNNING",
+    }
+    session = backend.session
+    assert {job_id: session.get(Job, job_id).status for job_id in jobs} == expected
+    query = CallGraphQuery(session)
+    for status in ("RUNNING", "FAILED", "CACHED", "DONE"):
+        matched = set(query.filter_job_statuses([status]).select("id", flat=True))
+        assert matched == {job_id for job_id, s in expected.items() if s == status}, status
+        rows = browse.execution_jobs(session, "exec", status=status)
+        assert {row.id for row in rows} == matched
+        assert {row.status for row in rows} <= {status}
+    assert browse.job_status_counts(session, "exec") == {
+        "bad": {"FAILED": 2},
+        "ok": {"CACHED": 1, "DONE": 1, "RUNNING": 1},
+        "root": {"DONE": 1},
+    }

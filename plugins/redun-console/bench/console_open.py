@@ -64,13 +64,13 @@ def build(directory: Path, jobs: int, db_uri: str | None = None) -> str:
 
 
 def big_execution(db_uri: str) -> tuple[str, str]:
-    from redun_console.data import list_executions
+    from redun.backends.db.browse import list_executions
 
     backend = RedunBackendDb(db_uri=db_uri)
     backend.load()
     try:
         rows = list_executions(backend.session)
-        big = next(row for row in rows if "--n" in row.command)
+        big = next(row for row in rows if "--n" in row.args)
         return big.id, big.job_id
     finally:
         backend.close()
@@ -78,7 +78,7 @@ def big_execution(db_uri: str) -> tuple[str, str]:
 
 def leaf_job(db_uri: str, root_job_id: str) -> str:
     """A job from the middle of the fan-out."""
-    from redun_console.data import child_jobs
+    from redun.backends.db.browse import child_jobs
 
     backend = RedunBackendDb(db_uri=db_uri)
     backend.load()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from redun.backends.db import Job
 from redun.plugins import hookimpl
 from redun_console.resolve import match_prefix
 from redun_console.screens.base import RouteScreen
@@ -21,7 +20,7 @@ class DemoLogScreen(RouteScreen):
 
     @classmethod
     def resolve(cls, session: Any, job_id: str) -> dict[str, Any]:
-        return {"job_id": match_prefix(session, Job.id, job_id, "job")}
+        return {"job_id": match_prefix(session, "Job", job_id)}
 
     @classmethod
     def route_for(cls, job_id: str, **_: Any) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from redun.backends.db import browse
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from redun_console import data
 from redun_console.routes import DEFAULT_ROUTE, RouteError, Router
 from redun_console.screens.help import GotoScreen, HelpScreen
 from redun_console.types import ScreenSpec
@@ -47,7 +46,7 @@ class RedunConsole(App):
     def on_mount(self) -> None:
         self.push_screen(self.first_screen)
         if self.poll_interval > 0:
-            self._token = data.change_token(self.session)
+            self._token = browse.change_token(self.session)
             self.set_interval(self.poll_interval, self.poll)
 
     def open_route(self, route: str) -> bool:
@@ -71,13 +70,13 @@ class RedunConsole(App):
             return  # shutting down: the screen's widgets may be gone already
         try:
             self.end_read()
-            token = data.change_token(self.session)
+            token = browse.change_token(self.session)
             if token != self._token:
                 self._token = token
                 self.reload_screen()
             elif getattr(self.screen, "data_loaded", False):
                 self.screen.tick()  # type: ignore[attr-defined]
-        except SQLAlchemyError as error:
+        except browse.ReadError as error:
             # A dropped connection or a restarting server: say so once, retry next time.
             if not self._repo_error:
                 reason = str(getattr(error, "orig", error)).strip().splitlines()[0]

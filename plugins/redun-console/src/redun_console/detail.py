@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import pprint
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from redun.backends.db import Argument, CallNode, File, Job, Subvalue, Task, Value
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
-
-from redun_console.data import (
+from redun.backends.db import CallNode, File, RedunSession, Task, Value
+from redun.backends.db.browse import (
     PAGE_SIZE,
     JobRow,
-    _job_row,
-    _job_select,
+    TaskVersion,
     child_jobs,
     get_job,
     get_tags,
+    task_fullname,
+    task_versions,
+    value_consumers,
+    value_producers,
 )
-from redun_console.fmt import task_fullname
 
 # Longest preview text built for one value; beyond it the screen says how to see more.
 MAX_PREVIEW_CHARS = 200_000
@@ -104,7 +102,7 @@ def _failure(value: Value) -> Failure:
 
 
 def get_job_detail(
-    session: Session, job_id: str, max_children: int = PAGE_SIZE
+    session: RedunSession, job_id: str, max_children: int = PAGE_SIZE
 ) -> JobDetail | None:
     job = get_job(session, job_id)
     if job is None:
@@ -148,51 +146,20 @@ class ValueDetail:
     parents: list[ValueInfo] = field(default_factory=list)
 
 
-def _containers(session: Session, value_hash: str) -> list[str]:
-    """The value and every value it sits inside (a File inside a list, ...)."""
-    parents = session.scalars(
-        select(Subvalue.parent_value_hash).where(Subvalue.value_hash == value_hash)
-    ).all()
-    return [value_hash, *parents]
-
-
-def get_value_detail(session: Session, value_hash: str) -> ValueDetail | None:
+def get_value_detail(session: RedunSession, value_hash: str) -> ValueDetail | None:
     value = session.get(Value, value_hash)
     if value is None:
         return None
-    hashes = _containers(session, value_hash)
-    producers = session.execute(
-        _job_select()
-        .where(CallNode.value_hash.in_(hashes))
-        .order_by(Job.start_time.desc())
-        .limit(RELATED_LIMIT)
-    ).all()
-    consumed_by = select(Argument.call_hash).where(Argument.value_hash.in_(hashes))
-    consumers = session.execute(
-        _job_select()
-        .where(Job.call_hash.in_(consumed_by))
-        .order_by(Job.start_time.desc())
-        .limit(RELATED_LIMIT)
-    ).all()
     file = session.get(File, value_hash)
     return ValueDetail(
         value=_value_info(value),
         format=value.format,
         file_path=file.path if file else None,
-        producers=[_job_row(row) for row in producers],
-        consumers=[_job_row(row) for row in consumers],
+        producers=value_producers(session, value_hash, RELATED_LIMIT),
+        consumers=value_consumers(session, value_hash, RELATED_LIMIT),
         children=[_value_info(child) for child in value.children[:RELATED_LIMIT]],
         parents=[_value_info(parent) for parent in value.parents[:RELATED_LIMIT]],
     )
-
-
-@dataclass(frozen=True)
-class TaskVersion:
-    hash: str
-    jobs: int
-    first_seen: datetime | None
-    last_seen: datetime | None
-    source: str
 
 
 @dataclass
@@ -202,40 +169,10 @@ class TaskDetail:
     versions: list[TaskVersion]
 
 
-def get_task_detail(session: Session, task_hash: str) -> TaskDetail | None:
+def get_task_detail(session: RedunSession, task_hash: str) -> TaskDetail | None:
     """A task version and every other version recorded under the same full name."""
     task = session.get(Task, task_hash)
     if task is None:
         return None
-    rows = session.execute(
-        select(
-            Task.hash,
-            Task.source,
-            func.count(Job.id),
-            func.min(Job.start_time),
-            func.max(Job.start_time),
-        )
-        .outerjoin(Job, Job.task_hash == Task.hash)
-        .where(Task.name == task.name, Task.namespace == task.namespace)
-        .group_by(Task.hash, Task.source)
-    ).all()
-    versions = [TaskVersion(h, n, first, last, source) for h, source, n, first, last in rows]
-    versions.sort(key=lambda v: (v.last_seen is not None, v.last_seen or 0), reverse=True)
+    versions = task_versions(session, task_hash)
     return TaskDetail(task.hash, task_fullname(task.namespace, task.name), versions)
-
-
-def find_tasks(session: Session, name: str) -> list[str]:
-    """Hashes of task versions whose name or full name is `name`, newest job first."""
-    stmt = (
-        select(Task.hash)
-        .outerjoin(Job, Job.task_hash == Task.hash)
-        .where(
-            or_(
-                Task.name == name,
-                (Task.namespace + "." + Task.name) == name,
-            )
-        )
-        .group_by(Task.hash)
-        .order_by(func.max(Job.start_time).desc())
-    )
-    return list(session.scalars(stmt))

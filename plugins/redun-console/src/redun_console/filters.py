@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from redun.tags import ANY_VALUE
 
 STATUSES = ("DONE", "FAILED", "RUNNING")
 KEYS = ("status", "task", "tag", "after", "before")
@@ -32,6 +35,17 @@ class ExecutionFilter:
         return bool(
             self.statuses or self.tasks or self.tags or self.after or self.before or self.words
         )
+
+    def browse_filters(self) -> dict[str, Any]:
+        """The keyword arguments of `redun.backends.db.browse.list_executions`."""
+        return {
+            "statuses": self.statuses,
+            "tasks": self.tasks,
+            "tags": [(key, ANY_VALUE if value is None else value) for key, value in self.tags],
+            "after": self.after,
+            "before": self.before,
+            "words": self.words,
+        }
 
 
 def parse_tag_value(text: str) -> object:

@@ -67,10 +67,6 @@ def command_line(args_json: str) -> str:
     return shlex.join(str(arg) for arg in argv)
 
 
-def task_fullname(namespace: str | None, name: str) -> str:
-    return f"{namespace}.{name}" if namespace else name
-
-
 def tag_text(key: str, value: object) -> str:
     shown = value if isinstance(value, str) else json.dumps(value)
     return f"{key}={shown}"

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from redun_console.data import JobRow
+    from redun.backends.db.browse import JobRow
+
     from redun_console.types import JobLink, ScreenSpec
 
 hookspec = pluggy.HookspecMarker("redun")

@@ -9,33 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from redun.backends.db import CallNode, Execution, Job, Task, Value
+from redun.backends.db import CallNode, Execution, RedunSession
+from redun.backends.db.browse import first_job_of_call, ids_with_prefix
 from redun.backends.db.query import FileMatch, QueryError, infer_specialty_id
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 
 class ResolveError(LookupError):
     """Nothing (or more than one thing) matches; the message says which."""
 
 
-# (model, id column, route prefix, label)
-_KINDS: tuple[tuple[Any, Any, str, str], ...] = (
-    (Execution, Execution.id, "executions", "execution"),
-    (Job, Job.id, "jobs", "job"),
-    (Task, Task.hash, "tasks", "task"),
-    (CallNode, CallNode.call_hash, "jobs", "call node"),
-    (Value, Value.value_hash, "values", "value"),
-)
+# record type -> (route prefix, label), in the order an ambiguous id lists them
+_KINDS = {
+    "Execution": ("executions", "execution"),
+    "Job": ("jobs", "job"),
+    "Task": ("tasks", "task"),
+    "CallNode": ("jobs", "call node"),
+    "Value": ("values", "value"),
+}
 
 
-def match_prefix(session: Session, column: Any, prefix: str, label: str) -> str:
-    """The one id of `column` starting with `prefix`."""
+def match_prefix(session: RedunSession, record_type: str, prefix: str) -> str:
+    """The one id of a record type (Execution, Job, Task, CallNode, Value) starting `prefix`."""
+    label = _KINDS[record_type][1]
     if not prefix:
         raise ResolveError(f"an empty {label} id")
-    found = session.scalars(
-        select(column).where(column.startswith(prefix, autoescape=True)).limit(2)
-    ).all()
+    found = ids_with_prefix(session, record_type, prefix)
     if not found:
         raise ResolveError(f"no {label} with id {prefix}")
     if len(found) > 1 and prefix not in found:
@@ -46,7 +44,7 @@ def match_prefix(session: Session, column: Any, prefix: str, label: str) -> str:
     return prefix if prefix in found else found[0]
 
 
-def latest_execution(session: Session, shortcut: str = "-") -> str:
+def latest_execution(session: RedunSession, shortcut: str = "-") -> str:
     """The execution ``-`` (latest) or ``~N`` (N-th latest) names, as in ``redun log``."""
     if shortcut != "-" and not (shortcut[:1] == "~" and shortcut[1:].isdigit()):
         raise ResolveError(f"{shortcut} is not - or ~N")
@@ -56,7 +54,7 @@ def latest_execution(session: Session, shortcut: str = "-") -> str:
     return found.id
 
 
-def _specialty(session: Session, text: str) -> Any:
+def _specialty(session: RedunSession, text: str) -> Any:
     """The core's reading of ``-``, ``~N`` and file paths (what `redun log` accepts)."""
     try:
         return infer_specialty_id(session, text)
@@ -64,7 +62,7 @@ def _specialty(session: Session, text: str) -> Any:
         raise ResolveError(str(error)) from None
 
 
-def infer_route(session: Session, text: str) -> str:
+def infer_route(session: RedunSession, text: str) -> str:
     """The screen for `text`: any record id (prefix), ``-`` (latest execution), ``~N``, a path."""
     special = _specialty(session, text)
     if isinstance(special, Execution):
@@ -76,13 +74,11 @@ def infer_route(session: Session, text: str) -> str:
     if "/" in text:
         raise ResolveError(f"no File recorded at {text}")
     matches = []
-    for model, column, route, label in _KINDS:
-        found = session.scalars(
-            select(column).where(column.startswith(text, autoescape=True)).limit(2)
-        ).all()
+    for record_type, (route, label) in _KINDS.items():
+        found = ids_with_prefix(session, record_type, text)
         # A task is also stored as a value with the same hash: the task wins.
         seen = {m[3] for m in matches}
-        matches.extend((route, label, model, value) for value in found if value not in seen)
+        matches.extend((route, label, record_type, value) for value in found if value not in seen)
     if not matches:
         raise ResolveError(f"no record with id {text}")
     exact = [m for m in matches if m[3] == text]
@@ -91,11 +87,9 @@ def infer_route(session: Session, text: str) -> str:
     if len(matches) > 1:
         shown = ", ".join(f"{label} {value[:12]}" for _, label, _, value in matches[:4])
         raise ResolveError(f"id {text} is ambiguous ({shown}): type more characters")
-    route, _, model, value = matches[0]
-    if model is CallNode:
-        job_id = session.scalars(
-            select(Job.id).where(Job.call_hash == value).order_by(Job.start_time).limit(1)
-        ).first()
+    route, _, record_type, value = matches[0]
+    if record_type == "CallNode":
+        job_id = first_job_of_call(session, value)
         if job_id is None:
             return f"values/{session.get(CallNode, value).value_hash}"
         value = job_id

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redun.plugins.manager import load_target
-from sqlalchemy.orm import Session
 
 from redun_console.resolve import ResolveError, infer_route
 from redun_console.types import ScreenSpec
+
+if TYPE_CHECKING:
+    from redun.backends.db import RedunSession
 
 DEFAULT_ROUTE = "executions"
 
@@ -70,7 +72,7 @@ class Router:
                 return candidate, params
         return None
 
-    def build(self, session: Session, route: str) -> Any:
+    def build(self, session: RedunSession, route: str) -> Any:
         """The screen for `route`, its ids resolved; a bare id or ``-`` is inferred first."""
         route = route.strip().rstrip("/") or DEFAULT_ROUTE
         found = self.match(route)

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header
 from redun_console.widgets import LinkTable
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from redun.backends.db import RedunSession
 
 
 class RouteScreen(Screen):
@@ -40,7 +40,7 @@ class RouteScreen(Screen):
         self.data_loaded = False
 
     @classmethod
-    def resolve(cls, session: Session, **params: Any) -> dict[str, Any]:
+    def resolve(cls, session: RedunSession, **params: Any) -> dict[str, Any]:
         return params
 
     @classmethod
@@ -49,7 +49,7 @@ class RouteScreen(Screen):
         return None
 
     @property
-    def session(self) -> Session:
+    def session(self) -> RedunSession:
         return self.app.session  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:

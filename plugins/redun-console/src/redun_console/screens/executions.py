@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from redun.backends.db import browse
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from redun_console import data
 from redun_console.filters import FilterError, parse_filter
-from redun_console.fmt import duration, local_time, short_id, status_text, tag_text
+from redun_console.fmt import command_line, duration, local_time, short_id, status_text, tag_text
 from redun_console.screens.base import RouteScreen
 from redun_console.widgets import LinkTable
 
@@ -21,7 +21,7 @@ FILTER_HELP = "status:done|failed|running  task:NAME  tag:KEY[=VALUE]  after:DAT
 
 
 class ExecutionsScreen(RouteScreen):
-    page_size = data.PAGE_SIZE
+    page_size = browse.PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("n", "page(1)", "Next page"),
@@ -34,7 +34,7 @@ class ExecutionsScreen(RouteScreen):
     def __init__(self, route: str, query: str = "", page: int = 0) -> None:
         self.query_text = query
         self.page = page
-        self.rows: list[data.ExecutionRow] = []
+        self.rows: list[browse.ExecutionRow] = []
         super().__init__(route, query=query)
 
     @classmethod
@@ -61,7 +61,9 @@ class ExecutionsScreen(RouteScreen):
 
     def load(self) -> None:
         query = parse_filter(self.query_text)
-        rows = data.list_executions(self.session, query, self.page, self.page_size)
+        rows = browse.list_executions(
+            self.session, **query.browse_filters(), page=self.page, size=self.page_size
+        )
         self.rows = rows
         self.tick()
         shown = f"page {self.page + 1}: {len(rows)} executions"
@@ -117,13 +119,13 @@ class ExecutionsScreen(RouteScreen):
         self.set_query(" ".join(words))
 
 
-def _cells(row: data.ExecutionRow) -> tuple:
+def _cells(row: browse.ExecutionRow) -> tuple:
     return (
         short_id(row.id),
         status_text(row.status),
         local_time(row.start_time),
         duration(row.start_time, row.end_time),
         row.task,
-        row.command,
+        command_line(row.args),
         Text(" ".join(tag_text(k, v) for k, v in row.tags), style="dim"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import Job
+from redun.backends.db.browse import PAGE_SIZE
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -14,7 +14,6 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from redun_console.cache_reason import cache_reason
-from redun_console.data import PAGE_SIZE
 from redun_console.detail import JobDetail, get_job_detail
 from redun_console.fmt import duration, local_time, short_id, status_text, tag_text
 from redun_console.resolve import ResolveError, match_prefix
@@ -53,7 +52,7 @@ class JobScreen(RouteScreen):
 
     @classmethod
     def resolve(cls, session: Any, job_id: str) -> dict[str, Any]:
-        return {"job_id": match_prefix(session, Job.id, job_id, "job")}
+        return {"job_id": match_prefix(session, "Job", job_id)}
 
     @classmethod
     def route_for(cls, job_id: str, **_: Any) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import Execution
+from redun.backends.db import browse
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Static
 
-from redun_console import data
 from redun_console.fmt import duration, local_time, short_id, status_text
 from redun_console.resolve import ResolveError, match_prefix
 from redun_console.screens.base import RouteScreen
@@ -32,7 +31,7 @@ def parse_jobs_query(query: str) -> tuple[str | None, str | None]:
     return task, status
 
 
-def job_cells(job: data.JobRow) -> tuple:
+def job_cells(job: browse.JobRow) -> tuple:
     return (
         short_id(job.id),
         status_text(job.status),
@@ -44,7 +43,7 @@ def job_cells(job: data.JobRow) -> tuple:
 
 
 class JobsScreen(RouteScreen):
-    page_size = data.PAGE_SIZE
+    page_size = browse.PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "page(1)", "Next page"),
         Binding("p", "page(-1)", "Prev page"),
@@ -54,13 +53,13 @@ class JobsScreen(RouteScreen):
         self.execution_id = execution_id
         self.task_name, self.job_status = parse_jobs_query(query)
         self.page = 0
-        self.jobs: list[data.JobRow] = []
+        self.jobs: list[browse.JobRow] = []
         super().__init__(route, execution_id=execution_id, query=query)
 
     @classmethod
     def resolve(cls, session: Any, execution_id: str, query: str = "") -> dict[str, Any]:
         parse_jobs_query(query)
-        full_id = match_prefix(session, Execution.id, execution_id, "execution")
+        full_id = match_prefix(session, "Execution", execution_id)
         return {"execution_id": full_id, "query": query}
 
     @classmethod
@@ -76,7 +75,7 @@ class JobsScreen(RouteScreen):
         self.query_one(LinkTable).focus()
 
     def load(self) -> None:
-        jobs = data.execution_jobs(
+        jobs = browse.execution_jobs(
             self.session,
             self.execution_id,
             self.task_name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import Task
+from redun.backends.db import browse
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -13,8 +13,7 @@ from textual.containers import HorizontalScroll, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
-from redun_console import data
-from redun_console.detail import TaskDetail, find_tasks, get_task_detail
+from redun_console.detail import TaskDetail, get_task_detail
 from redun_console.fmt import local_time, short_id
 from redun_console.resolve import ResolveError, match_prefix
 from redun_console.screens.base import RouteScreen
@@ -39,9 +38,9 @@ class TaskScreen(RouteScreen):
     @classmethod
     def resolve(cls, session: Any, task: str) -> dict[str, Any]:
         try:
-            return {"task": match_prefix(session, Task.hash, task, "task")}
+            return {"task": match_prefix(session, "Task", task)}
         except ResolveError:
-            hashes = find_tasks(session, task)
+            hashes = browse.find_tasks(session, task)
             if not hashes:
                 raise ResolveError(f"no task with hash or name {task}") from None
             return {"task": hashes[0]}
@@ -106,8 +105,9 @@ class TaskScreen(RouteScreen):
         self.query_one("#source", Static).update(
             Syntax(version.source or "# no source recorded", "python", line_numbers=True)
         )
+        jobs = browse.task_jobs(self.session, task_hash)
         self.query_one("#task-jobs", LinkTable).sync(
-            [(f"jobs/{job.id}", job_cells(job)) for job in data.task_jobs(self.session, task_hash)]
+            [(f"jobs/{job.id}", job_cells(job)) for job in jobs]
         )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import Value
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer, VerticalScroll
@@ -37,7 +36,7 @@ class ValueScreen(RouteScreen):
 
     @classmethod
     def resolve(cls, session: Any, value_hash: str) -> dict[str, Any]:
-        return {"value_hash": match_prefix(session, Value.value_hash, value_hash, "value")}
+        return {"value_hash": match_prefix(session, "Value", value_hash)}
 
     @classmethod
     def route_for(cls, value_hash: str, **_: Any) -> str:

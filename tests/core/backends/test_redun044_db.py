@@ -117,7 +117,7 @@ def test_new_records_coexist_with_old_ones(legacy: RedunBackendDb) -> None:
 
 
 def test_lookup_index_is_added_only_by_an_explicit_upgrade(legacy: RedunBackendDb) -> None:
-    from redun.backends.db.models import LOOKUP_INDEX
+    from redun.backends.db.schema import LOOKUP_INDEX
     from sqlalchemy import inspect
 
     def indexes() -> set[str]:
@@ -222,7 +222,7 @@ def test_fresh_schema_is_redun_schema_plus_lookup_index(
     import psycopg
     from redun.backends.db.engine import make_engine
     from redun.backends.db.migrations import migrate
-    from redun.backends.db.models import LOOKUP_INDEX
+    from redun.backends.db.schema import LOOKUP_INDEX
 
     from tests.core.backends.test_migrations import schema_of
 

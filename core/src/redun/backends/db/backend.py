@@ -18,12 +18,11 @@ import sys
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
 
 from redun.backends.base import (
     CACHE_MISS,
@@ -34,7 +33,7 @@ from redun.backends.base import (
     TagEntity,
 )
 from redun.backends.db import hot_queries as hot
-from redun.backends.db import migrations, records, tagging
+from redun.backends.db import migrations, schema, tagging
 from redun.backends.db.buffer import WriteBuffer
 from redun.backends.db.engine import (
     WRITE_OPTION,
@@ -44,16 +43,9 @@ from redun.backends.db.engine import (
     with_retries,
 )
 from redun.backends.db.errors import RedunDatabaseError, RedunVersionError
-from redun.backends.db.models import (
-    Argument,
-    CallNode,
-    Handle,
-    HandleEdge,
-    Job,
-    Value,
-)
 from redun.backends.db.types import utcnow
 from redun.backends.db.versions import (
+    LATEST_DB_VERSION,
     MAX_DB_VERSION,
     MIN_DB_VERSION,
     NULL_DB_VERSION,
@@ -65,6 +57,9 @@ from redun.backends.db.versions import (
 from redun.backends.value_store import ValueStore
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.tags import CONTEXT_KEY
+
+if TYPE_CHECKING:
+    from redun.backends.db.models import RedunSession, Value
 
 logger = logging.getLogger("redun")
 
@@ -108,14 +103,6 @@ class PreviewValue:
 
     def __repr__(self) -> str:
         return f"{self.row.type}(hash={self.row.value_hash[:8]}, size={self.size})"
-
-
-class RedunSession(Session):
-    """An ORM session that knows its backend (rows use it to decode values)."""
-
-    def __init__(self, backend: RedunBackendDb, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.backend = backend
 
 
 class RedunBackendDb(RedunBackend):
@@ -198,9 +185,13 @@ class RedunBackendDb(RedunBackend):
         """Connect, migrate (upgrades only) if allowed, then insist on a compatible schema."""
         with self._lock:
             self.connect()
-            if self.automigrate if migrate is None else migrate:
-                migrations.migrate(self.engine, upgrade_only=True)
             version = self.get_db_version()
+            # An upgrade-only migration leaves a current schema alone, so it (and its
+            # write lock) is needed only for an older, missing or too new schema.
+            current = LATEST_DB_VERSION.key <= version.key <= MAX_DB_VERSION.key
+            if (self.automigrate if migrate is None else migrate) and not current:
+                migrations.migrate(self.engine, upgrade_only=True)
+                version = self.get_db_version()
             if not is_compatible(version):
                 raise RedunVersionError(self._incompatible_message(version))
 
@@ -303,6 +294,8 @@ class RedunBackendDb(RedunBackend):
         with self._lock:
             self.flush()
             if self._session is None:
+                from redun.backends.db.models import RedunSession
+
                 self._session = RedunSession(
                     self, bind=self._require_engine(), expire_on_commit=False
                 )
@@ -661,9 +654,12 @@ class RedunBackendDb(RedunBackend):
             self.flush()
             with self._read() as connection:
                 same_args = connection.execute(
-                    select(CallNode.call_hash, CallNode.task_hash)
-                    .where(CallNode.task_name == task_name, CallNode.args_hash == args_hash)
-                    .order_by(CallNode.timestamp.desc())
+                    select(schema.call_node.c.call_hash, schema.call_node.c.task_hash)
+                    .where(
+                        schema.call_node.c.task_name == task_name,
+                        schema.call_node.c.args_hash == args_hash,
+                    )
+                    .order_by(schema.call_node.c.timestamp.desc())
                     .limit(1)
                 ).first()
                 if same_args is not None:
@@ -673,9 +669,9 @@ class RedunBackendDb(RedunBackend):
                         details={"call_hash": same_args.call_hash},
                     )
                 same_task = connection.execute(
-                    select(CallNode.call_hash)
-                    .where(CallNode.task_hash == task_hash)
-                    .order_by(CallNode.timestamp.desc())
+                    select(schema.call_node.c.call_hash)
+                    .where(schema.call_node.c.task_hash == task_hash)
+                    .order_by(schema.call_node.c.timestamp.desc())
                     .limit(1)
                 ).scalar()
                 if same_task is None:
@@ -683,9 +679,11 @@ class RedunBackendDb(RedunBackend):
                 previous = {
                     key if key is not None else str(position): value_hash
                     for position, key, value_hash in connection.execute(
-                        select(Argument.arg_position, Argument.arg_key, Argument.value_hash).where(
-                            Argument.call_hash == same_task
-                        )
+                        select(
+                            schema.argument.c.arg_position,
+                            schema.argument.c.arg_key,
+                            schema.argument.c.value_hash,
+                        ).where(schema.argument.c.call_hash == same_task)
                     )
                 }
         changed = sorted(
@@ -782,7 +780,9 @@ class RedunBackendDb(RedunBackend):
             self.flush()
             with self._read() as connection:
                 row = connection.execute(
-                    select(Job.id, Job.parent_id, Job.execution_id).where(Job.id == job_id)
+                    select(
+                        schema.job.c.id, schema.job.c.parent_id, schema.job.c.execution_id
+                    ).where(schema.job.c.id == job_id)
                 ).first()
         if row is None:
             return None
@@ -830,9 +830,14 @@ class RedunBackendDb(RedunBackend):
             info = handle.__handle__
             with self._write() as connection, connection.begin():
                 edges = connection.execute(
-                    select(Handle.hash, HandleEdge.child_id)
-                    .join(HandleEdge, HandleEdge.parent_id == Handle.hash)
-                    .where(Handle.fullname == info.fullname, Handle.is_valid.is_(True))
+                    select(schema.handle.c.hash, schema.handle_edge.c.child_id)
+                    .join(
+                        schema.handle_edge, schema.handle_edge.c.parent_id == schema.handle.c.hash
+                    )
+                    .where(
+                        schema.handle.c.fullname == info.fullname,
+                        schema.handle.c.is_valid.is_(True),
+                    )
                 ).all()
                 children: dict[str, list[str]] = {}
                 for parent, child in edges:
@@ -848,7 +853,9 @@ class RedunBackendDb(RedunBackend):
                     from sqlalchemy import update
 
                     connection.execute(
-                        update(Handle).where(Handle.hash.in_(invalid)).values(is_valid=False)
+                        update(schema.handle)
+                        .where(schema.handle.c.hash.in_(invalid))
+                        .values(is_valid=False)
                     )
 
     def is_valid_handle(self, handle: Any) -> bool:
@@ -919,24 +926,32 @@ class RedunBackendDb(RedunBackend):
     def iter_record_ids(self, root_ids: Iterable[str]) -> Iterator[str]:
         with self._lock:
             self.flush()
+            from redun.backends.db import records
+
             with self._read() as connection:
                 yield from records.iter_record_ids(connection, list(root_ids))
 
     def get_records(self, ids: Iterable[str], sorted: bool = True) -> Iterator[dict]:
         with self._lock:
             self.flush()
+            from redun.backends.db import records
+
             with self._read() as connection:
                 yield from records.get_records(connection, list(ids), keep_order=sorted)
 
     def has_records(self, ids: Iterable[str]) -> list[str]:
         with self._lock:
             self.flush()
+            from redun.backends.db import records
+
             with self._read() as connection:
                 return records.has_records(connection, list(ids))
 
     def put_records(self, new_records: Iterable[dict]) -> int:
         with self._lock:
             self.flush()
+            from redun.backends.db import records
+
             try:
                 with self._write() as connection, connection.begin():
                     return records.put_records(connection, list(new_records))

@@ -13,30 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
-from redun.backends.db.models import (
-    Argument,
-    ArgumentResult,
-    CallEdge,
-    CallNode,
-    CallSubtreeTask,
-    Evaluation,
-    Execution,
-    File,
-    Handle,
-    HandleEdge,
-    Job,
-    Subvalue,
-    Tag,
-    Task,
-    Value,
-)
+from redun.backends.db import schema
 
 
 def dialect_insert(connection: Connection, table: Table) -> Any:
     """INSERT in the dialect that knows ON CONFLICT."""
     if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     return sqlite.insert(table)
 
@@ -89,25 +75,25 @@ class WriteBuffer:
 
     def write(self, connection: Connection) -> None:
         """Insert everything, parents before children (foreign keys hold at every step)."""
-        insert_ignore(connection, Value.__table__, list(self.values.values()))
+        insert_ignore(connection, schema.value, list(self.values.values()))
         insert_ignore(
             connection,
-            Subvalue.__table__,
+            schema.subvalue,
             [{"value_hash": c, "parent_value_hash": p} for c, p in self.subvalues],
         )
-        insert_ignore(connection, File.__table__, list(self.files.values()))
-        insert_ignore(connection, Task.__table__, list(self.tasks.values()))
-        insert_ignore(connection, CallNode.__table__, list(self.call_nodes.values()))
-        insert_ignore(connection, CallEdge.__table__, self.call_edges)
-        insert_ignore(connection, Argument.__table__, list(self.arguments.values()))
+        insert_ignore(connection, schema.file, list(self.files.values()))
+        insert_ignore(connection, schema.task, list(self.tasks.values()))
+        insert_ignore(connection, schema.call_node, list(self.call_nodes.values()))
+        insert_ignore(connection, schema.call_edge, self.call_edges)
+        insert_ignore(connection, schema.argument, list(self.arguments.values()))
         insert_ignore(
             connection,
-            ArgumentResult.__table__,
+            schema.argument_result,
             [{"arg_hash": a, "result_call_hash": c} for a, c in self.argument_results],
         )
         insert_ignore(
             connection,
-            CallSubtreeTask.__table__,
+            schema.call_subtree_task,
             [
                 {"call_hash": call_hash, "task_hash": task_hash}
                 for call_hash, task_hashes in self.subtree_tasks.items()
@@ -115,37 +101,37 @@ class WriteBuffer:
             ],
         )
         self._upsert_evaluations(connection)
-        insert_ignore(connection, Job.__table__, list(self.jobs.values()))
+        insert_ignore(connection, schema.job, list(self.jobs.values()))
         if self.job_ends:
             connection.execute(
-                update(Job.__table__)
-                .where(Job.__table__.c.id == bindparam("b_id"))
+                update(schema.job)
+                .where(schema.job.c.id == bindparam("b_id"))
                 .values(end_time=bindparam("b_end_time"), call_hash=bindparam("b_call_hash")),
                 [
                     {"b_id": job_id, "b_end_time": row["end_time"], "b_call_hash": row["call_hash"]}
                     for job_id, row in self.job_ends.items()
                 ],
             )
-        insert_ignore(connection, Execution.__table__, list(self.executions.values()))
+        insert_ignore(connection, schema.execution, list(self.executions.values()))
         if self.execution_updates:
             connection.execute(
-                update(Execution.__table__)
-                .where(Execution.__table__.c.id == bindparam("b_id"))
+                update(schema.execution)
+                .where(schema.execution.c.id == bindparam("b_id"))
                 .values(updated_time=bindparam("b_time")),
                 [{"b_id": i, "b_time": t} for i, t in self.execution_updates.items()],
             )
-        insert_ignore(connection, Handle.__table__, list(self.handles.values()))
+        insert_ignore(connection, schema.handle, list(self.handles.values()))
         insert_ignore(
             connection,
-            HandleEdge.__table__,
+            schema.handle_edge,
             [{"parent_id": p, "child_id": c} for p, c in self.handle_edges],
         )
-        insert_ignore(connection, Tag.__table__, list(self.tags.values()))
+        insert_ignore(connection, schema.tag, list(self.tags.values()))
 
     def _upsert_evaluations(self, connection: Connection) -> None:
         if not self.evaluations:
             return
-        stmt = dialect_insert(connection, Evaluation.__table__)
+        stmt = dialect_insert(connection, schema.evaluation)
         stmt = stmt.on_conflict_do_update(
             index_elements=["eval_hash"], set_={"value_hash": stmt.excluded.value_hash}
         )

@@ -1,57 +1,61 @@
 """Prebuilt statements for the scheduler's cache checks.
 
-Built once with bind parameters, so each lookup reuses SQLAlchemy's compiled
-form and costs one indexed query.
+Built once with bind parameters on the Core tables (no ORM), so each lookup
+reuses SQLAlchemy's compiled form and costs one indexed query.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Select, bindparam, func, literal, select, union_all
 
-from redun.backends.db.models import (
-    CallNode,
-    CallSubtreeTask,
-    Evaluation,
-    Handle,
-    Job,
-    Tag,
-    Value,
+from redun.backends.db.schema import (
+    call_node,
+    call_subtree_task,
+    evaluation,
+    handle,
+    job,
+    tag,
+    value,
 )
 from redun.tags import CONTEXT_KEY
 
 
 def _with_context(stmt: Select) -> Select:
     """Only call nodes tagged with the job's context hash (``redun.context``)."""
-    return stmt.join(Tag, Tag.entity_id == CallNode.call_hash).where(
-        Tag.key == CONTEXT_KEY, Tag.value == bindparam("context_hash", type_=Tag.value.type)
+    return stmt.join(tag, tag.c.entity_id == call_node.c.call_hash).where(
+        tag.c.key == CONTEXT_KEY, tag.c.value == bindparam("context_hash", type_=tag.c.value.type)
     )
 
 
-VALUE = select(Value.type, Value.value).where(Value.value_hash == bindparam("value_hash"))
+VALUE = select(value.c.type, value.c.value).where(value.c.value_hash == bindparam("value_hash"))
 
 EVAL_RESULT = (
-    select(Value.value_hash, Value.type, Value.value)
-    .join(Evaluation, Evaluation.value_hash == Value.value_hash)
-    .where(Evaluation.eval_hash == bindparam("eval_hash"))
+    select(value.c.value_hash, value.c.type, value.c.value)
+    .join(evaluation, evaluation.c.value_hash == value.c.value_hash)
+    .where(evaluation.c.eval_hash == bindparam("eval_hash"))
 )
 
-CALL_RESULT_HASH = select(CallNode.value_hash).where(CallNode.call_hash == bindparam("call_hash"))
+CALL_RESULT_HASH = select(call_node.c.value_hash).where(
+    call_node.c.call_hash == bindparam("call_hash")
+)
 
-CALL_ARGS_HASH = select(CallNode.args_hash).where(CallNode.call_hash == bindparam("call_hash"))
+CALL_ARGS_HASH = select(call_node.c.args_hash).where(
+    call_node.c.call_hash == bindparam("call_hash")
+)
 
-SUBTREE_TASKS = select(CallSubtreeTask.task_hash).where(
-    CallSubtreeTask.call_hash == bindparam("call_hash")
+SUBTREE_TASKS = select(call_subtree_task.c.task_hash).where(
+    call_subtree_task.c.call_hash == bindparam("call_hash")
 )
 
 
 _ULTIMATE = (
-    select(CallNode.call_hash, CallSubtreeTask.task_hash)
-    .outerjoin(CallSubtreeTask, CallSubtreeTask.call_hash == CallNode.call_hash)
+    select(call_node.c.call_hash, call_subtree_task.c.task_hash)
+    .outerjoin(call_subtree_task, call_subtree_task.c.call_hash == call_node.c.call_hash)
     .where(
-        CallNode.task_hash == bindparam("task_hash"),
-        CallNode.args_hash == bindparam("args_hash"),
+        call_node.c.task_hash == bindparam("task_hash"),
+        call_node.c.args_hash == bindparam("args_hash"),
     )
-    .order_by(CallNode.timestamp.desc(), CallNode.call_hash)
+    .order_by(call_node.c.timestamp.desc(), call_node.c.call_hash)
 )
 ULTIMATE = {False: _ULTIMATE, True: _with_context(_ULTIMATE)}
 
@@ -61,20 +65,20 @@ def _cse_or_single(with_context: bool) -> Select:
     cse = (
         select(
             literal("cse").label("kind"),
-            CallNode.call_hash.label("call_hash"),
-            Value.value_hash,
-            Value.type,
-            Value.value,
+            call_node.c.call_hash.label("call_hash"),
+            value.c.value_hash,
+            value.c.type,
+            value.c.value,
         )
-        .select_from(CallNode)
-        .join(Job, CallNode.call_hash == Job.call_hash)
-        .join(Value, Value.value_hash == CallNode.value_hash)
+        .select_from(call_node)
+        .join(job, call_node.c.call_hash == job.c.call_hash)
+        .join(value, value.c.value_hash == call_node.c.value_hash)
         .where(
-            CallNode.task_hash == bindparam("task_hash"),
-            CallNode.args_hash == bindparam("args_hash"),
-            func.coalesce(Job.execution_id, "") == bindparam("execution_id"),
+            call_node.c.task_hash == bindparam("task_hash"),
+            call_node.c.args_hash == bindparam("args_hash"),
+            func.coalesce(job.c.execution_id, "") == bindparam("execution_id"),
         )
-        .order_by(Job.start_time.desc())
+        .order_by(job.c.start_time.desc())
         .limit(1)
     )
     if with_context:
@@ -82,17 +86,17 @@ def _cse_or_single(with_context: bool) -> Select:
     single = (
         select(
             literal("single").label("kind"),
-            Evaluation.eval_hash.label("call_hash"),
-            Value.value_hash,
-            Value.type,
-            Value.value,
+            evaluation.c.eval_hash.label("call_hash"),
+            value.c.value_hash,
+            value.c.type,
+            value.c.value,
         )
-        .join(Evaluation, Evaluation.value_hash == Value.value_hash)
-        .where(Evaluation.eval_hash == bindparam("eval_hash"))
+        .join(evaluation, evaluation.c.value_hash == value.c.value_hash)
+        .where(evaluation.c.eval_hash == bindparam("eval_hash"))
     )
     return union_all(select(cse.subquery()), single)
 
 
 CSE_OR_SINGLE = {False: _cse_or_single(False), True: _cse_or_single(True)}
 
-HANDLE_IS_VALID = select(Handle.is_valid).where(Handle.hash == bindparam("handle_hash"))
+HANDLE_IS_VALID = select(handle.c.is_valid).where(handle.c.hash == bindparam("handle_hash"))

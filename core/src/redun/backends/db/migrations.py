@@ -10,16 +10,10 @@ from sqlalchemy import Connection, MetaData, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from redun.backends.db import schema
 from redun.backends.db.engine import WRITE_OPTION
 from redun.backends.db.errors import RedunVersionError
-from redun.backends.db.models import (
-    LOOKUP_INDEX,
-    Base,
-    CallNode,
-    Execution,
-    RedunMigration,
-    RedunVersion,
-)
+from redun.backends.db.schema import LOOKUP_INDEX
 from redun.backends.db.types import utcnow
 from redun.backends.db.versions import (
     LATEST_DB_VERSION,
@@ -38,14 +32,16 @@ LOCK_KEY = 0x726564756E
 
 def get_db_version(connection: Connection) -> DBVersionInfo:
     """Major version from the newest `redun_version` row, minor from alembic's id."""
-    if not inspect(connection).has_table(RedunVersion.__tablename__):
+    if not inspect(connection).has_table(schema.redun_version.name):
         return NULL_DB_VERSION
     major = connection.execute(
-        select(RedunVersion.version).order_by(RedunVersion.timestamp.desc()).limit(1)
+        select(schema.redun_version.c.version)
+        .order_by(schema.redun_version.c.timestamp.desc())
+        .limit(1)
     ).scalar()
     if major is None:
         return NULL_DB_VERSION
-    applied = set(connection.execute(select(RedunMigration.version_num)).scalars())
+    applied = set(connection.execute(select(schema.alembic_version.c.version_num)).scalars())
     for version in reversed(REDUN_DB_VERSIONS):
         if version.major == major and version.migration_id in applied:
             return version
@@ -61,10 +57,12 @@ def create_schema(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         _create_all_inline(connection)
     else:
-        Base.metadata.create_all(connection)
-    connection.execute(insert(RedunMigration), {"version_num": LATEST_DB_VERSION.migration_id})
+        schema.metadata.create_all(connection)
     connection.execute(
-        insert(RedunVersion), {"version": LATEST_DB_VERSION.major, "timestamp": utcnow()}
+        insert(schema.alembic_version), {"version_num": LATEST_DB_VERSION.migration_id}
+    )
+    connection.execute(
+        insert(schema.redun_version), {"version": LATEST_DB_VERSION.major, "timestamp": utcnow()}
     )
 
 
@@ -74,9 +72,9 @@ def _create_all_inline(connection: Connection) -> None:
     # A copy: once PostgreSQL DDL has ALTER-added the constraint, SQLAlchemy
     # leaves it out of CREATE TABLE for the original table object.
     metadata = MetaData()
-    for table in Base.metadata.tables.values():
+    for table in schema.metadata.tables.values():
         table.to_metadata(metadata)
-    execution = metadata.tables[Execution.__tablename__]
+    execution = metadata.tables[schema.execution.name]
     others = [table for table in metadata.tables.values() if table is not execution]
     metadata.create_all(connection, tables=others)
     connection.execute(
@@ -136,7 +134,7 @@ def migrate(
                     return ensure_lookup_index(connection)
                 return False
             connection.execute(
-                insert(RedunVersion), {"version": desired.major, "timestamp": utcnow()}
+                insert(schema.redun_version), {"version": desired.major, "timestamp": utcnow()}
             )
             if desired == LATEST_DB_VERSION:
                 ensure_lookup_index(connection)
@@ -148,7 +146,7 @@ def ensure_lookup_index(connection: Connection) -> bool:
     existing = {index["name"] for index in inspect(connection).get_indexes("call_node")}
     if LOOKUP_INDEX in existing:
         return False
-    [index] = [i for i in CallNode.__table__.indexes if i.name == LOOKUP_INDEX]
+    [index] = [i for i in schema.call_node.indexes if i.name == LOOKUP_INDEX]
     index.create(connection)
     return True
 

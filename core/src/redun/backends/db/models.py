@@ -1,53 +1,28 @@
-"""SQLAlchemy models of redun's call graph (database schema version 3.5).
+"""SQLAlchemy ORM models of redun's call graph, mapped onto `redun.backends.db.schema`.
 
-Table, column, index and type names are redun's: a database written by
-redun 0.44 opens unchanged, and one written here opens in redun.
+Used by queries, `redun log` and the console; the scheduler's hot path uses
+the Core tables only, so a run never imports the ORM.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    Boolean,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    text,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, object_session, relationship
 
 from redun.backends.base import TagEntity
-from redun.backends.db.types import JSON, DateTimeUTC, utcnow
+from redun.backends.db import schema
 from redun.tags import CONTEXT_KEY
 
-HASH_LEN = 40
-LOOKUP_INDEX = "ix_call_node_task_hash_args_hash"
+if TYPE_CHECKING:
+    from redun.backends.db.backend import RedunBackendDb
+
 ERROR_VALUE_TYPE = "redun.ErrorValue"
 
 
 class Base(DeclarativeBase):
-    pass
-
-
-def _hash_col(*args: Any, **kwargs: Any) -> Any:
-    kwargs.setdefault("nullable", False)
-    return mapped_column(String(HASH_LEN), *args, **kwargs)
-
-
-def _col(*args: Any, **kwargs: Any) -> Any:
-    kwargs.setdefault("nullable", False)
-    return mapped_column(*args, **kwargs)
-
-
-def _vpo_index(name: str, column: str, unique: bool) -> Index:
-    """Index usable for prefix (LIKE 'abc%') search on PostgreSQL."""
-    return Index(name, column, unique=unique, postgresql_ops={column: "varchar_pattern_ops"})
+    metadata = schema.metadata
 
 
 def _current_tags(entity_column: str) -> Any:
@@ -62,52 +37,46 @@ def _current_tags(entity_column: str) -> Any:
 class RedunVersion(Base):
     """One row per migration applied: the database's major version."""
 
-    __tablename__ = "redun_version"
+    __table__ = schema.redun_version
 
-    id: Mapped[str] = _col(String, primary_key=True, default=lambda: str(uuid.uuid4()))
-    version: Mapped[int] = _col(Integer, comment="Current database version.")
-    timestamp: Mapped[datetime] = _col(DateTimeUTC, default=utcnow)
+    id: Mapped[str]
+    version: Mapped[int]
+    timestamp: Mapped[datetime]
 
 
 class RedunMigration(Base):
     """Alembic's bookkeeping table, mapped so the version can be read with the ORM."""
 
-    __tablename__ = "alembic_version"
+    __table__ = schema.alembic_version
 
-    version_num: Mapped[str] = _col(String(32), primary_key=True)
+    version_num: Mapped[str]
 
 
 class Subvalue(Base):
     """A value nested inside another (Files inside a list, ...)."""
 
-    __tablename__ = "subvalue"
+    __table__ = schema.subvalue
 
-    value_hash: Mapped[str] = _hash_col(
-        ForeignKey("value.value_hash"), primary_key=True, index=True
-    )
-    parent_value_hash: Mapped[str] = _hash_col(
-        ForeignKey("value.value_hash"), primary_key=True, index=True
-    )
+    value_hash: Mapped[str]
+    parent_value_hash: Mapped[str]
 
     parent: Mapped[Value] = relationship(
-        "Value", foreign_keys=[parent_value_hash], back_populates="child_edges"
+        "Value", foreign_keys="Subvalue.parent_value_hash", back_populates="child_edges"
     )
     child: Mapped[Value] = relationship(
-        "Value", foreign_keys=[value_hash], back_populates="parent_edges"
+        "Value", foreign_keys="Subvalue.value_hash", back_populates="parent_edges"
     )
 
 
 class Value(Base):
     """A recorded argument or result, serialized (empty bytes: data is in the value store)."""
 
-    __tablename__ = "value"
+    __table__ = schema.value
 
-    value_hash: Mapped[str] = _hash_col(primary_key=True)
-    type: Mapped[str] = _col(String(length=None), index=True)
-    format: Mapped[str] = _col(String(100))
-    value: Mapped[bytes] = _col(LargeBinary())
-
-    __table_args__ = (_vpo_index("ix_value_value_hash_vpo", "value_hash", unique=True),)
+    value_hash: Mapped[str]
+    type: Mapped[str]
+    format: Mapped[str]
+    value: Mapped[bytes]
 
     child_edges: Mapped[list[Subvalue]] = relationship(
         "Subvalue", foreign_keys="Subvalue.parent_value_hash", back_populates="parent"
@@ -167,10 +136,10 @@ class Value(Base):
 class File(Base):
     """Path of every recorded File-like value (so `redun log PATH` can find it)."""
 
-    __tablename__ = "file"
+    __table__ = schema.file
 
-    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), primary_key=True)
-    path: Mapped[str] = _col(String(1024), index=True)
+    value_hash: Mapped[str]
+    path: Mapped[str]
 
     value: Mapped[Value] = relationship("Value", back_populates="file")
     parent_values: Mapped[list[Value]] = relationship(
@@ -192,12 +161,10 @@ class File(Base):
 class ArgumentResult(Base):
     """Dataflow: the call node whose result flowed into an argument."""
 
-    __tablename__ = "argument_result"
+    __table__ = schema.argument_result
 
-    arg_hash: Mapped[str] = _hash_col(ForeignKey("argument.arg_hash"), primary_key=True, index=True)
-    result_call_hash: Mapped[str] = _hash_col(
-        ForeignKey("call_node.call_hash"), primary_key=True, index=True
-    )
+    arg_hash: Mapped[str]
+    result_call_hash: Mapped[str]
 
     arg: Mapped[Argument] = relationship("Argument", back_populates="arg_results")
     result_call_node: Mapped[CallNode] = relationship("CallNode", back_populates="arg_results")
@@ -206,13 +173,13 @@ class ArgumentResult(Base):
 class Argument(Base):
     """One argument (positional or keyword) of a call node."""
 
-    __tablename__ = "argument"
+    __table__ = schema.argument
 
-    arg_hash: Mapped[str] = _hash_col(primary_key=True)
-    call_hash: Mapped[str] = _hash_col(ForeignKey("call_node.call_hash"), index=True)
-    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
-    arg_position: Mapped[int | None] = _col(Integer, nullable=True)
-    arg_key: Mapped[str | None] = _col(String(100), nullable=True)
+    arg_hash: Mapped[str]
+    call_hash: Mapped[str]
+    value_hash: Mapped[str]
+    arg_position: Mapped[int | None]
+    arg_key: Mapped[str | None]
 
     value: Mapped[Value] = relationship("Value", back_populates="arguments")
     call_node: Mapped[CallNode] = relationship("CallNode", back_populates="arguments")
@@ -233,12 +200,12 @@ class Argument(Base):
 class Evaluation(Base):
     """Single-reduction cache: eval_hash -> one-step result."""
 
-    __tablename__ = "evaluation"
+    __table__ = schema.evaluation
 
-    eval_hash: Mapped[str] = _hash_col(primary_key=True)
-    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), index=True)
-    args_hash: Mapped[str] = _hash_col()
-    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
+    eval_hash: Mapped[str]
+    task_hash: Mapped[str]
+    args_hash: Mapped[str]
+    value_hash: Mapped[str]
 
     task: Mapped[Task] = relationship("Task", back_populates="evals")
     value: Mapped[Value] = relationship("Value", back_populates="evals")
@@ -251,42 +218,31 @@ class Evaluation(Base):
 class CallEdge(Base):
     """Ordered parent -> child edge of the call graph."""
 
-    __tablename__ = "call_edge"
+    __table__ = schema.call_edge
 
-    parent_id: Mapped[str] = _hash_col(
-        ForeignKey("call_node.call_hash"), primary_key=True, index=True
-    )
-    child_id: Mapped[str] = _hash_col(
-        ForeignKey("call_node.call_hash"), primary_key=True, index=True
-    )
-    call_order: Mapped[int] = _col(Integer, primary_key=True)
+    parent_id: Mapped[str]
+    child_id: Mapped[str]
+    call_order: Mapped[int]
 
     parent_node: Mapped[CallNode] = relationship(
-        "CallNode", foreign_keys=[parent_id], back_populates="child_edges"
+        "CallNode", foreign_keys="CallEdge.parent_id", back_populates="child_edges"
     )
     child_node: Mapped[CallNode] = relationship(
-        "CallNode", foreign_keys=[child_id], back_populates="parent_edges"
+        "CallNode", foreign_keys="CallEdge.child_id", back_populates="parent_edges"
     )
 
 
 class CallNode(Base):
     """A call of a task on arguments and its (ultimate) result."""
 
-    __tablename__ = "call_node"
+    __table__ = schema.call_node
 
-    call_hash: Mapped[str] = _hash_col(primary_key=True)
-    task_name: Mapped[str] = _col(String(1024))
-    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), index=True)
-    args_hash: Mapped[str] = _hash_col()
-    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
-    timestamp: Mapped[datetime] = _col(DateTimeUTC, default=utcnow)
-
-    __table_args__ = (
-        _vpo_index("ix_call_node_call_hash_vpo", "call_hash", unique=True),
-        # Not in redun's schema (which it does not change): makes cache lookups by
-        # (task, arguments) logarithmic instead of a scan of every call of the task.
-        Index(LOOKUP_INDEX, "task_hash", "args_hash"),
-    )
+    call_hash: Mapped[str]
+    task_name: Mapped[str]
+    task_hash: Mapped[str]
+    args_hash: Mapped[str]
+    value_hash: Mapped[str]
+    timestamp: Mapped[datetime]
 
     task: Mapped[Task] = relationship("Task", back_populates="call_nodes")
     value: Mapped[Value] = relationship("Value", back_populates="results")
@@ -338,33 +294,31 @@ class CallNode(Base):
 class CallSubtreeTask(Base):
     """Every task used below a call node (ultimate-reduction validity)."""
 
-    __tablename__ = "call_subtree_task"
+    __table__ = schema.call_subtree_task
 
-    call_hash: Mapped[str] = _hash_col(
-        ForeignKey("call_node.call_hash"), primary_key=True, index=True
-    )
-    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), primary_key=True, index=True)
+    call_hash: Mapped[str]
+    task_hash: Mapped[str]
 
     call_node: Mapped[CallNode] = relationship("CallNode", back_populates="task_set")
 
 
 class HandleEdge(Base):
-    __tablename__ = "handle_edge"
+    __table__ = schema.handle_edge
 
-    parent_id: Mapped[str] = _hash_col(ForeignKey("handle.hash"), primary_key=True, index=True)
-    child_id: Mapped[str] = _hash_col(ForeignKey("handle.hash"), primary_key=True, index=True)
+    parent_id: Mapped[str]
+    child_id: Mapped[str]
 
 
 class Handle(Base):
     """A recorded state of a Handle (database connection, ...)."""
 
-    __tablename__ = "handle"
+    __table__ = schema.handle
 
-    hash: Mapped[str] = _hash_col(primary_key=True)
-    fullname: Mapped[str] = _col(String(1024), index=True)
-    value_hash: Mapped[str] = _hash_col(ForeignKey("value.value_hash"), index=True)
-    key: Mapped[str] = _col(String(1024))
-    is_valid: Mapped[bool] = _col(Boolean, default=True)
+    hash: Mapped[str]
+    fullname: Mapped[str]
+    value_hash: Mapped[str]
+    key: Mapped[str]
+    is_valid: Mapped[bool]
 
     value: Mapped[Value] = relationship("Value", back_populates="handle")
     children: Mapped[list[Handle]] = relationship(
@@ -405,26 +359,14 @@ def execution_status(root_job_status: str | None) -> str:
 class Execution(Base):
     """One `redun run` (or `Scheduler.run`): its command line and root job."""
 
-    __tablename__ = "execution"
+    __table__ = schema.execution
 
-    id: Mapped[str] = _col(String, primary_key=True)
-    args: Mapped[str] = _col(String)
-    job_id: Mapped[str] = _col(
-        String,
-        ForeignKey(
-            "job.id",
-            name="execution_job_id_fkey",
-            deferrable=True,
-            initially="deferred",
-            use_alter=True,
-        ),
-        index=True,
-    )
-    updated_time: Mapped[datetime | None] = _col(DateTimeUTC, nullable=True)
+    id: Mapped[str]
+    args: Mapped[str]
+    job_id: Mapped[str]
+    updated_time: Mapped[datetime | None]
 
-    __table_args__ = (_vpo_index("ix_execution_id_vpo", "id", unique=True),)
-
-    job: Mapped[Job] = relationship("Job", foreign_keys=[job_id])
+    job: Mapped[Job] = relationship("Job", foreign_keys="Execution.job_id")
     jobs: Mapped[list[Job]] = relationship(
         "Job",
         primaryjoin="Job.execution_id == Execution.id",
@@ -456,37 +398,27 @@ class Execution(Base):
 class Job(Base):
     """One evaluation of a task call within an execution."""
 
-    __tablename__ = "job"
+    __table__ = schema.job
 
-    id: Mapped[str] = _col(String, primary_key=True)
-    start_time: Mapped[datetime] = _col(DateTimeUTC, index=True)
-    end_time: Mapped[datetime | None] = _col(DateTimeUTC, nullable=True, index=True)
-    task_hash: Mapped[str] = _hash_col(ForeignKey("task.hash"), index=True)
-    cached: Mapped[bool] = _col(Boolean, default=False)
-    call_hash: Mapped[str | None] = _hash_col(
-        ForeignKey("call_node.call_hash"), nullable=True, index=True
-    )
-    parent_id: Mapped[str | None] = _col(String, ForeignKey("job.id"), nullable=True, index=True)
-    execution_id: Mapped[str] = _col(
-        String,
-        ForeignKey(
-            "execution.id", name="ct_job_execution_id", deferrable=True, initially="deferred"
-        ),
-        index=True,
-    )
-
-    __table_args__ = (_vpo_index("ix_job_id_vpo", "id", unique=True),)
+    id: Mapped[str]
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime | None]
+    task_hash: Mapped[str]
+    cached: Mapped[bool]
+    call_hash: Mapped[str | None]
+    parent_id: Mapped[str | None]
+    execution_id: Mapped[str]
 
     task: Mapped[Task] = relationship("Task", back_populates="jobs")
     call_node: Mapped[CallNode | None] = relationship("CallNode", back_populates="jobs")
     parent_job: Mapped[Job | None] = relationship(
-        "Job", remote_side=[id], back_populates="child_jobs"
+        "Job", remote_side="Job.id", back_populates="child_jobs"
     )
     child_jobs: Mapped[list[Job]] = relationship(
         "Job", back_populates="parent_job", order_by="Job.start_time"
     )
     execution: Mapped[Execution] = relationship(
-        "Execution", foreign_keys=[execution_id], back_populates="jobs"
+        "Execution", foreign_keys="Job.execution_id", back_populates="jobs"
     )
     tags: Mapped[list[Tag]] = _current_tags("Job.id")
 
@@ -523,18 +455,12 @@ class Job(Base):
 class Task(Base):
     """Companion row of a recorded Task value (also stored in `value`, same hash)."""
 
-    __tablename__ = "task"
+    __table__ = schema.task
 
-    hash: Mapped[str] = _hash_col(primary_key=True)
-    name: Mapped[str] = _col(String)
-    namespace: Mapped[str] = _col(String)
-    source: Mapped[str] = _col(String)
-
-    __table_args__ = (
-        _vpo_index("ix_task_hash_vpo", "hash", unique=True),
-        _vpo_index("ix_task_name_vpo", "name", unique=False),
-        _vpo_index("ix_task_namespace_vpo", "namespace", unique=False),
-    )
+    hash: Mapped[str]
+    name: Mapped[str]
+    namespace: Mapped[str]
+    source: Mapped[str]
 
     value: Mapped[Value | None] = relationship(
         "Value",
@@ -558,33 +484,23 @@ class Task(Base):
 class TagEdit(Base):
     """Tag history: `child_id` supersedes (or deletes) `parent_id`."""
 
-    __tablename__ = "tag_edit"
+    __table__ = schema.tag_edit
 
-    parent_id: Mapped[str] = _col(String, ForeignKey("tag.tag_hash"), primary_key=True)
-    child_id: Mapped[str] = _col(String, ForeignKey("tag.tag_hash"), primary_key=True)
+    parent_id: Mapped[str]
+    child_id: Mapped[str]
 
 
 class Tag(Base):
     """An immutable, content-hashed key/value on an entity; edits add children."""
 
-    __tablename__ = "tag"
+    __table__ = schema.tag
 
-    tag_hash: Mapped[str] = _hash_col(primary_key=True)
-    entity_type: Mapped[TagEntity] = _col(Enum(TagEntity, name="tagentitytype"))
-    entity_id: Mapped[str] = _col(String, index=True)
-    key: Mapped[str] = _col(String, index=True)
-    value: Mapped[Any] = _col(JSON, index=True)
-    is_current: Mapped[bool] = _col(Boolean, default=True)
-
-    __table_args__ = (
-        Index(
-            "ix_tag_tag_hash_current",
-            "tag_hash",
-            unique=True,
-            postgresql_where=text("is_current"),
-            sqlite_where=text("is_current"),
-        ),
-    )
+    tag_hash: Mapped[str]
+    entity_type: Mapped[TagEntity]
+    entity_id: Mapped[str]
+    key: Mapped[str]
+    value: Mapped[Any]
+    is_current: Mapped[bool]
 
     parents: Mapped[list[Tag]] = relationship(
         "Tag",
@@ -638,3 +554,11 @@ def _session_backend(row: Base) -> Any:
             "This row was loaded outside a redun backend session: use backend.session."
         )
     return backend
+
+
+class RedunSession(Session):
+    """An ORM session that knows its backend (rows use it to decode values)."""
+
+    def __init__(self, backend: RedunBackendDb, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from redun.backends.base import TagEntity
 from redun.backends.db.buffer import insert_ignore
-from redun.backends.db.models import Tag, TagEdit
+from redun.backends.db.schema import tag, tag_edit
 
 TagResult = tuple[str, str, str, Any]
 
@@ -34,8 +34,8 @@ def tag_rows(
 def _current_tag_hashes(connection: Connection, entity_id: str, condition: Any) -> list[str]:
     return list(
         connection.execute(
-            select(Tag.tag_hash).where(
-                Tag.is_current.is_(True), Tag.entity_id == entity_id, condition
+            select(tag.c.tag_hash).where(
+                tag.c.is_current.is_(True), tag.c.entity_id == entity_id, condition
             )
         ).scalars()
     )
@@ -55,7 +55,7 @@ def record_tags(
     parents = list(parents)
     if update_keys:
         parents.extend(
-            _current_tag_hashes(connection, entity_id, Tag.key.in_([key for key, _ in tags]))
+            _current_tag_hashes(connection, entity_id, tag.c.key.in_([key for key, _ in tags]))
         )
         new = True
     parents = sorted(set(parents))
@@ -65,8 +65,8 @@ def record_tags(
     if new:
         superseded = set(
             connection.execute(
-                select(TagEdit.parent_id).where(
-                    TagEdit.parent_id.in_([row["tag_hash"] for row in rows])
+                select(tag_edit.c.parent_id).where(
+                    tag_edit.c.parent_id.in_([row["tag_hash"] for row in rows])
                 )
             ).scalars()
         )
@@ -85,14 +85,14 @@ def record_tags(
                 )
         rows = [row for row in rows if row["tag_hash"] not in superseded]
 
-    insert_ignore(connection, Tag.__table__, rows)
+    insert_ignore(connection, tag, rows)
     insert_ignore(
         connection,
-        TagEdit.__table__,
+        tag_edit,
         [{"parent_id": p, "child_id": row["tag_hash"]} for row in rows for p in parents],
     )
     if parents:
-        connection.execute(update(Tag).where(Tag.tag_hash.in_(parents)).values(is_current=False))
+        connection.execute(update(tag).where(tag.c.tag_hash.in_(parents)).values(is_current=False))
     return [(row["tag_hash"], entity_id, row["key"], row["value"]) for row in rows] + walked
 
 
@@ -100,9 +100,9 @@ def delete_tags(
     connection: Connection, entity_id: str, tags: list[tuple[str, Any]], keys: list[str]
 ) -> list[TagResult]:
     """Record a Null-entity "delete" tag whose parents are the deleted tags."""
-    conditions = [and_(Tag.key == key, Tag.value == value) for key, value in tags]
+    conditions = [and_(tag.c.key == key, tag.c.value == value) for key, value in tags]
     if keys:
-        conditions.append(Tag.key.in_(keys))
+        conditions.append(tag.c.key.in_(keys))
     if not conditions:
         return []
     parents = _current_tag_hashes(connection, entity_id, or_(*conditions))
@@ -118,7 +118,7 @@ def update_tags(
     old_keys: list[str],
     new_tags: list[tuple[str, Any]],
 ) -> list[TagResult]:
-    parents = _current_tag_hashes(connection, entity_id, Tag.key.in_(old_keys))
+    parents = _current_tag_hashes(connection, entity_id, tag.c.key.in_(old_keys))
     return record_tags(connection, entity_type, entity_id, new_tags, parents, False, False)
 
 
@@ -127,9 +127,9 @@ def get_tags(connection: Connection, entity_ids: list[str]) -> dict[str, Any]:
 
     result: dict[str, Any] = {}
     rows = connection.execute(
-        select(Tag.entity_id, Tag.key, Tag.value)
-        .where(Tag.entity_id.in_(entity_ids), Tag.is_current.is_(True))
-        .order_by(Tag.key)
+        select(tag.c.entity_id, tag.c.key, tag.c.value)
+        .where(tag.c.entity_id.in_(entity_ids), tag.c.is_current.is_(True))
+        .order_by(tag.c.key)
     )
     for entity_id, key, value in rows:
         result.setdefault(entity_id, MultiMap()).add(key, value)

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, String
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 
@@ -28,6 +27,8 @@ class JSON(TypeDecorator):
 
     def load_dialect_impl(self, dialect: Any) -> Any:
         if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
             return dialect.type_descriptor(JSONB())
         return dialect.type_descriptor(String())
 

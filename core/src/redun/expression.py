@@ -2,17 +2,25 @@
 
 Expression hashes and pickled state are persistent identifiers (they appear in
 redun databases), so both follow redun's formulas and field names exactly.
+
+Both formulas nest: a hash covers the hashes of the expressions in the
+arguments, and a pickled state holds the pickled arguments, nested
+expressions included. A task building ``inc(inc(...inc(0)))`` nests them
+thousands deep, so hashing, pickling and unpickling visit nested expressions
+with explicit stacks and queues rather than by recursion.
 """
 
 from __future__ import annotations
 
 import operator
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any, Generic, TypeVar
 
 from redun.hashing import hash_arguments, hash_bytes, hash_struct
-from redun.utils import pickle_dumps
+from redun.utils import iter_nested_value, pickle_dumps
 from redun.value import Value, get_type_registry
 
 Result = TypeVar("Result")
@@ -39,20 +47,70 @@ class Expression(Value, Generic[Result]):
         self._length: int | None = None
 
     def get_hash(self, data: bytes | None = None) -> str:
-        if self._hash is None:
-            self._hash = self._calc_hash()
-        return self._hash
+        expr_hash = self._hash
+        if expr_hash is None:
+            # Hash nested expressions first, so that no _calc_hash recurses.
+            for expr, _ in _children_first(self, _is_hashed):
+                expr_hash = expr._hash = expr._calc_hash()
+        return expr_hash
 
     def _calc_hash(self) -> str:
         raise TypeError(f"{type(self).__name__} is abstract and has no hash")
 
+    def _nested_expressions(self) -> Iterator[Expression]:
+        """The expressions this expression's hash and pickled state are built from."""
+        return iter(())
+
     def __getstate__(self) -> dict:
+        states = _pickling.states
+        state = states.get(id(self))
+        if state is not None:
+            # Pickled as part of an enclosing expression: already serialized below.
+            return state
+        order = _children_first(self, lambda expr: id(expr) in states)
+        # A state is kept only until every expression containing it is serialized.
+        waiting: dict[int, int] = {}
+        for _, nested in order:
+            for expr in nested:
+                waiting[id(expr)] = waiting.get(id(expr), 0) + 1
+        try:
+            for expr, nested in order:
+                states[id(expr)] = expr._serialize_state()
+                for child in nested:
+                    waiting[id(child)] -= 1
+                    if not waiting[id(child)]:
+                        del states[id(child)]
+            return states[id(self)]
+        finally:
+            # Ids are only unique while their objects live: leave none behind.
+            for expr, _ in order:
+                states.pop(id(expr), None)
+
+    def _serialize_state(self) -> dict:
+        """The pickled state; the nested expressions are already serialized by then."""
         return {}
 
     def __setstate__(self, state: dict) -> None:
         self._hash = None
         self._upstreams = []
         self._length = None
+        # Unpickling an argument only queues the expressions found in it, and
+        # the outermost expression being unpickled loads the queue.
+        loading = _loading
+        loading.queue.append((self, state))
+        if loading.running:
+            return
+        loading.running = True
+        try:
+            while loading.queue:
+                expr, expr_state = loading.queue.popleft()
+                expr._load_state(expr_state)
+        finally:
+            loading.running = False
+            loading.queue.clear()
+
+    def _load_state(self, state: dict) -> None:
+        """Restore the fields that `_serialize_state` recorded."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> SimpleExpression:
         return SimpleExpression("call", (self, args, kwargs))
@@ -110,6 +168,13 @@ class ApplyExpression(Expression[Result]):
         self.kwargs = kwargs
         self._upstreams = [args, kwargs]
 
+    def _nested_expressions(self) -> Iterator[Expression]:
+        return (
+            value
+            for value in iter_nested_value((self.args, self.kwargs))
+            if isinstance(value, Expression)
+        )
+
 
 def format_arguments(args: tuple, kwargs: dict) -> str:
     return ", ".join(
@@ -160,7 +225,7 @@ class TaskExpression(ApplyExpression[Result]):
             ]
         )
 
-    def __getstate__(self) -> dict:
+    def _serialize_state(self) -> dict:
         registry = get_type_registry()
         return {
             "task_name": self.task_name,
@@ -171,8 +236,7 @@ class TaskExpression(ApplyExpression[Result]):
             "length": self._length,
         }
 
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
+    def _load_state(self, state: dict) -> None:
         registry = get_type_registry()
         self.task_name = state["task_name"]
         self.args = registry.deserialize("builtins.tuple", state["args"])
@@ -223,7 +287,7 @@ class SimpleExpression(ApplyExpression[Result]):
         args_hash = hash_arguments(get_type_registry(), self.args, self.kwargs)
         return hash_struct(["SimpleExpression", self.func_name, args_hash])
 
-    def __getstate__(self) -> dict:
+    def _serialize_state(self) -> dict:
         registry = get_type_registry()
         return {
             "func_name": self.func_name,
@@ -231,8 +295,7 @@ class SimpleExpression(ApplyExpression[Result]):
             "kwargs": registry.serialize(self.kwargs),
         }
 
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
+    def _load_state(self, state: dict) -> None:
         registry = get_type_registry()
         self.func_name = state["func_name"]
         self.args = registry.deserialize("builtins.tuple", state["args"])
@@ -257,16 +320,68 @@ class ValueExpression(Expression[Result]):
     def _calc_hash(self) -> str:
         return hash_struct(["ValueExpression", get_type_registry().get_hash(self.value)])
 
-    def __getstate__(self) -> dict:
+    def _serialize_state(self) -> dict:
         registry = get_type_registry()
         return {
             "value_type": registry.get_type_name(type(self.value)),
             "value": registry.serialize(self.value),
         }
 
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
+    def _load_state(self, state: dict) -> None:
         self.value = get_type_registry().deserialize(state["value_type"], state["value"])
+
+
+def _is_hashed(expr: Expression) -> bool:
+    return expr._hash is not None
+
+
+def _children_first(
+    root: Expression, done: Callable[[Expression], bool]
+) -> list[tuple[Expression, list[Expression]]]:
+    """`root` and the expressions nested in it, each after the ones nested in it.
+
+    Each comes once, with its distinct nested expressions; expressions for which
+    `done` holds are left out, with everything nested in them. Depth-first with
+    an explicit stack, so nesting depth costs no Python stack.
+    """
+    order: list[tuple[Expression, list[Expression]]] = []
+    seen = {id(root)}
+    stack: list[tuple[Expression, dict[int, Expression], Iterator[Expression]]] = [
+        (root, {}, root._nested_expressions())
+    ]
+    while stack:
+        expr, nested, candidates = stack[-1]
+        for child in candidates:
+            if id(child) in nested or done(child):
+                continue
+            nested[id(child)] = child
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, {}, child._nested_expressions()))
+                break
+        else:
+            stack.pop()
+            order.append((expr, list(nested.values())))
+    return order
+
+
+class _PicklingStates(threading.local):
+    """States of the nested expressions of the expressions this thread is pickling."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, dict] = {}
+
+
+class _LoadingQueue(threading.local):
+    """Unpickled expressions whose fields this thread has yet to load."""
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[Expression, dict]] = deque()
+        self.running = False
+
+
+_pickling = _PicklingStates()
+_loading = _LoadingQueue()
 
 
 class QuotedExpression(Generic[Result]):

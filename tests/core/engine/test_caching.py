@@ -195,10 +195,9 @@ def test_dryrun_explains_a_cache_miss(repo, redun_log):
     redun_log.clear()
     with pytest.raises(DryRunResult):
         repo().run(inc(2), dryrun=True)
-    assert any(
-        "Existing task 'cache_test.inc()' is called with new arguments" in line
-        for line in log_lines(redun_log)
-    )
+    misses = [line for line in log_lines(redun_log) if line.startswith("Miss ")]
+    assert len(misses) == 1
+    assert misses[0].endswith("New arguments: x changed (1 --> 2).")
 
 
 @task

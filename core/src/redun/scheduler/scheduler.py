@@ -775,40 +775,25 @@ class Scheduler:
             return None
         if self.type_registry.is_valid_nested(hit.result):
             return hit.result, hit.call_hash
+        from redun.explain import explain_invalid_result
+
+        reason = explain_invalid_result(task, hit.result, hit.call_hash)
         self.log(
-            job_action("Miss", job.id) + "Cached result is no longer "
-            f"valid (result={trim_string(repr(hit.result))}, eval_hash={job.eval_hash[:8]})."
+            job_action("Miss", job.id)
+            + f"{reason.message()} (result={trim_string(repr(hit.result))}, "
+            f"eval_hash={job.eval_hash[:8]})"
         )
         return None
 
     def _log_cache_miss(self, job: Job) -> None:
-        task = job.task
+        """Dryrun: say precisely why this job would run (redun explain's reasons)."""
+        from redun.explain import explain_call
+
         args, kwargs = job.args
-        arg_hashes = {str(i): self.type_registry.get_hash(v) for i, v in enumerate(args)}
-        arg_hashes.update({k: self.type_registry.get_hash(v) for k, v in kwargs.items()})
-        reason = self.backend.explain_cache_miss(
-            task.fullname, task.hash, job.args_hash, arg_hashes
+        reason = explain_call(
+            self.backend.session, job.task, args, kwargs, self.type_registry, job.args_hash
         )
-        prefix = job_action("Miss", job.id)
-        if reason.reason == "new_task":
-            previous = (reason.previous_task_hash or "")[:8]
-            self.log(
-                f"{prefix}New task '{task.fullname}()' with previous arguments "
-                f"(task_hash={previous} --> {task.hash[:8]}, args_hash={job.args_hash[:8]})."
-            )
-        elif reason.reason == "new_args":
-            changed = ", ".join(reason.changed_arguments)
-            self.log(
-                f"{prefix}Existing task '{task.fullname}()' is called with new arguments "
-                f"(task_hash={task.hash[:8]}, args_hash={job.args_hash[:8]}"
-                + (f", changed={changed}" if changed else "")
-                + ")."
-            )
-        else:
-            self.log(
-                f"{prefix}New task '{task.fullname}()' is called with new arguments "
-                f"(task_hash={task.hash[:8]}, args_hash={job.args_hash[:8]})."
-            )
+        self.log(job_action("Miss", job.id) + reason.message())
 
     def _collapse(self, job: Job, other: Job) -> None:
         """Common subexpression: `job` takes the result of the identical job `other`."""

@@ -313,3 +313,56 @@ def test_dotted_module_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(tmp_path)
     result = run("run", "pkg_run_mod.flow", "main", "--x", "41")
     assert last_line(result) == "42"
+
+
+DRYRUN_WORKFLOW = """
+from redun import File, task
+
+redun_namespace = "{ns}"
+
+
+@task()
+def write(path: str, n: int) -> File:
+    out = File(path)
+    out.write(str(n) + "{suffix}")
+    return out
+
+
+@task()
+def main(n: int = 3) -> File:
+    return write("out.txt", n)
+"""
+
+
+def test_dryrun_names_the_reason_for_each_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    name = f"dry_{uuid.uuid4().hex[:12]}"
+    script = tmp_path / f"{name}.py"
+
+    def write_workflow(suffix: str) -> None:
+        script.write_text(DRYRUN_WORKFLOW.format(ns=name, suffix=suffix))
+
+    def misses(*args: str) -> list[str]:
+        result = run("run", "--dryrun", script.name, "main", *args)
+        assert result.exit_code == 1, result.output
+        return [
+            line.split(":  ", 1)[1] for line in result.output.splitlines() if "Miss   Job" in line
+        ]
+
+    write_workflow("")
+    assert run("run", script.name, "main").exit_code == 0
+    assert misses("--n", "5") == ["New arguments: n changed (3 --> 5)."]
+    (tmp_path / "out.txt").write_text("edited")
+    assert misses()[0].startswith(
+        "Cached result is no longer valid: File output 'out.txt' changed."
+    )
+    (tmp_path / "out.txt").unlink()
+    assert misses()[0].startswith(
+        "Cached result is no longer valid: File output 'out.txt' vanished."
+    )
+    assert run("run", script.name, "main").exit_code == 0
+    write_workflow("!")
+    (reason,) = misses()
+    assert reason.startswith(f"New task code for '{name}.write' (task_hash ")

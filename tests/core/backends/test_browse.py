@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import pytest
 from redun import Scheduler, task
-from redun.backends.db import Job, RedunBackendDb, RedunSession, browse
+from redun.backends.db import Job, RedunBackendDb, browse
 from redun.backends.db.query import CallGraphQuery, QueryError
 from redun.config import Config
 from redun.scheduler.tracebacks import ErrorValue
 from redun.tags import ANY_VALUE
 
 from tests.core.backends.helpers import make_task, record_call
+
+if TYPE_CHECKING:
+    from redun.backends.db import RedunSession
 
 redun_namespace = "browse_test"
 

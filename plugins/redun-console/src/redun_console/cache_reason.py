@@ -6,10 +6,15 @@ person would find it: by looking for earlier calls of the same task.
 
 from __future__ import annotations
 
-from redun.backends.db import CallNode, RedunSession, Task
+from typing import TYPE_CHECKING
+
+from redun.backends.db import CallNode, Task
 from redun.backends.db.browse import JobRow, call_arguments, earlier_call
 
 from redun_console.fmt import short_id
+
+if TYPE_CHECKING:
+    from redun.backends.db import RedunSession
 
 
 def cache_reason(session: RedunSession, job: JobRow) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pprint
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redun.backends.db import CallNode, File, RedunSession, Task, Value
+from redun.backends.db import CallNode, File, Task, Value
 from redun.backends.db.browse import (
     PAGE_SIZE,
     JobRow,
@@ -19,6 +19,9 @@ from redun.backends.db.browse import (
     value_consumers,
     value_producers,
 )
+
+if TYPE_CHECKING:
+    from redun.backends.db import RedunSession
 
 # Longest preview text built for one value; beyond it the screen says how to see more.
 MAX_PREVIEW_CHARS = 200_000

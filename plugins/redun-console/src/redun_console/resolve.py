@@ -7,11 +7,14 @@ prefix is reported with its candidates instead of silently picking one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redun.backends.db import CallNode, Execution, RedunSession
+from redun.backends.db import CallNode, Execution
 from redun.backends.db.browse import first_job_of_call, ids_with_prefix
 from redun.backends.db.query import FileMatch, QueryError, infer_specialty_id
+
+if TYPE_CHECKING:
+    from redun.backends.db import RedunSession
 
 
 class ResolveError(LookupError):

@@ -191,11 +191,17 @@ class TypeRegistry:
         return hasher
 
     def get_hash(self, value: Any, data: bytes | None = None) -> str:
-        """The hash identifying `value` in caches and provenance."""
+        """The hash identifying `value` in caches and provenance.
+
+        `data`, the value's serialization when the caller has it, spares pickling
+        a second time for values hashed by their pickle (large results).
+        """
         raw_type = type(value)
         hasher = self._hasher_cache.get(raw_type)
         if hasher is None:
             hasher = self._hasher_of(raw_type)
+        if data is not None and hasher is _default_hash:
+            return hash_tag_bytes("Value", data)
         return hasher(value)
 
     def is_valid(self, value: Any) -> bool:

@@ -943,7 +943,8 @@ class Scheduler:
                 if not is_plain(result):
                     result = self._postprocess_result(job, result)
                 if job.recording_provenance():
-                    result_hash = self.type_registry.get_hash(result)
+                    # Recording serializes the result once and hashes those bytes.
+                    result_hash = self.backend.record_value(result)
                     self.backend.set_eval_cache(
                         job.eval_hash, job.task.hash, job.args_hash, result, result_hash
                     )

@@ -362,7 +362,7 @@ class RedunBackendDb(RedunBackend):
                     "max_value_size and consider value_store_path."
                 )
             if value_hash is None:
-                value_hash = registry.get_hash(value)
+                value_hash = registry.get_hash(value, data)
                 if self._has_value(value_hash):
                     return value_hash
             self._buffer_value(value, value_hash, data)

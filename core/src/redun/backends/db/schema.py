@@ -26,6 +26,8 @@ from sqlalchemy import (
     Table,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateIndex
 
 from redun.backends.base import TagEntity
 from redun.backends.db.types import JSON, DateTimeUTC, utcnow
@@ -34,6 +36,13 @@ HASH_LEN = 40
 LOOKUP_INDEX = "ix_call_node_task_hash_args_hash"
 
 metadata = MetaData()
+
+# PostgreSQL-only index options, by index name. They are given to an index when
+# it is created on PostgreSQL: declared up front, they would import SQLAlchemy's
+# PostgreSQL dialect in every run, on SQLite too.
+_POSTGRESQL_INDEX_OPTIONS: dict[str, dict[str, Any]] = {
+    "ix_tag_tag_hash_current": {"postgresql_where": text("is_current")},
+}
 
 
 def _col(name: str, *args: Any, **kwargs: Any) -> Column:
@@ -47,7 +56,16 @@ def _hash_col(name: str, *args: Any, **kwargs: Any) -> Column:
 
 def _vpo_index(name: str, column: str, unique: bool) -> Index:
     """Index usable for prefix (LIKE 'abc%') search on PostgreSQL."""
-    return Index(name, column, unique=unique, postgresql_ops={column: "varchar_pattern_ops"})
+    _POSTGRESQL_INDEX_OPTIONS[name] = {"postgresql_ops": {column: "varchar_pattern_ops"}}
+    return Index(name, column, unique=unique)
+
+
+@compiles(CreateIndex, "postgresql")
+def _create_index_on_postgresql(create: CreateIndex, compiler: Any, **kw: Any) -> str:
+    options = _POSTGRESQL_INDEX_OPTIONS.get(str(create.element.name))
+    if options:
+        create.element.dialect_kwargs.update(options)
+    return compiler.visit_create_index(create, **kw)
 
 
 def _new_id() -> str:
@@ -239,7 +257,6 @@ tag = Table(
         "ix_tag_tag_hash_current",
         "tag_hash",
         unique=True,
-        postgresql_where=text("is_current"),
         sqlite_where=text("is_current"),
     ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -72,7 +73,11 @@ def test_plugin_is_listed_with_its_distribution(installed: Path, tmp_path: Path)
     plugins = {p["name"]: p for p in json.loads(proc.stdout)["plugins"]}
     assert plugins["hello"]["distribution"] == "redun-hello-plugin"
     assert plugins["hello"]["version"] == "1.0.0"
-    assert plugins["hello"]["hooks"] == ["redun_commands", "redun_executors"]
+    assert plugins["hello"]["hooks"] == [
+        "redun_command_options",
+        "redun_commands",
+        "redun_executors",
+    ]
 
 
 def test_plugin_command_runs_with_cli_state(installed: Path, tmp_path: Path) -> None:
@@ -124,3 +129,14 @@ def test_without_the_plugin_the_executor_type_names_what_is_installed(tmp_path: 
     assert proc.returncode != 0
     assert "No executor type 'inline'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_plugin_option_on_an_existing_command(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / ".redun").mkdir()
+    (tmp_path / ".redun" / "redun.ini").write_text("[executors.inline]\ntype = inline\n")
+    (tmp_path / "hello_wf.py").write_text(WORKFLOW)
+    assert "--hello-greeting" in redun(installed, tmp_path, "run", "--help").stdout
+    proc = redun(installed, tmp_path, "run", "--hello-greeting", "hey-", "hello_wf.py", "main")
+    assert proc.returncode == 0, proc.stderr
+    inline, _ = ast.literal_eval(proc.stdout.strip().splitlines()[-1])
+    assert inline == "hey-MainThread"

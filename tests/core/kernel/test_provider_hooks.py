@@ -135,3 +135,55 @@ def test_hook_redun_add_hookspecs_lets_plugins_extend(site: Path) -> None:
     )
     make_distribution(site, "acme-ui", "1.0", {"acmeui": "acme_ui"}, {"acme_ui": source})
     assert get_plugin_manager().hook.acme_screens() == ["screen"]
+
+
+OPTION_PLUGIN = """
+import click
+from redun.plugins import CommandOptionSpec, hookimpl
+
+seen = []
+
+@hookimpl
+def redun_command_options():
+    return [CommandOptionSpec("plugins", "opt_plugin:{name}")]
+
+good = click.Option(
+    ["--acme-flag"], expose_value=False, is_flag=True,
+    callback=lambda ctx, param, value: seen.append(value),
+)
+exposed = click.Option(["--acme-exposed"])
+clashing = click.Option(["--json"], expose_value=False)
+"""
+
+
+@pytest.mark.parametrize(
+    "name, error",
+    [
+        ("good", None),
+        ("exposed", "must be a click.Option with expose_value=False"),
+        ("clashing", "option --json from opt-redun is already an option of 'redun plugins'"),
+    ],
+)
+def test_hook_redun_command_options_extends_an_existing_command(
+    site: Path, name: str, error: str | None
+) -> None:
+    from redun.cli.main import cli
+
+    make_distribution(
+        site,
+        "opt-redun",
+        "1.0",
+        {"opt": "opt_plugin"},
+        {"opt_plugin": OPTION_PLUGIN.replace("{name}", name)},
+    )
+    result = CliRunner().invoke(cli, ["plugins", "--help"])
+    if error:
+        assert result.exit_code == 1
+        assert error in result.output
+        return
+    assert "--acme-flag" in result.output
+    result = CliRunner().invoke(cli, ["plugins", "--acme-flag", "--json"])
+    assert result.exit_code == 0, result.output
+    import opt_plugin
+
+    assert opt_plugin.seen == [True]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
@@ -31,6 +32,10 @@ class LazyCommandGroup(click.Group):
         return sorted(set(_manager().command_specs()) | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self._load_command(ctx, cmd_name)
+        return _with_plugin_options(cmd_name, command) if command is not None else None
+
+    def _load_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         manager = _manager()
@@ -73,6 +78,41 @@ class LazyCommandGroup(click.Group):
             return super().invoke(ctx)
         except RedunError as error:
             raise CliError(str(error)) from None
+
+
+def _with_plugin_options(name: str, command: click.Command) -> click.Command:
+    """`command` with the options plugins add to it (a copy: the original stays as defined)."""
+    extra = _manager().command_option_specs(name)
+    if not extra:
+        return command
+    from redun.plugins.manager import load_target
+
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    params = list(command.params)
+    for distribution, spec in extra:
+        try:
+            option = load_target(spec.target)
+        except Exception as error:
+            raise CliError(
+                f"option for 'redun {name}' from {distribution} failed to load "
+                f"({type(error).__name__}: {error}); reinstall {distribution}"
+            ) from None
+        if not isinstance(option, click.Option) or option.expose_value:
+            raise CliError(
+                f"{spec.target} from {distribution} must be a click.Option with "
+                "expose_value=False (it acts through its callback)"
+            )
+        clash = sorted(taken & set(option.opts))
+        if clash:
+            raise CliError(
+                f"option {', '.join(clash)} from {distribution} is already an option of "
+                f"'redun {name}'; uninstall or disable one of the plugins"
+            )
+        taken.update(option.opts)
+        params.append(option)
+    extended = copy.copy(command)
+    extended.params = params
+    return extended
 
 
 def _known_commands() -> set[tuple[str, str]]:

@@ -15,6 +15,7 @@ from redun.plugins.errors import (
     PluginLoadError,
 )
 from redun.plugins.types import (
+    CommandOptionSpec,
     CommandSpec,
     ConfigSectionSpec,
     ExecutorSpec,
@@ -34,6 +35,7 @@ def get_plugin_manager():
 
 
 __all__ = [
+    "CommandOptionSpec",
     "CommandSpec",
     "ConfigSectionSpec",
     "ExecutorSpec",

@@ -22,6 +22,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from redun.plugins.types import (
+        CommandOptionSpec,
         CommandSpec,
         ConfigSectionSpec,
         ExecutorSpec,
@@ -79,6 +80,28 @@ def redun_commands() -> list[CommandSpec]:
         @hookimpl
         def redun_commands():
             return [CommandSpec("console", "redun_console.cli:console", "Terminal console")]
+    """
+
+
+@hookspec
+def redun_command_options() -> list[CommandOptionSpec]:
+    """Options this plugin adds to existing commands (its own or another plugin's).
+
+    Called when the CLI starts; an option's module is imported only when its
+    command is loaded. The option must be declared with ``expose_value=False``
+    and act through its ``callback``, so the command itself is unchanged.
+
+    Example::
+
+        @hookimpl
+        def redun_command_options():
+            return [CommandOptionSpec("run", "redun_slurm.cli:account_option")]
+
+        # redun_slurm/cli.py
+        account_option = click.Option(
+            ["--slurm-account"], expose_value=False,
+            callback=lambda ctx, param, value: value and os.environ.update(SLURM_ACCOUNT=value),
+        )
     """
 
 

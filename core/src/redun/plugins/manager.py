@@ -18,6 +18,7 @@ import pluggy
 from redun.plugins import hookspecs
 from redun.plugins.errors import MissingPluginError, PluginConflictError, PluginLoadError
 from redun.plugins.types import (
+    CommandOptionSpec,
     CommandSpec,
     ConfigSectionSpec,
     ExecutorSpec,
@@ -220,6 +221,17 @@ class RedunPluginManager(pluggy.PluginManager):
 
     def command_specs(self) -> dict[str, CommandSpec]:
         return self._collect("command", hookspecs.redun_commands, lambda s: [s.name])
+
+    def command_option_specs(self, command: str) -> list[tuple[str, CommandOptionSpec]]:
+        """(distribution, spec) of every extra option for `command`."""
+        with self._lock:
+            if "command_option" not in self._cache:
+                found: list[tuple[str, CommandOptionSpec]] = []
+                for impl in self.hook.redun_command_options.get_hookimpls():
+                    for spec in impl.plugin.redun_command_options() or []:
+                        found.append((self.distribution_of(impl.plugin_name), spec))
+                self._cache["command_option"] = found
+            return [item for item in self._cache["command_option"] if item[1].command == command]
 
     def value_type_specs(self) -> dict[str, ValueTypeSpec]:
         return self._collect("value_type", hookspecs.redun_value_types, lambda s: [s.type_name])

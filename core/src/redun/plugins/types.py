@@ -41,6 +41,18 @@ class CommandSpec:
 
 
 @dataclass(frozen=True)
+class CommandOptionSpec:
+    """An extra option for an existing command (``"run"``, ``"log"``, ...).
+
+    `target` names a click option declared with ``expose_value=False`` and a
+    ``callback``: the command never sees the value, the plugin acts on it.
+    """
+
+    command: str
+    target: str
+
+
+@dataclass(frozen=True)
 class ConfigSectionSpec:
     """A ``redun.ini`` section and the keys it accepts.
 

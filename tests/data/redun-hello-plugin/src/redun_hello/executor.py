@@ -1,5 +1,7 @@
 """An executor that runs each task synchronously on the scheduler thread."""
 
+import os
+
 from redun.executors.base import Executor
 
 
@@ -11,5 +13,5 @@ class InlineExecutor(Executor):
         except Exception as error:
             self.scheduler.reject_job(job, error)
             return
-        greeting = self.config.get("greeting", "")
+        greeting = os.environ.get("REDUN_HELLO_GREETING") or self.config.get("greeting", "")
         self.scheduler.done_job(job, f"{greeting}{result}" if isinstance(result, str) else result)

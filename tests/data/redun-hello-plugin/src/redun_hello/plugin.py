@@ -1,6 +1,6 @@
-"""Registers the `hello` command and the `inline` executor type."""
+"""Registers the `hello` command, the `inline` executor type and `redun run --hello-greeting`."""
 
-from redun.plugins import CommandSpec, ExecutorSpec, hookimpl
+from redun.plugins import CommandOptionSpec, CommandSpec, ExecutorSpec, hookimpl
 
 
 @hookimpl
@@ -18,3 +18,8 @@ def redun_executors():
             config_keys=("greeting",),
         )
     ]
+
+
+@hookimpl
+def redun_command_options():
+    return [CommandOptionSpec("run", "redun_hello.cli:greeting_option")]

@@ -67,6 +67,26 @@ def test_migration_chain_builds_the_same_schema_as_the_models(db_uri: str) -> No
     reference.dispose()
 
 
+def test_fresh_postgresql_schema_has_prefix_and_partial_indexes(postgres_server) -> None:
+    # Their PostgreSQL-only options are given when the indexes are created there.
+    backend = RedunBackendDb(postgres_server.create_database())
+    backend.load(migrate=True)
+    with backend.engine.connect() as connection:
+        definitions = dict(
+            connection.execute(
+                text(
+                    "select indexname, indexdef from pg_indexes "
+                    "where indexname like '%_vpo' or indexname = 'ix_tag_tag_hash_current'"
+                )
+            ).all()
+        )
+    backend.close()
+    assert len(definitions) == 8
+    assert definitions.pop("ix_tag_tag_hash_current").endswith("(tag_hash) WHERE is_current")
+    for name, definition in definitions.items():
+        assert "varchar_pattern_ops)" in definition, name
+
+
 def test_downgrade_and_upgrade_keep_the_call_graph(db_uri: str) -> None:
     backend = RedunBackendDb(db_uri)
     backend.load(migrate=True)

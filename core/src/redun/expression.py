@@ -58,7 +58,7 @@ class Expression(Value, Generic[Result]):
         raise TypeError(f"{type(self).__name__} is abstract and has no hash")
 
     def _nested_expressions(self) -> Iterator[Expression]:
-        """The expressions this expression's hash and pickled state are built from."""
+        """Expressions nested in the arguments: their hashes and states go into this one's."""
         return iter(())
 
     def __getstate__(self) -> dict:

@@ -192,7 +192,5 @@ class HTTPFileSystem(FileSystem):
         as_mount: bool = False,
     ) -> str:
         if recursive:
-            if not (src_path and dest_path):
-                raise ValueError("recursive copy needs a source and a destination path")
-            return f"redun fs cp --recursive {quote(src_path)} {quote(dest_path)}"
+            return super().shell_copy(src_path, dest_path, recursive=True)
         return f"redun fs cp {quote(src_path or '-')} {quote(dest_path or '-')}"

@@ -1,8 +1,8 @@
 """The smallest redun workflow: three tasks, cached on the second run.
 
-    redun run hello_world.py main
-    redun run hello_world.py main --greet Howdy
-    redun log
+redun run hello_world.py main
+redun run hello_world.py main --greet Howdy
+redun log
 """
 
 from redun import task

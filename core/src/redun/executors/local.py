@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
-from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from redun.executors.base import Executor, ExecutorError, config_int, load_task_module
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from redun.scheduler import Job, Scheduler
 
 THREAD_MODE = "thread"
@@ -120,6 +121,10 @@ class LocalExecutor(Executor):
             return self._thread_pool
 
     def _processes(self) -> ProcessPoolExecutor:
+        # Imported here: thread-mode runs never pay for multiprocessing.
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
         with self._lock:
             if self._process_pool is None:
                 self._process_pool = ProcessPoolExecutor(

@@ -62,6 +62,7 @@ class TypeRegistry:
         self._dispatch_cache: dict[type, tuple[int, type[Value]]] = {}
         self._hasher_cache: dict[type, Callable[[Any], str]] = {}
         self._type_name_cache: dict[type, str] = {}
+        self._raw_type_cache: dict[str, type] = {}  # recorded type name -> non-Value class
 
     # -- registration ------------------------------------------------------------
 
@@ -77,6 +78,7 @@ class TypeRegistry:
         self._dispatch_cache.clear()
         self._hasher_cache.clear()
         self._type_name_cache.clear()
+        self._raw_type_cache.clear()
 
     # -- type lookup ----------------------------------------------------------------
 
@@ -137,16 +139,22 @@ class TypeRegistry:
         value_type = self._type_name2value_type.get(type_name)
         if value_type is not None:
             return value_type
+        raw_type = self._raw_type_cache.get(type_name)
+        if raw_type is not None:
+            return raw_type
         value_type = self._load_from_plugin(type_name)
         if value_type is not None:
             return value_type
         module_name, _, attr = type_name.rpartition(".")
         try:
-            return getattr(importlib.import_module(module_name), attr)
+            raw_type = getattr(importlib.import_module(module_name), attr)
         except (ValueError, ImportError, AttributeError):
             raise TypeError(
                 f'Unable to import type "{type_name}": install the package that defines it'
             ) from None
+        # Cached results are read back by type name for every job: resolve each name once.
+        self._raw_type_cache[type_name] = raw_type
+        return raw_type
 
     def _load_from_plugin(self, type_name: str) -> type[Value] | None:
         from redun.plugins.manager import get_plugin_manager

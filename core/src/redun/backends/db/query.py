@@ -372,41 +372,31 @@ def find_file(session: Session, path: str) -> FileMatch | None:
     Files nested in lists or dicts (subvalues) count too; the most recent wins
     because it is the most likely to still be valid.
     """
-    result_value = or_(
-        CallNode.value_hash == File.value_hash,
-        CallNode.value_hash.in_(
+    return _latest_file_use(session, path, CallNode, Job.end_time, "result") or (
+        _latest_file_use(session, path, Argument, Job.start_time, "arg")
+    )
+
+
+def _latest_file_use(
+    session: Session, path: str, model: Any, newest_first: Any, kind: str
+) -> FileMatch | None:
+    """The newest job whose call result (CallNode) or argument (Argument) holds the File."""
+    holds_file = or_(
+        model.value_hash == File.value_hash,
+        model.value_hash.in_(
             select(Subvalue.parent_value_hash).where(Subvalue.value_hash == File.value_hash)
         ),
     )
     row = session.execute(
         select(File, Job)
         .select_from(File)
-        .join(CallNode, result_value)
-        .join(Job, Job.call_hash == CallNode.call_hash)
+        .join(model, holds_file)
+        .join(Job, Job.call_hash == model.call_hash)
         .where(File.path == path)
-        .order_by(Job.end_time.desc())
+        .order_by(newest_first.desc())
         .limit(1)
     ).first()
-    if row is not None:
-        return FileMatch(row[0], row[1], "result")
-    arg_value = or_(
-        Argument.value_hash == File.value_hash,
-        Argument.value_hash.in_(
-            select(Subvalue.parent_value_hash).where(Subvalue.value_hash == File.value_hash)
-        ),
-    )
-    row = session.execute(
-        select(File, Job)
-        .select_from(File)
-        .join(Argument, arg_value)
-        .join(Job, Job.call_hash == Argument.call_hash)
-        .where(File.path == path)
-        .order_by(Job.start_time.desc())
-        .limit(1)
-    ).first()
-    if row is not None:
-        return FileMatch(row[0], row[1], "arg")
-    return None
+    return FileMatch(row[0], row[1], kind) if row is not None else None
 
 
 def recent_executions(session: Session) -> Select:

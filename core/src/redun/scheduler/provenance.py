@@ -51,13 +51,12 @@ class ProvenanceRecorder:
         parent_id = job.parent_job.id if job.parent_job is not None else None
         backend.record_job_start(job.id, job.task, execution.id, parent_id, cached=cached)
 
-    def call_node(self, job: Job, result_hash: str, subtree: set[str]) -> str:
+    def call_node(self, job: Job, result_hash: str, children: list[str], subtree: set[str]) -> str:
         """Record the job's call node (its result value must be recorded already).
 
         Children run without provenance count in the call hash but get no edge:
         their call nodes were never recorded.
         """
-        children = [child.call_hash for child in job.child_jobs if child.call_hash]
         unrecorded = {
             child.call_hash
             for child in job.child_jobs

@@ -997,7 +997,7 @@ class Scheduler:
             if recording:
                 if not recorded:
                     self.backend.record_value(result, result_hash)
-                job.call_hash = self._recorder.call_node(job, result_hash, subtree)
+                job.call_hash = self._recorder.call_node(job, result_hash, children, subtree)
             else:
                 job.call_hash = hash_call_node(task.hash, job.args_hash, result_hash, children)
         if recording:
@@ -1039,10 +1039,11 @@ class Scheduler:
                 error, job_frames(job) + user_traceback.frames, logs=user_traceback.logs
             )
         if job.recording_provenance() and job.args_hash is not None:
+            children = [child.call_hash for child in job.child_jobs if child.call_hash]
             subtree = job.calc_subtree_tasks()
             error_value, error_hash = self._recorder.error_value(error, error_traceback)
             self.backend.record_value(error_value, error_hash)
-            job.call_hash = self._recorder.call_node(job, error_hash, subtree)
+            job.call_hash = self._recorder.call_node(job, error_hash, children, subtree)
             self._recorder.job_end(job)
             self._cse.setdefault((job.eval_hash, job.context_hash), (error_value, job.call_hash))
         self._fire("redun_job_failed", job=job, error=error)

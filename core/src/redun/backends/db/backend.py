@@ -35,6 +35,7 @@ from redun.backends.base import (
 from redun.backends.db import hot_queries as hot
 from redun.backends.db import migrations, schema, tagging
 from redun.backends.db.buffer import WriteBuffer
+from redun.backends.db.driver_sql import DriverStatements
 from redun.backends.db.engine import (
     WRITE_OPTION,
     is_sqlite,
@@ -68,6 +69,8 @@ DEFAULT_VALUE_STORE_MIN_SIZE = 1024
 MAX_VALUE_SIZE_PREVIEW = 1_000_000
 ALL_CACHE_RESULTS = frozenset(CacheResult)
 _NOT_FETCHED = object()
+# The prebuilt lookups of hot_queries (module constants), compiled once per dialect.
+_HOT_STATEMENTS = DriverStatements()
 # Hashes remembered as already written; past this many the memory is dropped
 # (a forgotten hash only costs one idempotent insert).
 KNOWN_HASHES_LIMIT = 500_000
@@ -320,7 +323,10 @@ class RedunBackendDb(RedunBackend):
 
         def run() -> Any:
             try:
-                return self._hot().execute(stmt, params).all()
+                connection = self._hot()
+                return _HOT_STATEMENTS.get(connection.dialect, id(stmt), lambda: stmt).fetchall(
+                    connection, params
+                )
             except DBAPIError:
                 if self._hot_connection is not None:
                     self._hot_connection.invalidate()

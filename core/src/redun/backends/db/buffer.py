@@ -16,6 +16,9 @@ from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.dialects import sqlite
 
 from redun.backends.db import schema
+from redun.backends.db.driver_sql import DriverStatements
+
+_STATEMENTS = DriverStatements()
 
 
 def dialect_insert(connection: Connection, table: Table) -> Any:
@@ -27,9 +30,22 @@ def dialect_insert(connection: Connection, table: Table) -> Any:
     return sqlite.insert(table)
 
 
+def _by_columns(rows: list[dict]) -> dict[tuple[str, ...], list[dict]]:
+    """Rows grouped by the columns they give (almost always one group)."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return groups
+
+
 def insert_ignore(connection: Connection, table: Table, rows: list[dict]) -> None:
-    if rows:
-        connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
+    for columns, group in _by_columns(rows).items():
+        _STATEMENTS.get(
+            connection.dialect,
+            ("insert_ignore", table.name),
+            lambda: dialect_insert(connection, table).on_conflict_do_nothing(),
+            columns,
+        ).executemany(connection, group)
 
 
 class WriteBuffer:
@@ -102,24 +118,33 @@ class WriteBuffer:
         )
         self._upsert_evaluations(connection)
         insert_ignore(connection, schema.job, list(self.jobs.values()))
-        if self.job_ends:
-            connection.execute(
+        _STATEMENTS.get(
+            connection.dialect,
+            "job_end",
+            lambda: (
                 update(schema.job)
                 .where(schema.job.c.id == bindparam("b_id"))
-                .values(end_time=bindparam("b_end_time"), call_hash=bindparam("b_call_hash")),
-                [
-                    {"b_id": job_id, "b_end_time": row["end_time"], "b_call_hash": row["call_hash"]}
-                    for job_id, row in self.job_ends.items()
-                ],
-            )
+                .values(end_time=bindparam("b_end_time"), call_hash=bindparam("b_call_hash"))
+            ),
+        ).executemany(
+            connection,
+            (
+                {"b_id": job_id, "b_end_time": row["end_time"], "b_call_hash": row["call_hash"]}
+                for job_id, row in self.job_ends.items()
+            ),
+        )
         insert_ignore(connection, schema.execution, list(self.executions.values()))
-        if self.execution_updates:
-            connection.execute(
+        _STATEMENTS.get(
+            connection.dialect,
+            "execution_update",
+            lambda: (
                 update(schema.execution)
                 .where(schema.execution.c.id == bindparam("b_id"))
-                .values(updated_time=bindparam("b_time")),
-                [{"b_id": i, "b_time": t} for i, t in self.execution_updates.items()],
-            )
+                .values(updated_time=bindparam("b_time"))
+            ),
+        ).executemany(
+            connection, ({"b_id": i, "b_time": t} for i, t in self.execution_updates.items())
+        )
         insert_ignore(connection, schema.handle, list(self.handles.values()))
         insert_ignore(
             connection,
@@ -129,10 +154,13 @@ class WriteBuffer:
         insert_ignore(connection, schema.tag, list(self.tags.values()))
 
     def _upsert_evaluations(self, connection: Connection) -> None:
-        if not self.evaluations:
-            return
-        stmt = dialect_insert(connection, schema.evaluation)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["eval_hash"], set_={"value_hash": stmt.excluded.value_hash}
-        )
-        connection.execute(stmt, list(self.evaluations.values()))
+        def build() -> Any:
+            stmt = dialect_insert(connection, schema.evaluation)
+            return stmt.on_conflict_do_update(
+                index_elements=["eval_hash"], set_={"value_hash": stmt.excluded.value_hash}
+            )
+
+        for columns, group in _by_columns(list(self.evaluations.values())).items():
+            _STATEMENTS.get(connection.dialect, "upsert_evaluation", build, columns).executemany(
+                connection, group
+            )

@@ -1,0 +1,121 @@
+"""Statements compiled once into the driver's own SQL, run with ready parameters.
+
+For the scheduler's small repeated statements (cache lookups, bulk inserts of
+a tick's records) SQLAlchemy's per-execution work, building a parameter dict
+per row and a result object per query, costs more than the database itself.
+A `DriverStatement` is compiled by SQLAlchemy once per dialect, so the SQL
+text, placeholders and casts stay SQLAlchemy's, and each column type's own
+bind processor still converts the values (UTC timestamps, JSON tag values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+# A parameter slot: (key in the caller's mapping or None, constant, converter).
+_Slot = tuple[str | None, Any, Callable[[Any], Any] | None]
+
+
+class DriverStatement:
+    """One statement compiled for one dialect, fed from plain mappings."""
+
+    def __init__(self, stmt: Any, dialect: Any, column_keys: Sequence[str] | None = None) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=column_keys)
+        if compiled.escaped_bind_names:
+            raise ValueError(f"bind names need escaping in: {compiled.string}")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # Python-side column defaults are computed per execution by SQLAlchemy.
+            raise ValueError(f"rows must give every column with a default: {compiled.string}")
+        self.sql: str = compiled.string
+        self.positional: bool = compiled.positional
+        names = compiled.positiontup if self.positional else list(compiled.binds)
+        self._names: list[str] = list(names or ())
+        self._slots: list[_Slot] = [self._slot(compiled.binds[name], dialect) for name in names]
+        self._plain = all(key is not None and convert is None for key, _, convert in self._slots)
+
+    @staticmethod
+    def _slot(bind: Any, dialect: Any) -> _Slot:
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.required:
+            return bind.key, None, convert
+        constant = bind.effective_value
+        return None, convert(constant) if convert else constant, None
+
+    def params(self, values: Mapping[str, Any]) -> Sequence | dict:
+        """The driver's parameters (a tuple, or a dict for named paramstyles)."""
+        if self._plain:
+            ordered: list = [values[key] for key, _, _ in self._slots]  # type: ignore[index]
+        else:
+            ordered = [
+                constant
+                if key is None
+                else (convert(values[key]) if convert is not None else values[key])
+                for key, constant, convert in self._slots
+            ]
+        if self.positional:
+            return tuple(ordered)
+        return dict(zip(self._names, ordered))
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        return connection.exec_driver_sql(self.sql, self.params(values))
+
+    def executemany(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        batch = [self.params(row) for row in rows]
+        if batch:
+            connection.exec_driver_sql(self.sql, batch)
+
+    def fetchall(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple]:
+        """Rows of a lookup, straight from the DB-API cursor.
+
+        Skips SQLAlchemy's result machinery but not its events (statement
+        counters and echo still see the statement) nor its error types, so
+        callers retry and reconnect exactly as for any other statement.
+        """
+        params = self.params(values)
+        fairy = connection.connection
+        cursor = fairy.cursor()
+        dispatch = connection.dispatch
+        if dispatch.before_cursor_execute:
+            for listener in dispatch.before_cursor_execute:
+                listener(connection, cursor, self.sql, params, None, False)
+        dialect = connection.dialect
+        try:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        except dialect.loaded_dbapi.Error as error:
+            invalidated = dialect.is_disconnect(error, fairy.dbapi_connection, cursor)
+            raise DBAPIError.instance(
+                self.sql,
+                params,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=invalidated,
+                dialect=dialect,
+            ) from error
+        finally:
+            cursor.close()
+        return rows
+
+
+class DriverStatements:
+    """DriverStatements built on first use, per dialect and key."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple, DriverStatement] = {}
+
+    def get(
+        self,
+        dialect: Any,
+        key: Any,
+        build: Callable[[], Any],
+        column_keys: Sequence[str] | None = None,
+    ) -> DriverStatement:
+        cache_key = (dialect.name, key, tuple(column_keys or ()))
+        found = self._compiled.get(cache_key)
+        if found is None:
+            found = self._compiled[cache_key] = DriverStatement(build(), dialect, column_keys)
+        return found

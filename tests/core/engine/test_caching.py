@@ -75,6 +75,33 @@ def test_second_scheduler_on_the_same_repo_hits_the_cache(repo, redun_log):
     assert actions(redun_log) == ["Cached"] * 3
 
 
+def test_a_cached_rerun_records_jobs_but_writes_no_call_graph_again(repo, tmp_path):
+    """Cache hits point their jobs at the stored call nodes instead of inserting them again."""
+    from sqlalchemy import event
+
+    assert repo().run(outer(1)) == 3
+    db = sqlite3.connect(tmp_path / "redun.db")
+    tables = ["call_node", "call_edge", "argument", "argument_result", "value"]
+    before = {t: sorted(db.execute(f"select * from {t}")) for t in tables}
+    scheduler = repo()
+    scheduler.load()
+    inserts: list[str] = []
+
+    def on_execute(conn, cursor, statement, *args) -> None:
+        if statement.startswith("INSERT"):
+            inserts.append(statement.split()[2])
+
+    event.listen(scheduler.backend.engine, "before_cursor_execute", on_execute)
+    assert scheduler.run(outer(1)) == 3
+    # Only the tasks' own value rows are offered again (idempotently), as at every job start.
+    assert not set(inserts) & {"call_node", "call_edge", "argument", "argument_result"}, inserts
+    assert {t: sorted(db.execute(f"select * from {t}")) for t in tables} == before
+    jobs = db.execute(
+        "select j.call_hash, c.call_hash from job j left join call_node c using (call_hash)"
+    ).fetchall()
+    assert len(jobs) == 6 and all(job == stored for job, stored in jobs)
+
+
 def test_a_redun_044_database_is_hit_by_the_same_workflow(tmp_path, redun_log):
     from redun import Scheduler
     from redun.config import Config

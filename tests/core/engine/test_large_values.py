@@ -35,3 +35,17 @@ def test_result_is_pickled_once_to_hash_and_record(tmp_path: Path) -> None:
     result = scheduler.run(produce(1_000_000))
     assert len(result.data) == 1_000_000
     assert pickled == [1_000_000], "hashing and recording must share one serialization"
+
+
+def test_cached_result_is_not_pickled_again(tmp_path: Path) -> None:
+    """A cache hit knows its stored hash: the loaded result is not serialized to hash it."""
+    config = Config({"backend": {"db_uri": f"sqlite:///{tmp_path}/r.db"}})
+    first = Scheduler(config=config)
+    first.load()
+    first.run(produce(1_000_000))
+    pickled.clear()
+    second = Scheduler(config=config)
+    second.load()
+    result = second.run(produce(1_000_000))
+    assert len(result.data) == 1_000_000
+    assert pickled == [], "a cached result must not be pickled again"

@@ -46,11 +46,16 @@ class ArgumentRecord:
 
 @dataclass(frozen=True)
 class CacheHit:
-    """Answer of ``check_cache``: the cached result, where it came from."""
+    """Answer of ``check_cache``: the cached result, where it came from.
+
+    `value_hash` is the stored result's hash when the backend knows it, so the
+    scheduler need not serialize a cached result again to hash it.
+    """
 
     result: Any
     call_hash: str | None
     kind: CacheResult
+    value_hash: str | None = None
 
 
 CACHE_MISS = CacheHit(None, None, CacheResult.MISS)
@@ -118,6 +123,14 @@ class RedunBackend(ABC):
         recorded first. Children in `unrecorded_child_call_hashes` (run without
         provenance) count in the hash but get no edge.
         """
+
+    def is_call_node_recorded(self, call_hash: str) -> bool:
+        """Whether the call node, with its arguments and edges, is stored already.
+
+        Lets the scheduler skip re-recording the call nodes of cache hits. A
+        backend that cannot tell cheaply answers False (recording is idempotent).
+        """
+        return False
 
     @abstractmethod
     def record_call_node_context(self, call_hash: str, context_hash: str) -> None:

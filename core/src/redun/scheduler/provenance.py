@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from redun.expression import Expression
+from redun.hashing import hash_call_node
 from redun.scheduler.jobs import Job
 from redun.scheduler.nested import is_plain, upstream_call_hashes
 from redun.scheduler.tracebacks import ErrorValue, Traceback
@@ -57,14 +58,20 @@ class ProvenanceRecorder:
         Children run without provenance count in the call hash but get no edge:
         their call nodes were never recorded.
         """
+        task = job.task
+        backend = self.scheduler.backend
+        if job.was_cached:
+            # A cache hit's call node is usually stored with its arguments already.
+            call_hash = hash_call_node(task.hash, job.args_hash, result_hash, children)
+            if backend.is_call_node_recorded(call_hash):
+                return call_hash
         unrecorded = {
             child.call_hash
             for child in job.child_jobs
             if child.call_hash and not child.recording_provenance()
         }
         self._unrecorded_subtree_tasks(job, subtree)
-        task = job.task
-        return self.scheduler.backend.record_call_node(
+        return backend.record_call_node(
             task.fullname,
             task.hash,
             job.args_hash,

@@ -742,7 +742,8 @@ class Scheduler:
 
     def _check_backend_cache(
         self, job: Job, cache_scope: CacheScope, allowed: set | None
-    ) -> tuple[Any, str | None] | None:
+    ) -> tuple[Any, str | None, str | None] | None:
+        """(result, call_hash, result_hash) of a usable cache hit, or None."""
         task = job.task
         check_valid = CacheCheckValid(job.get_option("check_valid", CacheCheckValid.FULL))
         if task.fullname == "redun.script_task":
@@ -770,11 +771,11 @@ class Scheduler:
                 self._log_cache_miss(job)
             return None
         if hit.kind == CacheResult.CSE:
-            return hit.result, hit.call_hash
+            return hit.result, hit.call_hash, hit.value_hash
         if isinstance(hit.result, ErrorValue):
             return None
         if self.type_registry.is_valid_nested(hit.result):
-            return hit.result, hit.call_hash
+            return hit.result, hit.call_hash, hit.value_hash
         from redun.explain import explain_invalid_result
 
         reason = explain_invalid_result(task, hit.result, hit.call_hash)
@@ -815,7 +816,9 @@ class Scheduler:
 
         other.result_promise._listen(done, failed)
 
-    def _cache_hit(self, job: Job, result: Any, call_hash: str | None) -> None:
+    def _cache_hit(
+        self, job: Job, result: Any, call_hash: str | None, result_hash: str | None = None
+    ) -> None:
         job.was_cached = True
         job.call_hash = call_hash
         if self.logger.isEnabledFor(logging.INFO):
@@ -831,7 +834,7 @@ class Scheduler:
         if isinstance(result, ErrorValue):
             self._reject_job_now(job, result.error, result.traceback)
         else:
-            self._done_job_now(job, result)
+            self._done_job_now(job, result, cached_hash=result_hash)
 
     def _launch_job(self, job: Job) -> None:
         if not self._dryrun:
@@ -932,12 +935,17 @@ class Scheduler:
     # -- completion (scheduler thread) ----------------------------------------------
 
     def _done_job_now(
-        self, job: Job, result: Any, job_tags: list[tuple[str, Any]] | None = None
+        self,
+        job: Job,
+        result: Any,
+        job_tags: list[tuple[str, Any]] | None = None,
+        cached_hash: str | None = None,
     ) -> None:
+        """`cached_hash`: the stored hash of a cached result, which spares hashing it again."""
         self._release(job)
         if job_tags:
             job.job_tags.extend(job_tags)
-        result_hash = None
+        result_hash = cached_hash
         try:
             if not job.was_cached:
                 if not is_plain(result):
@@ -950,7 +958,12 @@ class Scheduler:
                     )
             if not has_expression(result):
                 # set_eval_cache recorded this very value (when result_hash is known).
-                self._resolve_job(job, result, result_hash, recorded=result_hash is not None)
+                self._resolve_job(
+                    job,
+                    result,
+                    result_hash,
+                    recorded=result_hash is not None and not job.was_cached,
+                )
                 return
         except (pickle.PicklingError, TypeError, AttributeError) as error:
             message = (

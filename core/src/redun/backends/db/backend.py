@@ -405,13 +405,18 @@ class RedunBackendDb(RedunBackend):
         with self._lock:
             row = self._buffer.values.get(value_hash)
             if row is not None:
-                type_name, data = row["type"], row["value"]
-            else:
-                found = self._query(hot.VALUE, {"value_hash": value_hash}).first()
-                if found is None:
-                    return None, False
-                type_name, data = found
-            return self._decode(value_hash, type_name, data)
+                return self._decode(value_hash, row["type"], row["value"])
+            found = self._query(hot.VALUE, {"value_hash": value_hash}).first()
+            if found is None:
+                return None, False
+            return self._stored(value_hash, *found)[:2]
+
+    def _stored(self, value_hash: str, type_name: str, data: bytes) -> tuple[Any, bool, str]:
+        """Decode a value read from the database, which therefore needs no recording again."""
+        result, found = self._decode(value_hash, type_name, data)
+        if found:
+            self._remember(self._known_values, (value_hash,))
+        return result, found, value_hash
 
     def _decode(self, value_hash: str, type_name: str, data: bytes) -> tuple[Any, bool]:
         if len(data) == 0:
@@ -552,9 +557,9 @@ class RedunBackendDb(RedunBackend):
             if CacheResult.CSE in allowed:
                 call_hash = self._cse.get((execution_id, task_hash, args_hash))
                 if call_hash is not None and self._context_matches(call_hash, context_hash):
-                    result, found = self._call_result(call_hash)
+                    result, found, value_hash = self._call_result(call_hash)
                     if found:
-                        return CacheHit(result, call_hash, CacheResult.CSE)
+                        return CacheHit(result, call_hash, CacheResult.CSE, value_hash)
                 else:
                     # Jobs written by other processes into the same execution (subrun).
                     params = {
@@ -571,9 +576,10 @@ class RedunBackendDb(RedunBackend):
                         if kind == "single":
                             single_row = (value_hash, type_name, data)
                             continue
-                        result, found = self._decode(value_hash, type_name, data)
+                        result, found, _ = self._stored(value_hash, type_name, data)
                         if found:
-                            return CacheHit(result, found_hash, CacheResult.CSE)
+                            self._remember(self._known_calls, (found_hash,))
+                            return CacheHit(result, found_hash, CacheResult.CSE, value_hash)
             if cache_scope != CacheScope.BACKEND:
                 return CACHE_MISS
             if check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed:
@@ -581,18 +587,18 @@ class RedunBackendDb(RedunBackend):
                     task_hash, args_hash, scheduler_task_hashes, context_hash
                 )
                 if call_hash is not None:
-                    result, found = self._call_result(call_hash)
+                    result, found, value_hash = self._call_result(call_hash)
                     if found:
-                        return CacheHit(result, call_hash, CacheResult.ULTIMATE)
+                        return CacheHit(result, call_hash, CacheResult.ULTIMATE, value_hash)
             if CacheResult.SINGLE in allowed:
                 if single_row is _NOT_FETCHED or eval_hash in self._buffer.evaluations:
-                    result, found = self._eval_result(eval_hash)
+                    result, found, value_hash = self._eval_result(eval_hash)
                 elif single_row is None:
-                    result, found = None, False
+                    result, found, value_hash = None, False, None
                 else:
-                    result, found = self._decode(*single_row)
+                    result, found, value_hash = self._stored(*single_row)
                 if found:
-                    return CacheHit(result, None, CacheResult.SINGLE)
+                    return CacheHit(result, None, CacheResult.SINGLE, value_hash)
         return CACHE_MISS
 
     def _context_matches(self, call_hash: str, context_hash: str | None) -> bool:
@@ -622,36 +628,47 @@ class RedunBackendDb(RedunBackend):
         for call_hash, tasks in candidates.items():
             if tasks <= scheduler_task_hashes:
                 self._call_args[call_hash] = args_hash
+                self._remember(self._known_calls, (call_hash,))
                 return call_hash
         return None
 
-    def _call_result(self, call_hash: str) -> tuple[Any, bool]:
+    def _call_result(self, call_hash: str) -> tuple[Any, bool, str | None]:
         row = self._buffer.call_nodes.get(call_hash)
         if row is not None:
-            return self.get_value(row["value_hash"])
-        value_hash = self._query(hot.CALL_RESULT_HASH, {"call_hash": call_hash}).scalar()
-        if value_hash is None:
-            return None, False
-        return self.get_value(value_hash)
+            value_hash = row["value_hash"]
+        else:
+            value_hash = self._query(hot.CALL_RESULT_HASH, {"call_hash": call_hash}).scalar()
+            if value_hash is None:
+                return None, False, None
+        return *self.get_value(value_hash), value_hash
 
     def get_call_cache(self, call_hash: str) -> tuple[Any, bool]:
         """The (ultimate) result recorded for a call node."""
         with self._lock:
-            return self._call_result(call_hash)
+            return self._call_result(call_hash)[:2]
 
     def get_eval_cache(self, eval_hash: str) -> tuple[Any, bool]:
         """The single-reduction result recorded for an evaluation."""
         with self._lock:
-            return self._eval_result(eval_hash)
+            return self._eval_result(eval_hash)[:2]
 
-    def _eval_result(self, eval_hash: str) -> tuple[Any, bool]:
+    def _eval_result(self, eval_hash: str) -> tuple[Any, bool, str | None]:
         row = self._buffer.evaluations.get(eval_hash)
         if row is not None:
-            return self.get_value(row["value_hash"])
+            return *self.get_value(row["value_hash"]), row["value_hash"]
         found = self._query(hot.EVAL_RESULT, {"eval_hash": eval_hash}).first()
         if found is None:
-            return None, False
-        return self._decode(*found)
+            return None, False, None
+        return self._stored(*found)
+
+    def is_call_node_recorded(self, call_hash: str) -> bool:
+        with self._lock:
+            if call_hash in self._known_calls or call_hash in self._buffer.call_nodes:
+                return True
+            if self._query(hot.CALL_RESULT_HASH, {"call_hash": call_hash}).scalar() is None:
+                return False
+            self._remember(self._known_calls, (call_hash,))
+            return True
 
     def explain_cache_miss(
         self, task_name: str, task_hash: str, args_hash: str, arg_hashes: dict[str, str]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from redun.backends.base import TagEntity
@@ -92,3 +92,25 @@ def test_lookup_errors_are_sqlalchemy_errors(tmp_path) -> None:
             broken.fetchall(backend._hot(), {})
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-7))),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ],
+)
+def test_sqlite_timestamps_are_stored_as_sqlalchemy_stores_utc(stamp: datetime) -> None:
+    from redun.backends.db.types import DateTimeUTC
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    ours = DateTimeUTC().dialect_impl(dialect).bind_processor(dialect)
+    reference = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    assert ours(stamp) == reference(stamp.astimezone(timezone.utc))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="timezone naive"):
+        ours(stamp.replace(tzinfo=None))

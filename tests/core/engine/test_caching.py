@@ -86,16 +86,22 @@ def test_a_cached_rerun_records_jobs_but_writes_no_call_graph_again(repo, tmp_pa
     scheduler = repo()
     scheduler.load()
     inserts: list[str] = []
+    selects: list[str] = []
 
     def on_execute(conn, cursor, statement, *args) -> None:
         if statement.startswith("INSERT"):
             inserts.append(statement.split()[2])
+        elif statement.startswith("SELECT"):
+            selects.append(statement)
 
     event.listen(scheduler.backend.engine, "before_cursor_execute", on_execute)
     assert scheduler.run(outer(1)) == 3
     # Only the tasks' own value rows are offered again (idempotently), as at every job start.
     assert not set(inserts) & {"call_node", "call_edge", "argument", "argument_result"}, inserts
     assert {t: sorted(db.execute(f"select * from {t}")) for t in tables} == before
+    # One lookup per cache hit; outer's result was an expression, so whether its
+    # call node (hashed with its children) is stored takes one more.
+    assert len(selects) == 4, selects
     jobs = db.execute(
         "select j.call_hash, c.call_hash from job j left join call_node c using (call_hash)"
     ).fetchall()

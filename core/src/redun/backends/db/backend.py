@@ -578,7 +578,7 @@ class RedunBackendDb(RedunBackend):
                             continue
                         result, found, _ = self._stored(value_hash, type_name, data)
                         if found:
-                            self._remember(self._known_calls, (found_hash,))
+                            self._known_call(found_hash, args_hash)
                             return CacheHit(result, found_hash, CacheResult.CSE, value_hash)
             if cache_scope != CacheScope.BACKEND:
                 return CACHE_MISS
@@ -627,8 +627,7 @@ class RedunBackendDb(RedunBackend):
                 tasks.add(subtree_task)
         for call_hash, tasks in candidates.items():
             if tasks <= scheduler_task_hashes:
-                self._call_args[call_hash] = args_hash
-                self._remember(self._known_calls, (call_hash,))
+                self._known_call(call_hash, args_hash)
                 return call_hash
         return None
 
@@ -656,18 +655,30 @@ class RedunBackendDb(RedunBackend):
         row = self._buffer.evaluations.get(eval_hash)
         if row is not None:
             return *self.get_value(row["value_hash"]), row["value_hash"]
-        found = self._query(hot.EVAL_RESULT, {"eval_hash": eval_hash}).first()
-        if found is None:
+        rows = self._query(hot.EVAL_RESULT, {"eval_hash": eval_hash})
+        if not rows:
             return None, False, None
-        return self._stored(*found)
+        value_hash, type_name, data, args_hash, _ = rows[0]
+        for *_, call_hash in rows:
+            if call_hash is not None:
+                self._known_call(call_hash, args_hash)
+        return self._stored(value_hash, type_name, data)
+
+    def _known_call(self, call_hash: str, args_hash: str) -> None:
+        """A call node read from the database: stored, so never recorded again."""
+        if len(self._call_args) > KNOWN_HASHES_LIMIT:
+            self._call_args.clear()
+        self._call_args[call_hash] = args_hash
+        self._remember(self._known_calls, (call_hash,))
 
     def is_call_node_recorded(self, call_hash: str) -> bool:
         with self._lock:
             if call_hash in self._known_calls or call_hash in self._buffer.call_nodes:
                 return True
-            if self._query(hot.CALL_RESULT_HASH, {"call_hash": call_hash}).scalar() is None:
+            args_hash = self._query(hot.CALL_ARGS_HASH, {"call_hash": call_hash}).scalar()
+            if args_hash is None:
                 return False
-            self._remember(self._known_calls, (call_hash,))
+            self._known_call(call_hash, args_hash)
             return True
 
     def explain_cache_miss(

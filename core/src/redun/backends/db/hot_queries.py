@@ -29,9 +29,23 @@ def _with_context(stmt: Select) -> Select:
 
 VALUE = select(value.c.type, value.c.value).where(value.c.value_hash == bindparam("value_hash"))
 
+# The single-reduction result, plus the stored call nodes it may belong to (one
+# row each): a leaf cache hit then needs no second query to skip re-recording.
 EVAL_RESULT = (
-    select(value.c.value_hash, value.c.type, value.c.value)
+    select(
+        value.c.value_hash,
+        value.c.type,
+        value.c.value,
+        evaluation.c.args_hash,
+        call_node.c.call_hash,
+    )
     .join(evaluation, evaluation.c.value_hash == value.c.value_hash)
+    .outerjoin(
+        call_node,
+        (call_node.c.task_hash == evaluation.c.task_hash)
+        & (call_node.c.args_hash == evaluation.c.args_hash)
+        & (call_node.c.value_hash == evaluation.c.value_hash),
+    )
     .where(evaluation.c.eval_hash == bindparam("eval_hash"))
 )
 

@@ -43,6 +43,10 @@ class JSON(TypeDecorator):
         return json.loads(value)
 
 
+# SQLAlchemy's storage format for DATETIME on SQLite.
+_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 class DateTimeUTC(TypeDecorator):
     """Timezone-aware UTC timestamps; naive datetimes are refused rather than guessed."""
 
@@ -56,6 +60,31 @@ class DateTimeUTC(TypeDecorator):
             raise ValueError(f"timezone naive datetimes are not allowed: {value}")
         # SQLite stores the wall-clock text without an offset, so store UTC.
         return value.astimezone(timezone.utc)
+
+    def bind_processor(self, dialect: Any) -> Any:
+        """On SQLite, one step to SQLAlchemy's DATETIME text (every job row has two stamps)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        utc = timezone.utc
+
+        def process(value: Any) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(f"timezone naive datetimes are not allowed: {value}")
+            if value.tzinfo is not utc:
+                value = value.astimezone(utc)
+            return _SQLITE_DATETIME % (
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+            )
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         if value is None:

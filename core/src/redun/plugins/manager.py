@@ -6,6 +6,7 @@ registry lookup (first Scheduler, first ``File`` of a new scheme, CLI start).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -60,6 +61,8 @@ KIND_LABELS = {
 }
 
 SpecT = TypeVar("SpecT")
+# Where a plugin came from: (distribution, version, module).
+Origin = tuple[str, str, str]
 
 
 def _env_list(name: str) -> set[str]:
@@ -68,6 +71,15 @@ def _env_list(name: str) -> set[str]:
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _entry_point_origin(ep: Any, module: Any = None) -> Origin:
+    dist = ep.dist
+    return (
+        dist.name if dist else "unknown",
+        dist.version if dist else "?",
+        getattr(module, "__name__", ep.name),
+    )
 
 
 def load_target(target: str) -> Any:
@@ -89,7 +101,9 @@ class RedunPluginManager(pluggy.PluginManager):
         super().__init__("redun")
         self.add_hookspecs(hookspecs)
         self.strict = _env_flag("REDUN_PLUGINS_STRICT") if strict is None else strict
-        self._origins: dict[str, tuple[str, str, str]] = {}  # name -> (dist, version, module)
+        # name -> (dist, version, module), or a function that reads them from the
+        # distribution's metadata when first asked (parsing it costs every startup).
+        self._origins: dict[str, Origin | Callable[[], Origin]] = {}
         self._cache: dict[str, Any] = {}
         self._lock = threading.RLock()
         self.load_errors: list[PluginLoadError] = []
@@ -118,30 +132,37 @@ class RedunPluginManager(pluggy.PluginManager):
         disabled = _env_list("REDUN_DISABLED_PLUGINS")
         seen: set[str] = set()
         for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist_name = ep.dist.name if ep.dist else "unknown"
-            dist_version = ep.dist.version if ep.dist else "?"
             if ep.name in seen or self.has_plugin(ep.name):
                 continue
             seen.add(ep.name)
-            if ep.name in disabled or dist_name in disabled:
+            if disabled and (ep.name in disabled or _entry_point_origin(ep)[0] in disabled):
                 continue
             try:
                 module = ep.load()
             except Exception as error:
-                failure = PluginLoadError(ep.name, dist_name, error)
+                failure = PluginLoadError(ep.name, _entry_point_origin(ep)[0], error)
                 if self.strict:
                     raise failure from error
                 self.load_errors.append(failure)
                 logger.warning("%s", failure)
                 continue
-            self.register_plugin(module, ep.name, dist_name, dist_version)
+            self._register(module, ep.name, functools.partial(_entry_point_origin, ep, module))
 
     def register_plugin(self, module: Any, name: str, distribution: str, version: str) -> None:
         """Register a plugin object and remember where it came from."""
+        self._register(module, name, (distribution, version, getattr(module, "__name__", name)))
+
+    def _register(self, module: Any, name: str, origin: Origin | Callable[[], Origin]) -> None:
         with self._lock:
             self.register(module, name=name)
-            self._origins[name] = (distribution, version, getattr(module, "__name__", name))
+            self._origins[name] = origin
             self._cache.clear()
+
+    def _origin(self, name: str) -> Origin:
+        origin = self._origins.get(name, ("unknown", "?", ""))
+        if callable(origin):
+            origin = self._origins[name] = origin()
+        return origin
 
     def unregister_plugin(self, name: str) -> None:
         with self._lock:
@@ -154,12 +175,12 @@ class RedunPluginManager(pluggy.PluginManager):
     # -- introspection ---------------------------------------------------------
 
     def distribution_of(self, plugin_name: str) -> str:
-        return self._origins.get(plugin_name, ("unknown", "?", ""))[0]
+        return self._origin(plugin_name)[0]
 
     def plugin_infos(self) -> list[PluginInfo]:
         infos = []
         for name, plugin in self.list_name_plugin():
-            dist, version, module = self._origins.get(name, ("unknown", "?", ""))
+            dist, version, module = self._origin(name)
             hooks = tuple(sorted(caller.name for caller in self.get_hookcallers(plugin) or []))
             infos.append(PluginInfo(name, dist, version, hooks, module))
         return infos
@@ -269,7 +290,7 @@ class RedunPluginManager(pluggy.PluginManager):
         provider = KNOWN_PROVIDERS.get((kind, name))
         if provider is None:
             hint = f"installed: {', '.join(known) or 'none'}"
-        elif any(dist == provider for dist, _, _ in self._origins.values()):
+        elif any(self._origin(name)[0] == provider for name in list(self._origins)):
             hint = (
                 f"{provider} is installed but provides no such {kind} in this version"
                 if provider not in _env_list("REDUN_DISABLED_PLUGINS")

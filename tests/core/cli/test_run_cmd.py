@@ -366,3 +366,40 @@ def test_dryrun_names_the_reason_for_each_miss(
     write_workflow("!")
     (reason,) = misses()
     assert reason.startswith(f"New task code for '{name}.write' (task_hash ")
+
+
+FREEZE_PROBE = """
+import gc
+from redun import task
+
+redun_namespace = "freeze_probe"
+
+
+@task()
+def frozen() -> int:
+    return gc.get_freeze_count()
+"""
+
+
+def test_only_the_redun_command_freezes_its_startup_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI keeps startup objects out of GC passes, but never in a host process."""
+    import gc
+
+    (tmp_path / "probe.py").write_text(FREEZE_PROBE)
+    monkeypatch.chdir(tmp_path)
+    redun = Path(sys.executable).parent / "redun"
+    proc = subprocess.run(
+        [str(redun), "run", "--no-cache", "probe.py", "frozen"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REDUN_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip().splitlines()[-1]) > 10_000
+
+    before = gc.get_freeze_count()
+    result = run("run", "--no-cache", "probe.py", "frozen")
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == before

@@ -176,11 +176,21 @@ def cli(
     setup_logging(log_level)
     if check_version:
         require_version(__version__, check_version)
-    state = CliState(config_option=config_option, repo=repo, setup=_parse_setup(setup))
+    state = CliState(
+        config_option=config_option,
+        repo=repo,
+        setup=_parse_setup(setup),
+        owns_process=_owns_process,
+    )
     ctx.obj = state
     ctx.call_on_close(state.close)
 
 
+_owns_process = False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    global _owns_process
+    _owns_process = True
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="redun")

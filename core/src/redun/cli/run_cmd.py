@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import getpass
 import importlib
 import json
@@ -283,6 +284,12 @@ def run(
     scheduler = build_scheduler(state)
     argv = _exec_argv(script, task_name, words)
     from redun.scheduler import DryRunResult
+
+    if state.owns_process:
+        # Everything loaded so far (modules, the database layer, the workflow's
+        # tasks) lives as long as the process: keep it out of every collection,
+        # which otherwise re-walks it for each batch of new jobs.
+        gc.freeze()
 
     try:
         result = scheduler.run(

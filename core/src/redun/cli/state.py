@@ -19,6 +19,9 @@ class CliState:
     config_option: str | None = None
     repo: str = "default"
     setup: dict[str, str] = field(default_factory=dict)
+    # Started as the `redun` command, not called by a host program or a test's
+    # CliRunner: process-wide settings (such as the garbage collector's) are ours.
+    owns_process: bool = False
     _config_dir: Path | None = None
     _config: Config | None = None
     _backends: dict[str, Any] = field(default_factory=dict)

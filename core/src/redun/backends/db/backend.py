@@ -473,9 +473,7 @@ class RedunBackendDb(RedunBackend):
 
         call_hash = hash_call_node(task_hash, args_hash, result_hash, list(child_call_hashes))
         with self._lock:
-            if len(self._call_args) > KNOWN_HASHES_LIMIT:
-                self._call_args.clear()
-            self._call_args[call_hash] = args_hash
+            self._note_call_args(call_hash, args_hash)
             if call_hash in self._known_calls or call_hash in self._buffer.call_nodes:
                 return call_hash
             buffer = self._buffer
@@ -666,10 +664,13 @@ class RedunBackendDb(RedunBackend):
 
     def _known_call(self, call_hash: str, args_hash: str) -> None:
         """A call node read from the database: stored, so never recorded again."""
+        self._note_call_args(call_hash, args_hash)
+        self._remember(self._known_calls, (call_hash,))
+
+    def _note_call_args(self, call_hash: str, args_hash: str) -> None:
         if len(self._call_args) > KNOWN_HASHES_LIMIT:
             self._call_args.clear()
         self._call_args[call_hash] = args_hash
-        self._remember(self._known_calls, (call_hash,))
 
     def is_call_node_recorded(self, call_hash: str) -> bool:
         with self._lock:

@@ -38,14 +38,19 @@ def _by_columns(rows: list[dict]) -> dict[tuple[str, ...], list[dict]]:
     return groups
 
 
-def insert_ignore(connection: Connection, table: Table, rows: list[dict]) -> None:
+def _insert_rows(connection: Connection, key: Any, build: Any, rows: list[dict]) -> None:
+    """Run the INSERT built by `build` for each group of rows giving the same columns."""
     for columns, group in _by_columns(rows).items():
-        _STATEMENTS.get(
-            connection.dialect,
-            ("insert_ignore", table.name),
-            lambda: dialect_insert(connection, table).on_conflict_do_nothing(),
-            columns,
-        ).executemany(connection, group)
+        _STATEMENTS.get(connection.dialect, key, build, columns).executemany(connection, group)
+
+
+def insert_ignore(connection: Connection, table: Table, rows: list[dict]) -> None:
+    _insert_rows(
+        connection,
+        ("insert_ignore", table.name),
+        lambda: dialect_insert(connection, table).on_conflict_do_nothing(),
+        rows,
+    )
 
 
 class WriteBuffer:
@@ -160,7 +165,4 @@ class WriteBuffer:
                 index_elements=["eval_hash"], set_={"value_hash": stmt.excluded.value_hash}
             )
 
-        for columns, group in _by_columns(list(self.evaluations.values())).items():
-            _STATEMENTS.get(connection.dialect, "upsert_evaluation", build, columns).executemany(
-                connection, group
-            )
+        _insert_rows(connection, "upsert_evaluation", build, list(self.evaluations.values()))

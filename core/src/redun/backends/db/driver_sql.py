@@ -60,9 +60,6 @@ class DriverStatement:
             return tuple(ordered)
         return dict(zip(self._names, ordered))
 
-    def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
-        return connection.exec_driver_sql(self.sql, self.params(values))
-
     def executemany(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
         batch = [self.params(row) for row in rows]
         if batch:
@@ -78,10 +75,8 @@ class DriverStatement:
         params = self.params(values)
         fairy = connection.connection
         cursor = fairy.cursor()
-        dispatch = connection.dispatch
-        if dispatch.before_cursor_execute:
-            for listener in dispatch.before_cursor_execute:
-                listener(connection, cursor, self.sql, params, None, False)
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, self.sql, params, None, False)
         dialect = connection.dialect
         try:
             cursor.execute(self.sql, params)

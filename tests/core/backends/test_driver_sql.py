@@ -65,8 +65,14 @@ def test_naive_timestamps_are_still_refused(backend: RedunBackendDb) -> None:
     )
     with pytest.raises(ValueError, match="timezone naive"):
         statement.params({"id": "x", "args": "", "job_id": "j", "updated_time": datetime.now()})
-    aware = datetime.now(timezone.utc)
-    assert statement.params({"id": "x", "args": "", "job_id": "j", "updated_time": aware})
+    from redun.backends.db.types import DateTimeUTC
+
+    dialect = backend.engine.dialect
+    aware = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    params = statement.params({"id": "x", "args": "", "job_id": "j", "updated_time": aware})
+    values = list(params.values()) if isinstance(params, dict) else list(params)
+    converted = DateTimeUTC().dialect_impl(dialect).bind_processor(dialect)(aware)
+    assert converted in values and "x" in values and "j" in values
 
 
 def test_rows_without_a_defaulted_column_are_a_programming_error(backend: RedunBackendDb) -> None:

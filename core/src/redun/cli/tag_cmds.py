@@ -138,12 +138,7 @@ def list_(state: CliState, values: bool, filters: tuple[str, ...]) -> None:
 @pass_state
 def add(state: CliState, args: tuple[str, ...]) -> None:
     """Add tags to records (existing tags of the same key are kept)."""
-    backend = state.get_backend()
-    targets, rest = _split(backend.session, args, "add")
-    tags = [_parse_tag(text, value_required=True) for text in rest]
-    for entity_type, entity_id, type_name in targets:
-        backend.record_tags(entity_type, entity_id, tags, new=True)
-        click.echo(f"add tag {type_name}:{entity_id} {_format_pairs(tags)}")
+    _write_tags(state, args, "add", new=True)
 
 
 @tag.command("update")
@@ -151,12 +146,17 @@ def add(state: CliState, args: tuple[str, ...]) -> None:
 @pass_state
 def update(state: CliState, args: tuple[str, ...]) -> None:
     """Replace the current tags of the same keys (the old ones stay in the history)."""
+    _write_tags(state, args, "update", update=True)
+
+
+def _write_tags(state: CliState, args: tuple[str, ...], action: str, **mode: bool) -> None:
+    """`tag add` and `tag update`: the same parsing and output, another record mode."""
     backend = state.get_backend()
-    targets, rest = _split(backend.session, args, "update")
+    targets, rest = _split(backend.session, args, action)
     tags = [_parse_tag(text, value_required=True) for text in rest]
     for entity_type, entity_id, type_name in targets:
-        backend.record_tags(entity_type, entity_id, tags, update=True)
-        click.echo(f"update tag {type_name}:{entity_id} {_format_pairs(tags)}")
+        backend.record_tags(entity_type, entity_id, tags, **mode)
+        click.echo(f"{action} tag {type_name}:{entity_id} {_format_pairs(tags)}")
 
 
 @tag.command("rm")

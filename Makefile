@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PLUGINS := docker aws gcp k8s console
 EDITABLES := -e ./core[postgres] $(foreach p,$(PLUGINS),-e ./plugins/redun-$(p))
 
-.PHONY: install run test test-core lint bench bench-compare clean image
+.PHONY: install run test test-fast test-core lint bench bench-compare clean image
 
 $(VENV)/.installed: core/pyproject.toml $(foreach p,$(PLUGINS),plugins/redun-$(p)/pyproject.toml) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: install
 # pytest's exit code 5 (no tests collected) is a failure, like any other non-zero code.
 test: install
 	$(PY) -m pytest tests; rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
+
+# The quick loop: everything but the tests marked slow or needing containers.
+test-fast: install
+	$(PY) -m pytest tests -m "not slow and not container" -q; rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
 
 $(CORE_VENV)/.installed: core/pyproject.toml pyproject.toml
 	$(PYTHON) -m venv $(CORE_VENV)

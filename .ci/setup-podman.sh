@@ -12,7 +12,10 @@
 # hybrid cgroups) and only loopback is reachable, so containers use runc,
 # cgroupfs and host networking. The `docker` on PATH is a CLI without a
 # daemon, so a shim directory with `docker -> podman` goes first on PATH.
-# Everything generated lives in build/podman/ (git-ignored).
+# Everything generated lives in build/podman/ (git-ignored), image storage
+# included: each checkout has its own store, so two checkouts (or a test
+# session and a developer's `make image`) never retag or prune each other's
+# images or containers.
 
 _redun_podman_main() {
   local root conf_dir packages need pkg
@@ -32,7 +35,7 @@ _redun_podman_main() {
   fi
 
   mkdir -p "$conf_dir/bin" || return 1
-  cat >"$conf_dir/containers.conf" <<'EOF'
+  cat >"$conf_dir/containers.conf" <<EOF
 [containers]
 netns = "host"
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
@@ -41,10 +44,18 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+tmp_dir = "$conf_dir/tmp"
+EOF
+  cat >"$conf_dir/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$conf_dir/storage"
+runroot = "$conf_dir/run"
 EOF
   ln -sfn "$(command -v podman)" "$conf_dir/bin/docker" || return 1
   cat >"$conf_dir/env.sh" <<EOF
 export CONTAINERS_CONF="$conf_dir/containers.conf"
+export CONTAINERS_STORAGE_CONF="$conf_dir/storage.conf"
 export REDUN_PODMAN_SHIM="$conf_dir/bin"
 case ":\$PATH:" in *":$conf_dir/bin:"*) ;; *) export PATH="$conf_dir/bin:\$PATH" ;; esac
 EOF

@@ -8,9 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.containers import container_image  # noqa: F401  (session fixture)
+
 os.environ["REDUN_PLUGINS_STRICT"] = "1"
 os.environ.pop("REDUN_CONFIG", None)
 os.environ.pop("REDUN_DISABLED_PLUGINS", None)
+
+# Loopback only: no SDK credential chain may look for a cloud metadata server
+# (../shared/reference/cloud-testing.md). Emulator fixtures add their endpoints.
+NETWORK_SAFE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "NO_GCE_CHECK": "true",
+    "GCE_METADATA_HOST": "127.0.0.1:1",
+    "GCE_METADATA_IP": "127.0.0.1:1",
+    "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
+}
+for _key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS", "KUBECONFIG"):
+    os.environ.pop(_key, None)
+os.environ.update(NETWORK_SAFE_ENV)
 
 
 @pytest.fixture

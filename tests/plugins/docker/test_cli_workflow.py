@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.docker.containers import session_containers
+from tests.helpers.containers import session_containers
 
 pytestmark = pytest.mark.container
 

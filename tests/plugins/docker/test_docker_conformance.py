@@ -9,7 +9,7 @@ import pytest
 from redun.scheduler import Scheduler
 from redun.testing.executor_conformance import EXECUTOR, ExecutorConformance
 
-from tests.plugins.docker.containers import session_containers
+from tests.helpers.containers import session_containers
 
 pytestmark = pytest.mark.container
 

@@ -112,7 +112,7 @@ class RedunPluginManager(pluggy.PluginManager):
 
     def load(self, autoload: bool | None = None) -> None:
         """Register builtins, then entry points (unless autoload is disabled)."""
-        from redun import __version__
+        from redun._version import __version__
 
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)

@@ -12,8 +12,8 @@ from redun import Scheduler, task
 from redun.backends.db import Job, RedunBackendDb, browse
 from redun.backends.db.query import CallGraphQuery, QueryError
 from redun.config import Config
-from redun.scheduler.tracebacks import ErrorValue
 from redun.tags import ANY_VALUE
+from redun.tracebacks import ErrorValue
 
 from tests.core.backends.helpers import make_task, record_call
 

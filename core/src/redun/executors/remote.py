@@ -149,7 +149,7 @@ class RemoteExecutor(Executor, abc.ABC):
         raw_scratch = self.settings.get("scratch", "")
         if not raw_scratch:
             raise ExecutorError(f"[{self.section}] needs `scratch` (a directory or URL)")
-        self.scratch_prefix = self._resolve_scratch(raw_scratch, scheduler)
+        self.scratch_prefix = self._resolve_scratch(raw_scratch)
         self.code_config = parse_code_package_config(self.settings, self.section)
         self.interval = _number(
             self.settings["job_monitor_interval"], "job_monitor_interval", self.section
@@ -237,13 +237,10 @@ class RemoteExecutor(Executor, abc.ABC):
 
     # -- configuration ---------------------------------------------------------------
 
-    def _resolve_scratch(self, raw: str, scheduler: Scheduler | None) -> str:
+    def _resolve_scratch(self, raw: str) -> str:
         if scratch.is_url(raw) or os.path.isabs(raw):
             return raw.rstrip("/")
-        config_dir = None
-        if scheduler is not None:
-            config_dir = (scheduler.config.get("backend") or {}).get("config_dir")
-        return os.path.abspath(os.path.join(config_dir or ".", raw))
+        return os.path.abspath(os.path.join(self.config_dir or ".", raw))
 
     def _parse_json(self, raw: str, key: str, kind: type) -> Any:
         try:
@@ -563,7 +560,7 @@ class RemoteExecutor(Executor, abc.ABC):
         self._fail(entry, error, traceback)
 
     def _fail(self, entry: _Tracked, error: BaseException, traceback: Any) -> None:
-        from redun.scheduler.tracebacks import Traceback
+        from redun.tracebacks import Traceback
 
         job = entry.job
         logs = self.logs(entry.remote_id)

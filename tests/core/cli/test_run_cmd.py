@@ -299,7 +299,6 @@ def test_setup_scheduler_with_typed_setup_args(workflow: Path) -> None:
     assert bad.exit_code == 1 and "make takes no 'cores' (takes: workers)" in bad.output
 
 
-
 def test_library_run_reports_setup_errors_without_click(workflow: Path) -> None:
     """`redun.run()` builds its scheduler like `redun run`, but its errors are redun's."""
     import click
@@ -315,6 +314,7 @@ def test_library_run_reports_setup_errors_without_click(workflow: Path) -> None:
     result = run("run", workflow.name, "add", "--a", "1")
     assert result.exit_code == 1
     assert "[scheduler] setup_scheduler: no such file" in result.output
+
 
 def test_dotted_module_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = tmp_path / "pkg_run_mod"

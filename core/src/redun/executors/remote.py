@@ -139,6 +139,9 @@ class RemoteExecutor(Executor, abc.ABC):
     timeout_grace = 0.0
     # Raised for a job that exceeded its timeout; plugins may name their own subclass.
     timeout_error: type[ExecutorError] = RemoteJobTimeoutError
+    # The variable holding an array worker's index: engines with native arrays
+    # name their own (AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX, ...).
+    array_index_env = ARRAY_INDEX_ENV
     # Keys of [executors.NAME] every remote executor accepts.
     COMMON_CONFIG_KEYS: tuple[str, ...] = (
         *DEFAULTS,
@@ -223,6 +226,10 @@ class RemoteExecutor(Executor, abc.ABC):
 
     def cleanup(self, remote_id: str) -> None:
         """Release what a finished unit holds on the engine (e.g. a stopped container)."""
+
+    def job_tags(self, remote_id: str) -> list[tuple[str, str]]:
+        """Tags recorded on a finished job, naming its unit (e.g. the engine's job id)."""
+        return []
 
     def submit_array_command(self, spec: RemoteSpec, size: int) -> list[str]:
         """Start `size` copies of `spec.command`; one id per index, in index order.
@@ -459,7 +466,7 @@ class RemoteExecutor(Executor, abc.ABC):
             job,
             code_file=self.code_file,
             array_uuid=array_uuid,
-            array_rank_env=ARRAY_INDEX_ENV if array_uuid else None,
+            array_rank_env=self.array_index_env if array_uuid else None,
         )
 
     def _submit_single(self, job: Job, attempt: int = 1) -> None:
@@ -574,8 +581,9 @@ class RemoteExecutor(Executor, abc.ABC):
                 self._fail(entry, error, None)
                 return
             if ok and found:
+                tags = self.job_tags(entry.remote_id)
                 self._untrack(entry)
-                self._scheduler_or_fail().done_job(job, result)
+                self._scheduler_or_fail().done_job(job, result, job_tags=tags)
                 return
         if status.timed_out:
             self._fail(entry, self._timeout_error(entry), None)
@@ -593,6 +601,7 @@ class RemoteExecutor(Executor, abc.ABC):
 
         job = entry.job
         logs = self.logs(entry.remote_id)
+        tags = self.job_tags(entry.remote_id)
         self._untrack(entry, forget_env=False)
         retries = 0 if self.engine_retries else self._retries(job)
         if entry.attempt <= retries:
@@ -610,7 +619,7 @@ class RemoteExecutor(Executor, abc.ABC):
         if traceback is None:
             traceback = Traceback.from_error(error)
         traceback.logs = logs
-        self._scheduler_or_fail().reject_job(job, error, error_traceback=traceback)
+        self._scheduler_or_fail().reject_job(job, error, error_traceback=traceback, job_tags=tags)
 
     def _untrack(self, entry: _Tracked, forget_env: bool = True) -> None:
         with self._lock:

@@ -100,3 +100,44 @@ def test_jobs_fail_when_the_engine_stays_unreachable(
 
     with pytest.raises(ExecutorError, match="could not poll its jobs for 0.3 s: engine API down"):
         scheduler.run(never_polled.options(executor="down")())
+
+
+def engine_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scheduler:
+    from tests.core.remote.engine_tasks import EngineExecutor
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    config = {"scratch": str(tmp_path / "scratch"), "code_package": "false"}
+    executor = EngineExecutor("engine", config=config)
+    return Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
+
+
+def test_engine_retries_are_not_repeated_by_the_executor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.core.remote.engine_tasks import engine_flaky
+
+    scheduler = engine_scheduler(tmp_path, monkeypatch)
+    path = str(tmp_path / "recovers")
+    assert scheduler.run(engine_flaky.options(executor="engine", retries=2)(path)) == "third time"
+    attempts = tmp_path / "attempts"
+    with pytest.raises(RuntimeError, match="attempt 2 fails"):
+        scheduler.run(engine_flaky.options(executor="engine", retries=1)(str(attempts)))
+    # The engine made both attempts; the executor submitted once and did not retry.
+    assert attempts.read_text().split() == ["attempt", "attempt"]
+
+
+def test_engine_timeout_is_reported_as_the_timeout_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from redun.executors.remote import RemoteJobTimeoutError
+
+    from tests.core.remote.engine_tasks import engine_sleeper
+
+    started = time.monotonic()
+    scheduler = engine_scheduler(tmp_path, monkeypatch)
+    with pytest.raises(RemoteJobTimeoutError, match="exceeded its timeout of 1 s"):
+        scheduler.run(engine_sleeper.options(executor="engine", timeout=1)(60))
+    # The engine's deadline ended it, well before the executor's own grace ran out.
+    assert time.monotonic() - started < 20

@@ -15,6 +15,7 @@ from redun.plugins.errors import (
     PluginLoadError,
 )
 from redun.plugins.types import (
+    BackendSpec,
     CommandOptionSpec,
     CommandSpec,
     ConfigSectionSpec,
@@ -35,6 +36,7 @@ def get_plugin_manager():
 
 
 __all__ = [
+    "BackendSpec",
     "CommandOptionSpec",
     "CommandSpec",
     "ConfigSectionSpec",

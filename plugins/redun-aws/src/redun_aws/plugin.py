@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from redun.plugins import FileSystemSpec, hookimpl
+from redun.plugins import ExecutorSpec, FileSystemSpec, hookimpl
 
 # Credentials and region settings a container needs to reach AWS like the host.
 AWS_ENV_PREFIXES = ("AWS_",)
@@ -19,6 +19,20 @@ FALSE_VALUES = ("false", "0", "no", "off")
 @hookimpl
 def redun_filesystems() -> list[FileSystemSpec]:
     return [FileSystemSpec(("s3",), "redun_aws.s3:S3FileSystem", "Amazon S3 (boto3)")]
+
+
+@hookimpl
+def redun_executors() -> list[ExecutorSpec]:
+    from redun_aws.config_keys import BATCH_KEYS
+
+    return [
+        ExecutorSpec(
+            "aws_batch",
+            "redun_aws.batch:AWSBatchExecutor",
+            "AWS Batch job queues",
+            config_keys=BATCH_KEYS,
+        ),
+    ]
 
 
 @hookimpl

@@ -554,12 +554,13 @@ class AWSBatchExecutor(RemoteExecutor):
                 and started
                 and now - started / 1000 > limit
             ):
-                self._terminate([rid], f"{TIMEOUT_REASON} ({limit:g} s, enforced by redun)")
+                self.terminate([rid], f"{TIMEOUT_REASON} ({limit:g} s, enforced by redun)")
                 status = RemoteStatus(RemoteState.FAILED, TIMEOUT_REASON, timed_out=True)
             statuses[rid] = status
         return statuses
 
-    def _terminate(self, job_ids: list[str], reason: str) -> None:
+    def terminate(self, job_ids: list[str], reason: str) -> None:
+        """terminate_job for each id; a failure is logged, not raised."""
         for job_id in job_ids:
             try:
                 self._api("terminate_job", jobId=job_id, reason=reason)
@@ -581,7 +582,7 @@ class AWSBatchExecutor(RemoteExecutor):
                 singles += sorted(cancelled)
             else:
                 singles.append(parent)
-        self._terminate(singles, "Cancelled by redun (the run was interrupted)")
+        self.terminate(singles, "Cancelled by redun (the run was interrupted)")
 
     def cleanup(self, remote_id: str) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
+from redun.compat import module_getattr
 from redun.expression import SchedulerExpression, TaskExpression
 from redun.hashing import hash_arguments, hash_eval, hash_struct
 from redun.namespace import compute_namespace
@@ -641,3 +642,7 @@ def hash_args_eval(type_registry: Any, task: Task, args: tuple, kwargs: dict) ->
         if key not in config_args and not isinstance(value, JobInfo)
     }
     return hash_eval(type_registry, task.hash, kept_args, kept_kwargs)
+
+
+# Names redun's module carried (redun.compat.REEXPORTS), imported on first access.
+__getattr__ = module_getattr(__name__)

@@ -48,10 +48,12 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     ("executor", "aws_glue"): "redun-aws",
     ("executor", "gcp_batch"): "redun-gcp",
     ("executor", "k8s"): "redun-k8s",
+    ("executor", "slurm"): "redun-slurm",
     ("filesystem", "s3"): "redun-aws",
     ("filesystem", "gs"): "redun-gcp",
     ("command", "console"): "redun-console",
     ("command", "aws"): "redun-aws",
+    ("command", "slurm"): "redun-slurm",
 }
 
 KIND_LABELS = {

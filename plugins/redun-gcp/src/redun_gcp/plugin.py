@@ -1,8 +1,14 @@
-"""Entry point of redun-gcp (group `redun`).
+"""Entry point of redun-gcp (group `redun`): the ``gs://`` filesystem and ``gcp_batch``.
 
-Google Cloud backends for redun: GCS files and the GCP Batch executor.
-
-The backend is not built yet, so this module implements no hooks: the
-distribution is installed and listed by `redun plugins`, and asking for one of
-its names explains that this version does not provide it.
+Targets are dotted strings: the google SDKs (seconds to import) load only
+when a gs:// URL or a ``type = gcp_batch`` executor is first used.
 """
+
+from __future__ import annotations
+
+from redun.plugins import FileSystemSpec, hookimpl
+
+
+@hookimpl
+def redun_filesystems() -> list[FileSystemSpec]:
+    return [FileSystemSpec(("gs",), "redun_gcp.gcs:GSFileSystem", "Google Cloud Storage")]

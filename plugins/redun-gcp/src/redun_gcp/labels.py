@@ -5,8 +5,8 @@ break those rules. Outside ``[a-z0-9-]`` every character becomes ``_`` plus
 its UTF-8 bytes in hex (``.`` is ``_2e``, ``_`` itself ``_5f``), so distinct
 values stay distinct labels; a value still too long keeps its first
 characters and ends in a hash of the whole. Equal inputs always give equal
-labels, which is what finding jobs by a label filter needs. User labels that
-already comply pass unchanged.
+labels, which is what finding jobs by a label filter needs. User labels are
+lowercased first, and pass unchanged when they then comply.
 """
 
 from __future__ import annotations
@@ -55,5 +55,8 @@ def encode_key(key: str) -> str:
 
 
 def encode_user_labels(labels: dict[str, str]) -> dict[str, str]:
-    """A user's labels, made valid where they are not."""
-    return {encode_key(key): encode_value(value, keep_valid=True) for key, value in labels.items()}
+    """A user's labels, lowercased (as GCP shows them) and made valid where they are not."""
+    return {
+        encode_key(str(key).lower()): encode_value(str(value).lower(), keep_valid=True)
+        for key, value in labels.items()
+    }

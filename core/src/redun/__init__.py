@@ -72,8 +72,8 @@ def run(
     The Scheduler is built once per config dir, as ``redun run`` builds it, and
     reused by later calls.
     """
-    from redun.cli.setup_scheduler import setup_scheduler
     from redun.config import find_config_dir, load_config
+    from redun.scheduler.user_setup import setup_scheduler
 
     directory = find_config_dir(config_dir, create=config_dir is None)
     key = str(directory)

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from redun.backends.db.models import (
-    ERROR_VALUE_TYPE,
     Argument,
     CallNode,
     File,
@@ -32,6 +31,7 @@ from redun.backends.db.models import (
     Task,
     Value,
 )
+from redun.backends.db.status import ERROR_VALUE_TYPE
 from redun.utils import trim_string
 
 # How many earlier calls of a task are compared to find the closest one, and

@@ -591,7 +591,7 @@ def get_task_registry() -> TaskRegistry:
 
 def hash_args_eval(type_registry: Any, task: Task, args: tuple, kwargs: dict) -> tuple[str, str]:
     """(eval_hash, args_hash) of a call, leaving out `config_args` and JobInfo arguments."""
-    from redun.scheduler.jobs import JobInfo
+    from redun.runtime import JobInfo
 
     config_args = task.get_task_option("config_args") or ()
     if not config_args and not any(isinstance(v, JobInfo) for v in (*args, *kwargs.values())):

@@ -251,7 +251,7 @@ def test_execution_is_written_when_its_root_job_starts(backend: RedunBackendDb) 
 
 
 def test_failed_job_status_comes_from_an_error_result(backend: RedunBackendDb) -> None:
-    from redun.scheduler.tracebacks import ErrorValue
+    from redun.tracebacks import ErrorValue
 
     task = make_task("boom")
     error_value = ErrorValue(ValueError("boom"), None)

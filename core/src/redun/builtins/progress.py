@@ -122,7 +122,7 @@ class ProgressLine:
 @hookimpl
 def redun_scheduler_setup(scheduler: Any) -> None:
     """Listen to job events only while stderr is a terminal."""
-    from redun import __version__
+    from redun._version import __version__
     from redun.plugins.manager import CORE_DISTRIBUTION, get_plugin_manager
 
     manager = get_plugin_manager()

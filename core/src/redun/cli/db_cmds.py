@@ -28,7 +28,7 @@ def db() -> None:
 @pass_state
 def info(state: CliState) -> None:
     """Show the database version and whether this redun can use it."""
-    from redun import __version__
+    from redun._version import __version__
     from redun.backends.db.versions import is_compatible, required_range
 
     backend = _unchecked_backend(state)

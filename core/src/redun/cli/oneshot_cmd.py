@@ -96,7 +96,7 @@ def _run(task: Any, args: tuple, kwargs: dict) -> Any:
 def _write_error(error_path: str | None, error: BaseException) -> None:
     """Pickle ``(error, Traceback)``; an unpicklable error goes as its repr."""
     from redun.executors import scratch
-    from redun.scheduler.tracebacks import Traceback
+    from redun.tracebacks import Traceback
     from redun.utils import pickle_dumps
 
     if not error_path:

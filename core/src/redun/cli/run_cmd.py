@@ -169,7 +169,7 @@ def execution_tags(
 
 def build_scheduler(state: CliState) -> Any:
     """The Scheduler for this repo, or the one ``[scheduler] setup_scheduler`` builds."""
-    from redun.cli.setup_scheduler import setup_scheduler
+    from redun.scheduler.user_setup import setup_scheduler
 
     return setup_scheduler(state.config, state.setup)
 

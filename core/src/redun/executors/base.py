@@ -106,6 +106,15 @@ class Executor:
     def set_scheduler(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
 
+    @property
+    def config_dir(self) -> str | None:
+        """The repository's config directory, as the scheduler hands it over.
+
+        Relative paths in an ``[executors.X]`` section are resolved against it
+        (None: no repository, use the working directory).
+        """
+        return getattr(self._scheduler, "config_dir", None)
+
     def log(self, *messages: Any, **kwargs: Any) -> None:
         text = " ".join(map(str, messages))
         if self._scheduler is not None:

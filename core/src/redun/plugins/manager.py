@@ -48,10 +48,12 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     ("executor", "aws_glue"): "redun-aws",
     ("executor", "gcp_batch"): "redun-gcp",
     ("executor", "k8s"): "redun-k8s",
+    ("executor", "slurm"): "redun-slurm",
     ("filesystem", "s3"): "redun-aws",
     ("filesystem", "gs"): "redun-gcp",
     ("command", "console"): "redun-console",
     ("command", "aws"): "redun-aws",
+    ("command", "slurm"): "redun-slurm",
 }
 
 KIND_LABELS = {
@@ -112,7 +114,7 @@ class RedunPluginManager(pluggy.PluginManager):
 
     def load(self, autoload: bool | None = None) -> None:
         """Register builtins, then entry points (unless autoload is disabled)."""
-        from redun import __version__
+        from redun._version import __version__
 
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)

@@ -37,10 +37,10 @@ from redun.expression import (
 from redun.handle import Handle
 from redun.hashing import hash_call_node, hash_struct
 from redun.promise import Promise
-from redun.scheduler.current import set_current_scheduler
+from redun.runtime import JobInfo, set_current_scheduler
 from redun.scheduler.errors import DryRunResult, SchedulerError, TaskNotFoundError
 from redun.scheduler.formatting import format_task_call, job_action, short_repr
-from redun.scheduler.jobs import Execution, Job, JobEnv, JobInfo
+from redun.scheduler.jobs import Execution, Job, JobEnv
 from redun.scheduler.limits import Limits, parse_limits
 from redun.scheduler.nested import (
     PLAIN_TYPES,
@@ -51,9 +51,11 @@ from redun.scheduler.nested import (
     resolved,
 )
 from redun.scheduler.provenance import ProvenanceRecorder, tag_entity
+from redun.scheduler.root_task import root_task
 from redun.scheduler.status import format_job_statuses
-from redun.scheduler.tracebacks import ErrorValue, Traceback, job_frames
+from redun.scheduler.tracebacks import job_frames
 from redun.task import get_task_registry
+from redun.tracebacks import ErrorValue, Traceback
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
 from redun.value import get_type_registry
 
@@ -88,12 +90,15 @@ class Scheduler:
     ) -> None:
         from redun.scheduler.setup import (
             backend_from_config,
+            config_dir_of,
             executors_from_config,
             resolve_config,
         )
 
         self.logger = logger or _logger
         self.config = resolve_config(config)
+        # Handed to executors, so they need not know where redun.ini keeps it.
+        self.config_dir: str | None = config_dir_of(self.config)
         scheduler_config = self.config.get("scheduler", {})
         self.ignore_warnings = set((scheduler_config.get("ignore_warnings") or "").split())
         self.use_task_traceback = use_task_traceback
@@ -261,8 +266,6 @@ class Scheduler:
             )
         self._ensure_loaded()
         if needs_root_task(self.task_registry, expr):
-            from redun.scheduler.scheduler_tasks import root_task
-
             expr = root_task(quote(expr))
         if exec_argv is None:
             exec_argv = ["scheduler.run", short_repr(expr)]
@@ -296,8 +299,6 @@ class Scheduler:
         context: dict | None = None,
     ) -> dict:
         """Evaluate `expr` as new jobs under an existing job of an existing execution."""
-        from redun.scheduler.scheduler_tasks import root_task
-
         self._ensure_loaded()
         if needs_root_task(self.task_registry, expr):
             expr = root_task(quote(expr))

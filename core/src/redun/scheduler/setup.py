@@ -25,6 +25,11 @@ def resolve_config(config: Any) -> Any:
     return config
 
 
+def config_dir_of(config: Any) -> str | None:
+    """The repository directory a config was read from (or names in ``[backend]``)."""
+    return getattr(config, "configdir", None) or (config.get("backend") or {}).get("config_dir")
+
+
 def backend_from_config(config: Any) -> Any:
     """The state store named by ``[backend]``; in memory (with a warning) when none is set."""
     from redun.backends.db import RedunBackendDb

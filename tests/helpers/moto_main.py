@@ -10,7 +10,8 @@ moto's own ``moto_server`` command, plus what the tests need around it:
   benchmarks and the API-call tests read, and can answer the next N calls of
   an action with AWS's throttling error (``POST /redun-test/throttle`` with
   ``{"service": "batch", "action": "describejobs", "count": 2}``), as a busy
-  account gets it.
+  account gets it; ``POST /redun-test/batch`` changes the Batch extension's
+  settings (`tests.helpers.moto_batch.SETTINGS`) for one test.
 """
 
 from __future__ import annotations
@@ -86,6 +87,16 @@ class TestControl:
         if path == "/redun-test/calls" and method == "GET":
             with self.lock:
                 payload: Any = dict(self.calls)
+        elif path == "/redun-test/calls/reset" and method == "POST":
+            with self.lock:
+                self.calls.clear()
+            payload = {}
+        elif path == "/redun-test/batch" and method == "POST":
+            from tests.helpers.moto_batch import SETTINGS
+
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            SETTINGS.update(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            payload = dict(SETTINGS)
         elif path == "/redun-test/throttle" and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             request = json.loads(environ["wsgi.input"].read(length) or b"{}")

@@ -10,6 +10,7 @@ import pluggy
 
 from redun.plugins.errors import (
     MissingPluginError,
+    MissingPluginImportError,
     PluginConflictError,
     PluginError,
     PluginLoadError,
@@ -41,6 +42,7 @@ __all__ = [
     "ExecutorSpec",
     "FileSystemSpec",
     "MissingPluginError",
+    "MissingPluginImportError",
     "PluginConflictError",
     "PluginError",
     "PluginInfo",

@@ -230,6 +230,10 @@ class RemoteExecutor(Executor, abc.ABC):
     def cleanup(self, remote_id: str) -> None:
         """Release what a finished unit holds on the engine (e.g. a stopped container)."""
 
+    def can_array(self, job: Job) -> bool:
+        """Whether `job` may share an array submission (script tasks never do)."""
+        return not job.task.script
+
     def job_tags(self, remote_id: str) -> list[tuple[str, str]]:
         """Tags recorded on a finished job, naming its unit (e.g. the engine's job id)."""
         return []
@@ -418,7 +422,7 @@ class RemoteExecutor(Executor, abc.ABC):
         if self._reattach(job):
             return
         self._collect_env(job)
-        if self.arrayer.enabled and not job.task.script:
+        if self.arrayer.enabled and self.can_array(job):
             self.arrayer.add_job(job)
             return
         with self._lock:

@@ -10,6 +10,7 @@ import pluggy
 
 from redun.plugins.errors import (
     MissingPluginError,
+    MissingPluginImportError,
     PluginConflictError,
     PluginError,
     PluginLoadError,
@@ -43,6 +44,7 @@ __all__ = [
     "ExecutorSpec",
     "FileSystemSpec",
     "MissingPluginError",
+    "MissingPluginImportError",
     "PluginConflictError",
     "PluginError",
     "PluginInfo",

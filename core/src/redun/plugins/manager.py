@@ -117,13 +117,13 @@ class RedunPluginManager(pluggy.PluginManager):
 
     def load(self, autoload: bool | None = None) -> None:
         """Register builtins, then entry points (unless autoload is disabled)."""
-        from redun._version import __version__
+        from redun._version import DISTRIBUTION_VERSION
 
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)
             name = module_name.removeprefix("redun.")
             self.register(module, name=name)
-            self._origins[name] = (CORE_DISTRIBUTION, __version__, module_name)
+            self._origins[name] = (CORE_DISTRIBUTION, DISTRIBUTION_VERSION, module_name)
 
         if autoload is None:
             autoload = not _env_flag("REDUN_DISABLE_PLUGIN_AUTOLOAD")

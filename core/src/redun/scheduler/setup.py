@@ -47,16 +47,18 @@ def backend_from_config(config: Any) -> Any:
 def executors_from_config(config: Any, scheduler: Any) -> list[Any]:
     """One executor per ``[executors.NAME]`` section, by ``type`` (or ``class``)."""
     sections = config.get("executors") or {}
-    executors = []
-    for name, section in sections.items():
-        executor_class = _executor_class(name, section)
-        try:
-            executors.append(executor_class(name, scheduler=scheduler, config=section))
-        except TypeError as error:
-            raise SchedulerError(
-                f"[executors.{name}] cannot build {executor_class.__name__}: {error}"
-            ) from None
-    return executors
+    return [build_executor(name, section, scheduler) for name, section in sections.items()]
+
+
+def build_executor(name: str, section: Mapping[str, str], scheduler: Any) -> Any:
+    """The executor of one ``[executors.NAME]`` section."""
+    executor_class = _executor_class(name, section)
+    try:
+        return executor_class(name, scheduler=scheduler, config=section)
+    except TypeError as error:
+        raise SchedulerError(
+            f"[executors.{name}] cannot build {executor_class.__name__}: {error}"
+        ) from None
 
 
 def _executor_class(name: str, section: Mapping[str, str]) -> type:

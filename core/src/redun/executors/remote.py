@@ -137,6 +137,8 @@ class RemoteExecutor(Executor, abc.ABC):
     # Seconds past a job's timeout before the base cancels it itself. Engines that
     # enforce `spec.timeout` (and report `timed_out`) set a margin so theirs wins.
     timeout_grace = 0.0
+    # Where an array worker finds its index: engines with native arrays name their variable.
+    array_index_env = ARRAY_INDEX_ENV
     # Raised for a job that exceeded its timeout; plugins may name their own subclass.
     timeout_error: type[ExecutorError] = RemoteJobTimeoutError
     # Keys of [executors.NAME] every remote executor accepts.
@@ -459,7 +461,7 @@ class RemoteExecutor(Executor, abc.ABC):
             job,
             code_file=self.code_file,
             array_uuid=array_uuid,
-            array_rank_env=ARRAY_INDEX_ENV if array_uuid else None,
+            array_rank_env=self.array_index_env if array_uuid else None,
         )
 
     def _submit_single(self, job: Job, attempt: int = 1) -> None:

@@ -319,7 +319,8 @@ class Emulator:
             raise ApiError(
                 422,
                 "Invalid",
-                f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}": '
+                'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: '
+                f'Unsupported value: "{policy}": '
                 'supported values: "Foreground", "Background", "Orphan"',
             )
         return policy
@@ -419,7 +420,8 @@ class Emulator:
                     raise ApiError(
                         422,
                         "Invalid",
-                        f'{resource.qualified_kind} "{name}" is invalid: spec.{changed[0]}: Invalid value: '
+                        f'{resource.qualified_kind} "{name}" is invalid: '
+                        f"spec.{changed[0]}: Invalid value: "
                         "field is immutable",
                     )
             causes = resource.validate(patched)

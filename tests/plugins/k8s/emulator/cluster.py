@@ -293,14 +293,9 @@ class Cluster:
         template_meta = template.setdefault("metadata", {}) or {}
         template["metadata"] = template_meta
         template_meta.setdefault("labels", {}).update(generated)
-        meta.setdefault("labels", {})
-        for key in (
-            "batch.kubernetes.io/controller-uid",
-            "batch.kubernetes.io/job-name",
-            "controller-uid",
-            "job-name",
-        ):
-            meta["labels"].setdefault(key, generated[key])
+        # A Job without labels gets its pod template's (the generated ones included).
+        if not meta.get("labels"):
+            meta["labels"] = dict(template_meta["labels"])
         pod_spec = template["spec"]
         pod_spec.setdefault("dnsPolicy", "ClusterFirst")
         pod_spec.setdefault("schedulerName", "default-scheduler")

@@ -402,7 +402,8 @@ class Controller:
                         f'secret "{ref["name"]}" not found'
                         if secret is None
                         else (
-                            f"couldn't find key {ref['key']} in Secret {meta['namespace']}/{ref['name']}"
+                            f"couldn't find key {ref['key']} in Secret "
+                            f"{meta['namespace']}/{ref['name']}"
                         )
                     )
                     raise StartError("CreateContainerConfigError", what)

@@ -239,7 +239,8 @@ def validate_secret(obj: dict[str, Any]) -> list[Cause]:
                     invalid(
                         f"{section}[{key}]",
                         key,
-                        "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                        "a valid config key must consist of alphanumeric characters, "
+                        "'-', '_' or '.'",
                     )
                 )
             if section == "data":
@@ -316,7 +317,8 @@ def _env(env: Any, field: str) -> list[Cause]:
                 invalid(
                     f"{where}.name",
                     name,
-                    "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+                    "a valid environment variable name must consist of alphabetic "
+                    "characters, digits, '_', '-', or '.', and must not start with a digit",
                 )
             )
         source = var.get("valueFrom")
@@ -342,7 +344,8 @@ def _env(env: Any, field: str) -> list[Cause]:
                     invalid(
                         f"{where}.valueFrom",
                         "",
-                        "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+                        "must specify one of: `fieldRef`, `resourceFieldRef`, "
+                        "`configMapKeyRef` or `secretKeyRef`",
                     )
                 )
     return causes
@@ -401,7 +404,8 @@ def _affinity(affinity: Any, field: str) -> list[Cause]:
                     (
                         "FieldValueForbidden",
                         f"{at}.values",
-                        "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                        "Forbidden: may not be specified when `operator` is "
+                        "'Exists' or 'DoesNotExist'",
                     )
                 )
     return causes

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.containers import ROOT, containers_unavailable
+from tests.helpers.containers import ROOT, TEST_IMAGE, containers_unavailable, podman_env
 
 pytest.importorskip("redun_k8s", reason="redun-k8s is not installed")
 
@@ -75,6 +75,10 @@ class K8sEmulator:
     def pods(self, namespace: str = "default") -> list[dict[str, Any]]:
         return self.items(f"/api/v1/namespaces/{namespace}/pods")
 
+    def history(self) -> list[dict[str, Any]]:
+        """Every Job created since the last reset, as stored (deleted ones too)."""
+        return self.request("GET", "/emulator/history")["jobs"]
+
     def containers(self) -> list[str]:
         return self.request("GET", "/emulator/containers")["containers"]
 
@@ -118,10 +122,37 @@ def start_emulator(tmp_dir: Path, image: str) -> tuple[subprocess.Popen, K8sEmul
 
 
 @pytest.fixture(scope="session")
-def k8s_emulator(
-    container_image: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[K8sEmulator]:
-    proc, emulator = start_emulator(tmp_path_factory.mktemp("k8s-emulator"), container_image)
+def pod_image(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The image pods run: the session's, or with REDUN_K8S_REUSE_IMAGE=1 the one built before.
+
+    `make test-k8s-other` runs these tests a second time, with the other kubernetes
+    client, on the image `make test` built in this checkout: it need not be rebuilt.
+    """
+    if os.environ.get("REDUN_K8S_REUSE_IMAGE") != "1":
+        yield request.getfixturevalue("container_image")
+        return
+    env = podman_env()
+    saved = {key: os.environ.get(key) for key in ("CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")}
+    os.environ["CONTAINERS_CONF"] = env["CONTAINERS_CONF"]
+    os.environ["CONTAINERS_STORAGE_CONF"] = env["CONTAINERS_STORAGE_CONF"]
+    try:
+        found = subprocess.run(["podman", "image", "exists", TEST_IMAGE]).returncode == 0
+        if not found:
+            containers_unavailable(
+                f"REDUN_K8S_REUSE_IMAGE=1 but {TEST_IMAGE} is not built: make test"
+            )
+        yield TEST_IMAGE
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def k8s_emulator(pod_image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[K8sEmulator]:
+    proc, emulator = start_emulator(tmp_path_factory.mktemp("k8s-emulator"), pod_image)
     try:
         yield emulator
     finally:

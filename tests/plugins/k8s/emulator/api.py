@@ -6,7 +6,8 @@ list, delete, ``/log``) and batch/v1 jobs (create, read, list, patch,
 delete, deletecollection, ``/status``), in one namespace or across all.
 Errors are Status objects with the real codes and reasons. Two paths outside
 the Kubernetes API drive the emulator from tests: ``/emulator/reset`` and
-``/emulator/stats`` (and ``/emulator/config``).
+``/emulator/stats``, ``/emulator/history`` (every Job as created),
+``/emulator/containers`` and ``/emulator/config``.
 """
 
 from __future__ import annotations
@@ -188,6 +189,8 @@ class Emulator:
                 self.version["minor"] = str(body["minor"])
                 self.version["gitVersion"] = f"v1.{body['minor']}.0-emulator"
             return {"ok": True}
+        if path == "/emulator/history":
+            return {"jobs": self.cluster.history}
         if path == "/emulator/containers":
             return {"containers": sorted(self.controller.kubelet.states())}
         return {"error": f"unknown emulator path {path}"}

@@ -117,6 +117,8 @@ class Cluster:
         self.revision = 0
         self.requests: Counter[str] = Counter()
         self.forbidden_namespaces: set[str] = set()
+        # Every Job as created (tests read specs of Jobs already deleted).
+        self.history: list[dict[str, Any]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -124,6 +126,7 @@ class Cluster:
             self.objects.clear()
             self.requests.clear()
             self.forbidden_namespaces.clear()
+            self.history.clear()
             for name in INITIAL_NAMESPACES:
                 self.create("namespaces", "", {"metadata": {"name": name}})
 
@@ -251,6 +254,8 @@ class Cluster:
             obj["apiVersion"] = resource.api_version
             getattr(self, f"_default_{plural}", lambda o: None)(obj)
             self.objects[key] = obj
+            if plural == "jobs":
+                self.history.append(copy.deepcopy(obj))
             return obj
 
     def _default_namespaces(self, obj: dict[str, Any]) -> None:

@@ -53,6 +53,7 @@ def secret_digest(name):
 
 @task
 def nap(seconds, marker):
+    print("napping now", flush=True)
     with open(marker, "a") as out:
         out.write("started\\n")
     time.sleep(seconds)
@@ -69,8 +70,13 @@ def memory_limit():
 
 
 @task
-def main(n=3):
-    return [square(i) for i in range(n)]
+def fanout(n: int = 3):
+    return [square.options(executor="k8s")(i) for i in range(n)]
+
+
+@task
+def napping(seconds: int, marker: str):
+    return nap.options(executor="k8s")(seconds, marker)
 '''
 
 

@@ -15,23 +15,21 @@ from redun.cli.state import CliState, pass_state
 
 
 def _executor(state: CliState, name: str | None) -> Any:
-    from redun_k8s.executor import K8SExecutor
+    """The k8s executor `name` of redun.ini (built as `redun run` builds it), or the only one."""
+    from redun.scheduler import Scheduler
 
-    sections = {
-        key.split(".", 1)[1]: dict(section)
-        for key, section in state.config.items()
-        if key.startswith("executors.") and section.get("type") == "k8s"
-    }
+    sections = state.config.get("executors") or {}
+    k8s_names = sorted(key for key, section in sections.items() if section.get("type") == "k8s")
     if name is None:
-        if len(sections) != 1:
-            found = ", ".join(sorted(sections)) or "none"
+        if len(k8s_names) != 1:
+            found = ", ".join(k8s_names) or "none"
             raise CliError(
                 f"Choose the k8s executor with --executor (k8s executors in redun.ini: {found})"
             )
-        name = next(iter(sections))
-    if name not in sections:
+        name = k8s_names[0]
+    if name not in k8s_names:
         raise CliError(f"No [executors.{name}] with type = k8s in redun.ini")
-    return K8SExecutor(name, config=sections[name])
+    return Scheduler(config=state.config).executors[name]
 
 
 def _selector(executor: Any, execution: str | None) -> str:

@@ -197,17 +197,14 @@ class Emulator:
 
     # -- resources ------------------------------------------------------------------------
 
-    def _forbid(self, method: str, plural: str, namespace: str | None) -> None:
+    def _forbid(self, method: str, plural: str, namespace: str | None, collection: bool) -> None:
         if namespace is None and plural == "namespaces":
             return
         if namespace in self.cluster.forbidden_namespaces:
-            verb = {
-                "GET": "get",
-                "POST": "create",
-                "DELETE": "delete",
-                "PATCH": "patch",
-                "PUT": "update",
-            }[method]
+            verbs = {"GET": "get", "POST": "create", "DELETE": "delete", "PATCH": "patch"}
+            verb = verbs.get(method, "update")
+            if collection and method in ("GET", "DELETE"):
+                verb = "list" if method == "GET" else "deletecollection"
             resource = RESOURCES[plural]
             group = f' in API group "{resource.group}"' if resource.group else ' in API group ""'
             raise ApiError(
@@ -230,7 +227,7 @@ class Emulator:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if resource.namespaced and namespace is None and (name or method != "GET"):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        self._forbid(method, plural, namespace if resource.namespaced else name)
+        self._forbid(method, plural, namespace if resource.namespaced else name, name is None)
         if query.get("watch") in ("true", "1"):
             raise ApiError(
                 405, "MethodNotAllowed", "the emulator does not serve watches; poll with list"

@@ -141,6 +141,12 @@ class RemoteExecutor(Executor, abc.ABC):
     array_index_env = ARRAY_INDEX_ENV
     # Raised for a job that exceeded its timeout; plugins may name their own subclass.
     timeout_error: type[ExecutorError] = RemoteJobTimeoutError
+    # The variable holding an array worker's index: engines with native arrays
+    # name their own (AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX, ...).
+    array_index_env = ARRAY_INDEX_ENV
+    # Container engines need an image; batch schedulers (SLURM) may run the
+    # command directly on a node, and then `spec.image` is "".
+    requires_image = True
     # Keys of [executors.NAME] every remote executor accepts.
     COMMON_CONFIG_KEYS: tuple[str, ...] = (
         *DEFAULTS,
@@ -163,7 +169,7 @@ class RemoteExecutor(Executor, abc.ABC):
         raw_scratch = self.settings.get("scratch", "")
         if not raw_scratch:
             raise ExecutorError(f"[{self.section}] needs `scratch` (a directory or URL)")
-        self.scratch_prefix = self._resolve_scratch(raw_scratch, scheduler)
+        self.scratch_prefix = self._resolve_scratch(raw_scratch)
         self.code_config = parse_code_package_config(self.settings, self.section)
         self.interval = _number(
             self.settings["job_monitor_interval"], "job_monitor_interval", self.section
@@ -226,6 +232,14 @@ class RemoteExecutor(Executor, abc.ABC):
     def cleanup(self, remote_id: str) -> None:
         """Release what a finished unit holds on the engine (e.g. a stopped container)."""
 
+    def can_array(self, job: Job) -> bool:
+        """Whether `job` may share an array submission (script tasks never do)."""
+        return not job.task.script
+
+    def job_tags(self, remote_id: str) -> list[tuple[str, str]]:
+        """Tags recorded on a finished job, naming its unit (e.g. the engine's job id)."""
+        return []
+
     def submit_array_command(self, spec: RemoteSpec, size: int) -> list[str]:
         """Start `size` copies of `spec.command`; one id per index, in index order.
 
@@ -252,13 +266,10 @@ class RemoteExecutor(Executor, abc.ABC):
 
     # -- configuration ---------------------------------------------------------------
 
-    def _resolve_scratch(self, raw: str, scheduler: Scheduler | None) -> str:
+    def _resolve_scratch(self, raw: str) -> str:
         if scratch.is_url(raw) or os.path.isabs(raw):
             return raw.rstrip("/")
-        config_dir = None
-        if scheduler is not None:
-            config_dir = (scheduler.config.get("backend") or {}).get("config_dir")
-        return os.path.abspath(os.path.join(config_dir or ".", raw))
+        return os.path.abspath(os.path.join(self.config_dir or ".", raw))
 
     def _parse_json(self, raw: str, key: str, kind: type) -> Any:
         try:
@@ -289,8 +300,8 @@ class RemoteExecutor(Executor, abc.ABC):
 
     def build_spec(self, job: Job, command: list[str], name: str) -> RemoteSpec:
         where = f"task {job.task.fullname} on executor {self.name}"
-        image = self.job_setting(job, "image")
-        if not image:
+        image = self.job_setting(job, "image") or ""
+        if not image and self.requires_image:
             raise ExecutorError(f"[{self.section}] needs `image` (or the task option image=)")
         env = {**self.env, **self._job_envs.get(job.id, {})}
         env.update({str(k): str(v) for k, v in (job.get_option("env") or {}).items()})
@@ -413,7 +424,7 @@ class RemoteExecutor(Executor, abc.ABC):
         if self._reattach(job):
             return
         self._collect_env(job)
-        if self.arrayer.enabled and not job.task.script:
+        if self.arrayer.enabled and self.can_array(job):
             self.arrayer.add_job(job)
             return
         with self._lock:
@@ -558,11 +569,15 @@ class RemoteExecutor(Executor, abc.ABC):
                 self.cancel([entry.remote_id])
                 self._fail(entry, self._timeout_error(entry), None)
 
-    def _timeout_error(self, entry: _Tracked) -> ExecutorError:
-        return self.timeout_error(
-            f"Job {entry.job.id[:8]} ({entry.job.task.fullname}) exceeded its "
-            f"timeout of {entry.timeout or 0:g} s and was cancelled"
-        )
+    def _timeout_error(self, entry: _Tracked, reason: str = "") -> ExecutorError:
+        """The timeout error; `reason` is the engine's word when it enforced a limit itself."""
+        what = f"Job {entry.job.id[:8]} ({entry.job.task.fullname})"
+        if entry.timeout is not None:
+            message = f"{what} exceeded its timeout of {entry.timeout:g} s and was cancelled"
+        else:
+            # A limit only the engine knows (e.g. a batch system's walltime).
+            message = f"{what} exceeded its time limit"
+        return self.timeout_error(f"{message} ({reason})" if reason else message)
 
     def _finish(self, entry: _Tracked, status: RemoteStatus) -> None:
         job = entry.job
@@ -576,11 +591,12 @@ class RemoteExecutor(Executor, abc.ABC):
                 self._fail(entry, error, None)
                 return
             if ok and found:
+                tags = self.job_tags(entry.remote_id)
                 self._untrack(entry)
-                self._scheduler_or_fail().done_job(job, result)
+                self._scheduler_or_fail().done_job(job, result, job_tags=tags)
                 return
         if status.timed_out:
-            self._fail(entry, self._timeout_error(entry), None)
+            self._fail(entry, self._timeout_error(entry, status.reason), None)
             return
         error, traceback = scratch.parse_job_error(self.scratch_prefix, job)
         if isinstance(error, scratch.ExceptionNotFoundError) and status.reason:
@@ -591,10 +607,11 @@ class RemoteExecutor(Executor, abc.ABC):
         self._fail(entry, error, traceback)
 
     def _fail(self, entry: _Tracked, error: BaseException, traceback: Any) -> None:
-        from redun.scheduler.tracebacks import Traceback
+        from redun.tracebacks import Traceback
 
         job = entry.job
         logs = self.logs(entry.remote_id)
+        tags = self.job_tags(entry.remote_id)
         self._untrack(entry, forget_env=False)
         retries = 0 if self.engine_retries else self._retries(job)
         if entry.attempt <= retries:
@@ -612,7 +629,7 @@ class RemoteExecutor(Executor, abc.ABC):
         if traceback is None:
             traceback = Traceback.from_error(error)
         traceback.logs = logs
-        self._scheduler_or_fail().reject_job(job, error, error_traceback=traceback)
+        self._scheduler_or_fail().reject_job(job, error, error_traceback=traceback, job_tags=tags)
 
     def _untrack(self, entry: _Tracked, forget_env: bool = True) -> None:
         with self._lock:

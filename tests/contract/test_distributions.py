@@ -10,12 +10,12 @@ from pathlib import Path
 
 import importlib_metadata
 import pytest
-import redun
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
+from redun._version import DISTRIBUTION_VERSION
 from redun.plugins.manager import RedunPluginManager, load_target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,15 +39,16 @@ def read_project(path: Path) -> dict:
 
 def test_all_distributions_share_one_version() -> None:
     versions = {path.parent.name: read_project(path)["version"] for path in PYPROJECTS}
-    assert set(versions.values()) == {redun.__version__}, versions
+    assert set(versions.values()) == {DISTRIBUTION_VERSION}, versions
+    assert importlib_metadata.version("redun-core") == DISTRIBUTION_VERSION
     for name in PLUGINS:
-        assert importlib_metadata.version(f"redun-{name}") == redun.__version__
+        assert importlib_metadata.version(f"redun-{name}") == DISTRIBUTION_VERSION
         module = __import__(f"redun_{name}")
-        assert module.__version__ == redun.__version__
+        assert module.__version__ == DISTRIBUTION_VERSION
 
 
 def test_plugins_depend_on_a_compatible_core_range() -> None:
-    major, minor = (int(x) for x in redun.__version__.split(".")[:2])
+    major, minor = (int(x) for x in DISTRIBUTION_VERSION.split(".")[:2])
     for name in PLUGINS:
         deps = read_project(ROOT / "plugins" / f"redun-{name}" / "pyproject.toml")["dependencies"]
         core = [d for d in deps if d.startswith("redun-core")]

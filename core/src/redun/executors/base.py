@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from redun.compat import module_getattr
 from redun.errors import RedunError
 
 if TYPE_CHECKING:
@@ -144,3 +145,7 @@ class Executor:
 
     def scratch_root(self) -> str:
         raise ExecutorError(f"Executor {self.name!r} ({type(self).__name__}) has no scratch space")
+
+
+# Names redun's module carried (redun.compat.REEXPORTS), imported on first access.
+__getattr__ = module_getattr(__name__)

@@ -4,6 +4,7 @@
 Traceback, DryRunResult, SchedulerError, scheduler_task`` works as in redun.
 """
 
+from redun.compat import module_getattr
 from redun.runtime import (
     JobInfo,
     NoCurrentScheduler,
@@ -71,3 +72,7 @@ __all__ = [
     "throw",
     "with_export_options",
 ]
+
+
+# Names redun's module carried (redun.compat.REEXPORTS), imported on first access.
+__getattr__ = module_getattr(__name__)

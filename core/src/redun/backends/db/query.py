@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, false, func, or_, select, union
 from sqlalchemy.orm import Session
@@ -336,9 +336,11 @@ class CallGraphQuery:
             yield row[0] if flat else tuple(row)
 
 
-@dataclass(frozen=True)
-class FileMatch:
-    """A File found by path, the job that produced (or used) it, and how."""
+class FileMatch(NamedTuple):
+    """A File found by path, the job that produced (or used) it, and how.
+
+    A tuple, so ``file, job, kind = find_file(session, path)`` works as in redun.
+    """
 
     file: File
     job: Job

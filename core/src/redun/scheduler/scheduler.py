@@ -304,7 +304,12 @@ class Scheduler:
             expr = root_task(quote(expr))
         details = self.backend.get_job(parent_job_id)
         if not details:
-            raise SchedulerError(f"Unknown parent_job_id: {parent_job_id}")
+            # ValueError as in redun; the rest says what to do.
+            raise ValueError(
+                f"Unknown parent_job_id: {parent_job_id} is not in this scheduler's database; "
+                "a subrun extending the calling execution needs the caller's database "
+                "(a shared [backend] db_uri), or new_execution=True"
+            )
         execution = Execution(details["execution_id"])
         self._current_execution = execution
         self._extending = True

@@ -4,14 +4,15 @@ moto's own ``moto_server`` command, plus what the tests need around it:
 
 - it binds 127.0.0.1 on a free port and writes the port to PORT_FILE, so
   nothing races for a fixed port;
-- the Batch extension (`tests.helpers.moto_batch`) is installed first;
+- the Batch extension (`tests.helpers.moto_batch`) and the Glue job-run
+  emulator (`tests.helpers.moto_glue`) are installed first;
 - a WSGI layer counts the API calls per service and action
   (``GET /redun-test/calls``; cleared by ``POST /moto-api/reset``), which the
   benchmarks and the API-call tests read, and can answer the next N calls of
   an action with AWS's throttling error (``POST /redun-test/throttle`` with
   ``{"service": "batch", "action": "describejobs", "count": 2}``), as a busy
-  account gets it; ``POST /redun-test/batch`` changes the Batch extension's
-  settings (`tests.helpers.moto_batch.SETTINGS`) for one test.
+  account gets it; ``POST /redun-test/batch`` (or ``/glue``) changes
+  that extension's SETTINGS until the next reset.
 """
 
 from __future__ import annotations
@@ -91,8 +92,10 @@ class TestControl:
             with self.lock:
                 self.calls.clear()
             payload = {}
-        elif path == "/redun-test/batch" and method == "POST":
-            from tests.helpers.moto_batch import SETTINGS
+        elif path in ("/redun-test/batch", "/redun-test/glue") and method == "POST":
+            from tests.helpers import moto_batch, moto_glue
+
+            SETTINGS = (moto_batch if path.endswith("batch") else moto_glue).SETTINGS
 
             length = int(environ.get("CONTENT_LENGTH") or 0)
             SETTINGS.update(json.loads(environ["wsgi.input"].read(length) or b"{}"))
@@ -116,9 +119,10 @@ def main(argv: list[str]) -> None:
     port_file = argv[0]
     from werkzeug.serving import make_server
 
-    from tests.helpers import moto_batch
+    from tests.helpers import moto_batch, moto_glue
 
     moto_batch.install()
+    moto_glue.install()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

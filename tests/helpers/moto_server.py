@@ -80,6 +80,10 @@ class MotoServer:
         """Change the Batch extension's settings until the next reset (min_timeout=...)."""
         self._request("/redun-test/batch", settings)
 
+    def glue_settings(self, **settings: Any) -> None:
+        """Change the Glue emulator's settings until the next reset (minute_seconds=...)."""
+        self._request("/redun-test/glue", settings)
+
     def configure_batch(self, use_docker: bool) -> None:
         """Let Batch jobs run in containers (True) or succeed at once without running."""
         self._request("/moto-api/config", {"batch": {"use_docker": use_docker}})

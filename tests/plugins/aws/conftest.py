@@ -43,3 +43,39 @@ def batch_scheduler(batch_setup, tmp_path):
         return Scheduler(config=config)
 
     return make
+
+
+@pytest.fixture
+def glue_wf(moto, tmp_path_factory, monkeypatch):
+    """The Glue test workflow in a fresh work dir, and a scheduler factory for it."""
+    import importlib
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from redun import Scheduler
+
+    moto.client("s3").create_bucket(Bucket="redun-glue-test")
+    workdir = tmp_path_factory.mktemp("glue-workflow")
+    shutil.copy(Path(__file__).with_name("glue_workflow.py"), workdir / "glue_workflow.py")
+    monkeypatch.chdir(workdir)
+    monkeypatch.syspath_prepend(str(workdir))
+    module = sys.modules.get("glue_workflow") or importlib.import_module("glue_workflow")
+
+    def scheduler(**extra):
+        section = {
+            "type": "aws_glue",
+            "s3_scratch": "s3://redun-glue-test/redun",
+            "role": "arn:aws:iam::123456789012:role/redun-glue",
+            "job_monitor_interval": "0.3",
+            "job_retry_interval": "1",
+            **extra,
+        }
+        config = {
+            "backend": {"db_uri": f"sqlite:///{workdir / 'redun.db'}"},
+            "executors.glue": section,
+        }
+        return Scheduler(config=config)
+
+    module.scheduler = scheduler
+    return module

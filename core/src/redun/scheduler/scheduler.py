@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
+from redun.backends.base import CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.expression import (
     ApplyExpression,
@@ -761,7 +762,8 @@ class Scheduler:
         if task.is_async():
             backend_allowed.discard(CacheResult.SINGLE)
             check_valid = CacheCheckValid.SHALLOW
-        hit = self.backend.check_cache(
+        query = CacheQuery(
+            task.fullname,
             task.hash,
             job.args_hash,
             job.eval_hash,
@@ -772,17 +774,20 @@ class Scheduler:
             job.context_hash,
             backend_allowed,
         )
+        hit = self.backend.check_cache(query)
         if hit.kind == CacheResult.MISS:
             if self._dryrun:
-                self._log_cache_miss(job)
+                self._log_cache_miss(job, query)
             return None
         if hit.kind == CacheResult.CSE:
             return hit.result, hit.call_hash, hit.value_hash
         if isinstance(hit.result, ErrorValue):
+            if self._dryrun:
+                self._log_cache_miss(job, query)
             return None
         if self.type_registry.is_valid_nested(hit.result):
             return hit.result, hit.call_hash, hit.value_hash
-        from redun.explain import explain_invalid_result
+        from redun.backends.reasons import explain_invalid_result
 
         reason = explain_invalid_result(task, hit.result, hit.call_hash)
         self.log(
@@ -792,14 +797,13 @@ class Scheduler:
         )
         return None
 
-    def _log_cache_miss(self, job: Job) -> None:
+    def _log_cache_miss(self, job: Job, query: CacheQuery) -> None:
         """Dryrun: say precisely why this job would run (redun explain's reasons)."""
-        from redun.explain import explain_call
+        from redun.backends.reasons import live_call_args
 
         args, kwargs = job.args
-        reason = explain_call(
-            self.backend.session, job.task, args, kwargs, self.type_registry, job.args_hash
-        )
+        arguments, params = live_call_args(job.task, args, kwargs, self.type_registry)
+        reason = self.backend.explain_cache_miss(query, arguments, params)
         self.log(job_action("Miss", job.id) + reason.message())
 
     def _collapse(self, job: Job, other: Job) -> None:

@@ -40,3 +40,25 @@ BATCH_KEYS = (
     "code_includes",
     "code_excludes",
 )
+
+GLUE_KEYS = (
+    "s3_scratch",
+    "aws_region",
+    "role",
+    "glue_version",
+    "worker_type",
+    "workers",
+    "timeout",
+    "job_monitor_interval",
+    "job_retry_interval",
+    "glue_job_prefix",
+    "spark_history_dir",
+    "enable_metrics",
+    "max_concurrent_runs",
+    "retries",
+    "env",
+    "code_package",
+    "code_includes",
+    "code_excludes",
+    "submit_workers",
+)

@@ -30,7 +30,7 @@ def redun_filesystems() -> list[FileSystemSpec]:
 
 @hookimpl
 def redun_executors() -> list[ExecutorSpec]:
-    from redun_aws.config_keys import BATCH_KEYS
+    from redun_aws.config_keys import BATCH_KEYS, GLUE_KEYS
 
     return [
         ExecutorSpec(
@@ -38,6 +38,12 @@ def redun_executors() -> list[ExecutorSpec]:
             "redun_aws.batch:AWSBatchExecutor",
             "AWS Batch job queues",
             config_keys=BATCH_KEYS,
+        ),
+        ExecutorSpec(
+            "aws_glue",
+            "redun_aws.glue_executor:AWSGlueExecutor",
+            "AWS Glue Spark job runs",
+            config_keys=GLUE_KEYS,
         ),
     ]
 

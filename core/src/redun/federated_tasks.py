@@ -241,10 +241,10 @@ def launch_federated_task(
     `federated_config_path`). Arguments come as `task_args` and `task_kwargs`,
     or already pickled at `input_path`. Returns the execution id the run gets.
     """
-    from redun.compat import get_executor_from_config
     from redun.config import load_config
     from redun.executors import scratch
     from redun.executors.launch import launch_script
+    from redun.scheduler.setup import get_executor_from_config
 
     config = load_config(federated_config_path)
     entry = get_entrypoint_config(config.get("federated_tasks"), entrypoint)

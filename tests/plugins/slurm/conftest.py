@@ -10,6 +10,7 @@ cannot start the tests skip with one loud line; with ``REDUN_REQUIRE_SLURM=1``
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -19,12 +20,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 pytest.importorskip("redun_slurm", reason="redun-slurm is not installed")
 
 from redun_slurm.slurm import SlurmCommands, SlurmJob
+
+from tests.plugins.slurm.workflow import MODULE, SOURCE
 
 ROOT = Path(__file__).resolve().parents[3]
 SETUP = ROOT / ".ci" / "setup-slurm.sh"
@@ -38,12 +43,18 @@ def slurm_unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
+# The node claims more CPUs than this 2-core machine has: the tests' jobs are
+# short Python processes, and waves of two would make arrays slow to test.
+NODE_CPUS = 8
+
+
 @dataclass
 class Cluster:
     """The session's cluster: its directory and a way to ask it about jobs."""
 
     directory: Path
     conf: str
+    cpus: int = NODE_CPUS
 
     def jobs(self) -> list[SlurmJob]:
         return SlurmCommands("test").squeue(mine=False)
@@ -60,7 +71,10 @@ def slurm_cluster() -> Iterator[Cluster]:
     directory = Path(tempfile.mkdtemp(prefix="redun-slurm-cluster-"))
     directory.chmod(0o755)
     proc = subprocess.run(
-        ["bash", str(SETUP), "start", str(directory)], capture_output=True, text=True
+        ["bash", str(SETUP), "start", str(directory)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REDUN_SLURM_CPUS": str(NODE_CPUS)},
     )
     try:
         if proc.returncode != 0:
@@ -90,3 +104,38 @@ def cluster(slurm_cluster: Cluster) -> Iterator[Cluster]:
     if left:
         SlurmCommands("test").scancel([job.id for job in left])
         pytest.fail(f"SLURM jobs left queued or running: {[(j.id, j.state) for j in left]}")
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The current directory for the test, holding the workflow (shipped as code)."""
+    workdir = tmp_path / "workflow"
+    workdir.mkdir()
+    (workdir / f"{MODULE}.py").write_text(SOURCE)
+    monkeypatch.chdir(workdir)
+    monkeypatch.syspath_prepend(str(workdir))
+    return workdir
+
+
+@pytest.fixture
+def wf(workdir: Path) -> ModuleType:
+    """The workflow module, imported once per process (its tasks register once)."""
+    return sys.modules.get(MODULE) or importlib.import_module(MODULE)
+
+
+def slurm_config(tmp_path: Path, **keys: Any) -> dict[str, Any]:
+    """A scheduler config with one ``slurm`` executor (named slurm) and a SQLite file."""
+    section = {
+        "type": "slurm",
+        "scratch": str(tmp_path / "scratch"),
+        "job_monitor_interval": "0.2",
+        **{key: str(value) for key, value in keys.items()},
+    }
+    return {
+        "backend": {"db_uri": f"sqlite:///{tmp_path / 'redun.db'}"},
+        "executors.slurm": section,
+    }
+
+
+def on_slurm(task: Any, **options: Any) -> Any:
+    return task.options(executor="slurm", **options)

@@ -51,11 +51,14 @@ def _executors(state: CliState, name: str | None) -> list[SlurmExecutor]:
             continue
         config = dict(section)
         if config.get("scratch") and not os.path.isabs(config["scratch"]):
-            config["scratch"] = os.path.join(str(state.config_dir), config["scratch"])
+            # As the scheduler resolves it (RemoteExecutor), so the labels match.
+            config["scratch"] = os.path.abspath(
+                os.path.join(str(state.config_dir), config["scratch"])
+            )
         found.append(SlurmExecutor(executor_name, config=config))
     if not found:
-        where = f"[executors.{name}] with type = slurm" if name else "an executor with type = slurm"
-        raise CliError(f"No {where} in {state.config_dir}/redun.ini")
+        where = f"[executors.{name}]" if name else "executor"
+        raise CliError(f"No {where} with type = slurm in {state.config_dir}/redun.ini")
     return found
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import importlib_metadata
 import pytest
-import redun
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
+from redun._version import DISTRIBUTION_VERSION
 from redun.plugins.manager import RedunPluginManager, load_target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,15 +39,16 @@ def read_project(path: Path) -> dict:
 
 def test_all_distributions_share_one_version() -> None:
     versions = {path.parent.name: read_project(path)["version"] for path in PYPROJECTS}
-    assert set(versions.values()) == {redun.__version__}, versions
+    assert set(versions.values()) == {DISTRIBUTION_VERSION}, versions
+    assert importlib_metadata.version("redun-core") == DISTRIBUTION_VERSION
     for name in PLUGINS:
-        assert importlib_metadata.version(f"redun-{name}") == redun.__version__
+        assert importlib_metadata.version(f"redun-{name}") == DISTRIBUTION_VERSION
         module = __import__(f"redun_{name}")
-        assert module.__version__ == redun.__version__
+        assert module.__version__ == DISTRIBUTION_VERSION
 
 
 def test_plugins_depend_on_a_compatible_core_range() -> None:
-    major, minor = (int(x) for x in redun.__version__.split(".")[:2])
+    major, minor = (int(x) for x in DISTRIBUTION_VERSION.split(".")[:2])
     for name in PLUGINS:
         deps = read_project(ROOT / "plugins" / f"redun-{name}" / "pyproject.toml")["dependencies"]
         core = [d for d in deps if d.startswith("redun-core")]
@@ -104,6 +105,22 @@ def test_import_redun_is_slim() -> None:
         f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r}]\n"
         "assert not heavy, heavy\n"
         "assert 'redun.plugins.manager' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_redun_help_imports_no_cloud_sdk() -> None:
+    """Building the CLI with every plugin's commands imports no SDK (google, boto3, ...):
+    they load when a URL or a job first needs them."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from redun.cli.main import cli\n"
+        "for args in (['--help'], ['fs', '--help'], ['run', '--help']):\n"
+        "    result = CliRunner().invoke(cli, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r}]\n"
+        "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

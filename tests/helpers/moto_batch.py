@@ -10,6 +10,7 @@ but leaves out several things real Batch does. `install()` patches
 - ``container.exitCode`` and ``container.reason`` are reported;
 - a job killed by its ``attemptDurationSeconds`` fails with statusReason
   "Job attempt duration exceeded timeout"; timeouts under 60 s are rejected;
+- terminating an array's parent terminates its children;
 - ``retryStrategy.attempts`` (1-10) re-runs failed attempts (not terminated jobs);
 - multi-node jobs honour ``nodeOverrides`` and set ``AWS_BATCH_JOB_NODE_INDEX``,
   ``AWS_BATCH_JOB_NUM_NODES`` and ``AWS_BATCH_JOB_MAIN_NODE_INDEX``;
@@ -31,7 +32,10 @@ import threading
 from typing import Any
 
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
-MIN_TIMEOUT_SECONDS = 60
+# Batch's minimum attemptDurationSeconds. A test may lower it (POST /redun-test/batch
+# {"min_timeout": 1}) to see Batch's own timeout quickly; reset restores it.
+SETTINGS = {"min_timeout": 60}
+DEFAULT_SETTINGS = dict(SETTINGS)
 MAX_DESCRIBE_JOBS = 100
 MAX_ATTEMPTS = 10
 
@@ -162,9 +166,9 @@ def install() -> None:
     def submit_job(self: Any, job_name: str, job_def_id: str, job_queue: str, *args, **kwargs):
         timeout = kwargs.get("timeout") or {}
         seconds = timeout.get("attemptDurationSeconds")
-        if seconds is not None and int(seconds) < MIN_TIMEOUT_SECONDS:
+        if seconds is not None and int(seconds) < SETTINGS["min_timeout"]:
             raise ClientException(
-                f"timeout.attemptDurationSeconds must be at least {MIN_TIMEOUT_SECONDS}"
+                f"timeout.attemptDurationSeconds must be at least {SETTINGS['min_timeout']}"
             )
         attempts = int((getattr(_request, "retry", None) or {}).get("attempts") or 1)
         if not 1 <= attempts <= MAX_ATTEMPTS:
@@ -325,10 +329,22 @@ def install() -> None:
 
     Backend.list_jobs = list_jobs
 
+    original_terminate = Backend.terminate_job
+
+    def terminate_job(self: Any, job_id: str, reason: str) -> None:
+        original_terminate(self, job_id, reason)
+        job = self.get_job_by_id(job_id)
+        # Terminating an array's parent terminates its children, as in Batch.
+        for child in (job._child_jobs or []) if job is not None else []:
+            child.terminate(reason)
+
+    Backend.terminate_job = terminate_job
+
     original_reset = Backend.reset
 
     def reset(self: Any) -> None:
         CAPACITY.reset()
+        SETTINGS.update(DEFAULT_SETTINGS)
         original_reset(self)
 
     Backend.reset = reset

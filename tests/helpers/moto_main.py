@@ -4,13 +4,15 @@ moto's own ``moto_server`` command, plus what the tests need around it:
 
 - it binds 127.0.0.1 on a free port and writes the port to PORT_FILE, so
   nothing races for a fixed port;
-- the Batch extension (`tests.helpers.moto_batch`) is installed first;
+- the Batch extension (`tests.helpers.moto_batch`) and the Glue job-run
+  emulator (`tests.helpers.moto_glue`) are installed first;
 - a WSGI layer counts the API calls per service and action
   (``GET /redun-test/calls``; cleared by ``POST /moto-api/reset``), which the
   benchmarks and the API-call tests read, and can answer the next N calls of
   an action with AWS's throttling error (``POST /redun-test/throttle`` with
   ``{"service": "batch", "action": "describejobs", "count": 2}``), as a busy
-  account gets it.
+  account gets it; ``POST /redun-test/batch`` (or ``/glue``) changes
+  that extension's SETTINGS until the next reset.
 """
 
 from __future__ import annotations
@@ -86,6 +88,18 @@ class TestControl:
         if path == "/redun-test/calls" and method == "GET":
             with self.lock:
                 payload: Any = dict(self.calls)
+        elif path == "/redun-test/calls/reset" and method == "POST":
+            with self.lock:
+                self.calls.clear()
+            payload = {}
+        elif path in ("/redun-test/batch", "/redun-test/glue") and method == "POST":
+            from tests.helpers import moto_batch, moto_glue
+
+            SETTINGS = (moto_batch if path.endswith("batch") else moto_glue).SETTINGS
+
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            SETTINGS.update(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            payload = dict(SETTINGS)
         elif path == "/redun-test/throttle" and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             request = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -105,9 +119,10 @@ def main(argv: list[str]) -> None:
     port_file = argv[0]
     from werkzeug.serving import make_server
 
-    from tests.helpers import moto_batch
+    from tests.helpers import moto_batch, moto_glue
 
     moto_batch.install()
+    moto_glue.install()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

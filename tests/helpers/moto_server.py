@@ -62,6 +62,10 @@ class MotoServer:
         """Forget every bucket, job, log and counter (POST /moto-api/reset)."""
         self._request("/moto-api/reset", {})
 
+    def reset_counts(self) -> None:
+        """Start counting API calls afresh (the server's state stays)."""
+        self._request("/redun-test/calls/reset", {})
+
     def calls(self) -> dict[str, int]:
         """API calls served since the last reset, as ``{"batch:submitjob": n, ...}``."""
         return {key.lower(): count for key, count in self._request("/redun-test/calls").items()}
@@ -71,6 +75,14 @@ class MotoServer:
         self._request(
             "/redun-test/throttle", {"service": service, "action": action, "count": count}
         )
+
+    def batch_settings(self, **settings: Any) -> None:
+        """Change the Batch extension's settings until the next reset (min_timeout=...)."""
+        self._request("/redun-test/batch", settings)
+
+    def glue_settings(self, **settings: Any) -> None:
+        """Change the Glue emulator's settings until the next reset (minute_seconds=...)."""
+        self._request("/redun-test/glue", settings)
 
     def configure_batch(self, use_docker: bool) -> None:
         """Let Batch jobs run in containers (True) or succeed at once without running."""

@@ -185,3 +185,20 @@ def test_an_engine_may_run_jobs_without_an_image(
     scheduler = Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
     assert scheduler.run(engine_sleeper.options(executor="direct")(0)) == "woke"
     assert images == [""]
+
+
+def test_relative_scratch_is_under_the_repository_the_scheduler_hands_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redun.config import load_config
+
+    config_dir = tmp_path / "repo" / ".redun"
+    config_dir.mkdir(parents=True)
+    (config_dir / "redun.ini").write_text(
+        f"[executors.far]\nclass = {CLASS_PATH}\nscratch = work/scratch\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    scheduler = Scheduler(config=load_config(config_dir))
+    executor = scheduler.executors["far"]
+    assert executor.config_dir == str(config_dir)
+    assert executor.scratch_root() == str(config_dir / "work" / "scratch")

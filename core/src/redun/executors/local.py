@@ -6,10 +6,10 @@ import asyncio
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from redun.executors.base import Executor, ExecutorError, config_int, load_task_module
+from redun.runtime import set_current_job
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -22,19 +22,6 @@ MODES = (THREAD_MODE, PROCESS_MODE)
 LEGACY_MODES = {"threads": THREAD_MODE, "processes": PROCESS_MODE}
 START_METHODS = ("fork", "spawn", "forkserver")
 DEFAULT_START_METHOD = "forkserver"
-
-redun_scheduler_var: ContextVar[Scheduler] = ContextVar("redun_scheduler")
-redun_job_var: ContextVar[Job] = ContextVar("redun_job")
-
-
-def set_current_job(scheduler: Scheduler, job: Job) -> None:
-    redun_scheduler_var.set(scheduler)
-    redun_job_var.set(job)
-
-
-def get_current_job() -> tuple[Scheduler | None, Job | None]:
-    """The scheduler and job of the async task running in this context, if any."""
-    return redun_scheduler_var.get(None), redun_job_var.get(None)
 
 
 def exec_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> Any:
@@ -60,7 +47,7 @@ def _remote_traceback(error: BaseException) -> Any:
     cause = error.__cause__
     if type(cause).__name__ != "_RemoteTraceback":
         return None
-    from redun.scheduler.tracebacks import Traceback
+    from redun.tracebacks import Traceback
 
     text = str(cause).strip().removeprefix('"""').removesuffix('"""').strip("\n")
     return Traceback(error, [], logs=text.splitlines(keepends=True))

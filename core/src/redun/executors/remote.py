@@ -137,6 +137,8 @@ class RemoteExecutor(Executor, abc.ABC):
     # Seconds past a job's timeout before the base cancels it itself. Engines that
     # enforce `spec.timeout` (and report `timed_out`) set a margin so theirs wins.
     timeout_grace = 0.0
+    # Where an array worker finds its index: engines with native arrays name their variable.
+    array_index_env = ARRAY_INDEX_ENV
     # Raised for a job that exceeded its timeout; plugins may name their own subclass.
     timeout_error: type[ExecutorError] = RemoteJobTimeoutError
     # The variable holding an array worker's index: engines with native arrays
@@ -167,7 +169,7 @@ class RemoteExecutor(Executor, abc.ABC):
         raw_scratch = self.settings.get("scratch", "")
         if not raw_scratch:
             raise ExecutorError(f"[{self.section}] needs `scratch` (a directory or URL)")
-        self.scratch_prefix = self._resolve_scratch(raw_scratch, scheduler)
+        self.scratch_prefix = self._resolve_scratch(raw_scratch)
         self.code_config = parse_code_package_config(self.settings, self.section)
         self.interval = _number(
             self.settings["job_monitor_interval"], "job_monitor_interval", self.section
@@ -230,6 +232,10 @@ class RemoteExecutor(Executor, abc.ABC):
     def cleanup(self, remote_id: str) -> None:
         """Release what a finished unit holds on the engine (e.g. a stopped container)."""
 
+    def can_array(self, job: Job) -> bool:
+        """Whether `job` may share an array submission (script tasks never do)."""
+        return not job.task.script
+
     def job_tags(self, remote_id: str) -> list[tuple[str, str]]:
         """Tags recorded on a finished job, naming its unit (e.g. the engine's job id)."""
         return []
@@ -260,13 +266,10 @@ class RemoteExecutor(Executor, abc.ABC):
 
     # -- configuration ---------------------------------------------------------------
 
-    def _resolve_scratch(self, raw: str, scheduler: Scheduler | None) -> str:
+    def _resolve_scratch(self, raw: str) -> str:
         if scratch.is_url(raw) or os.path.isabs(raw):
             return raw.rstrip("/")
-        config_dir = None
-        if scheduler is not None:
-            config_dir = (scheduler.config.get("backend") or {}).get("config_dir")
-        return os.path.abspath(os.path.join(config_dir or ".", raw))
+        return os.path.abspath(os.path.join(self.config_dir or ".", raw))
 
     def _parse_json(self, raw: str, key: str, kind: type) -> Any:
         try:
@@ -421,7 +424,7 @@ class RemoteExecutor(Executor, abc.ABC):
         if self._reattach(job):
             return
         self._collect_env(job)
-        if self.arrayer.enabled and not job.task.script:
+        if self.arrayer.enabled and self.can_array(job):
             self.arrayer.add_job(job)
             return
         with self._lock:
@@ -604,7 +607,7 @@ class RemoteExecutor(Executor, abc.ABC):
         self._fail(entry, error, traceback)
 
     def _fail(self, entry: _Tracked, error: BaseException, traceback: Any) -> None:
-        from redun.scheduler.tracebacks import Traceback
+        from redun.tracebacks import Traceback
 
         job = entry.job
         logs = self.logs(entry.remote_id)

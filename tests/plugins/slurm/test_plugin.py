@@ -131,3 +131,20 @@ def test_container_wrappers() -> None:
     apptainer = Container("apptainer", "/images/redun.sif", volumes=[("/s", "/s")])
     script = batch_script(["redun", "oneshot", "x"], {"K": "v"}, "/logs", container=apptainer)
     assert "apptainer exec --bind /s:/s --env K=v /images/redun.sif redun oneshot x &" in script
+
+
+def test_status_rows_without_labels() -> None:
+    jobs = parse_squeue("21_3|RUNNING|None|0|UNLIMITED\n22|COMPLETED|None|0|5:00\n", labels=False)
+    assert [(job.id, job.state, job.comment) for job in jobs] == [
+        ("21_3", "RUNNING", ""),
+        ("22", "COMPLETED", ""),
+    ]
+
+
+def test_whole_arrays_are_cancelled_by_their_array_id(tmp_path: Path) -> None:
+    from redun_slurm.executor import SlurmExecutor
+
+    executor = SlurmExecutor("slurm", config={"scratch": str(tmp_path)})
+    executor._array_sizes["5"] = 3
+    assert executor._compact_ids(["5_0", "5_1", "5_2", "7"]) == ["7", "5"]
+    assert executor._compact_ids(["5_0", "5_2"]) == ["5_0", "5_2"]

@@ -105,7 +105,7 @@ class SlurmExecutor(RemoteExecutor):
                 f"[{self.section}] container_runtime = {self.runtime!r}: use one of "
                 f"{', '.join(CONTAINER_RUNTIMES)}"
             )
-        self.volumes = self._volumes(scheduler)
+        self.volumes = self._volumes()
         self.sbatch_args = self._split_args(self.settings["sbatch_args"], "sbatch_args")
         self.job_name_prefix = self.settings["job_name_prefix"]
         self.commands = SlurmCommands(f"[{self.section}]")
@@ -120,10 +120,8 @@ class SlurmExecutor(RemoteExecutor):
         except ValueError as error:
             raise ExecutorError(f"[{self.section}] {key} = {raw!r}: {error}") from None
 
-    def _volumes(self, scheduler: Scheduler | None) -> list[tuple[str, str]]:
-        config_dir = None
-        if scheduler is not None:
-            config_dir = (scheduler.config.get("backend") or {}).get("config_dir")
+    def _volumes(self) -> list[tuple[str, str]]:
+        """`volumes` pairs; relative host paths are relative to the config dir."""
         volumes = []
         for pair in self._parse_json(self.settings["volumes"], "volumes", list):
             if not (isinstance(pair, list) and len(pair) == 2):
@@ -131,7 +129,7 @@ class SlurmExecutor(RemoteExecutor):
                     f"[{self.section}] volumes must be a JSON list of [host, container] pairs"
                 )
             host, inside = (str(part) for part in pair)
-            volumes.append((os.path.join(config_dir or os.getcwd(), host), inside))
+            volumes.append((os.path.join(self.config_dir or os.getcwd(), host), inside))
         return volumes
 
     # -- what one submission asks of SLURM ------------------------------------------------
@@ -245,7 +243,7 @@ class SlurmExecutor(RemoteExecutor):
         return [f"{array_id}_{index}" for index in range(size)]
 
     def poll(self, remote_ids: list[str]) -> dict[str, RemoteStatus]:
-        known = {job.id: job for job in self.commands.squeue(job_ids=remote_ids)}
+        known = {job.id: job for job in self.commands.squeue(remote_ids, labels=False)}
         hopeless = [known[i].id for i in remote_ids if i in known and known[i].hopeless]
         if hopeless:
             self.commands.scancel(self._compact_ids(hopeless))
@@ -315,7 +313,7 @@ class SlurmExecutor(RemoteExecutor):
         while True:
             alive = [
                 job.id
-                for job in self.commands.squeue(job_ids=list(wanted))
+                for job in self.commands.squeue(list(wanted), labels=False)
                 if job.id in wanted and job.active
             ]
             if not alive:

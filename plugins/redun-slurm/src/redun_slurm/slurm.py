@@ -21,8 +21,9 @@ from redun.executors.remote import RemoteState, RemoteStatus
 # A job's labels travel in its comment, after this marker, as compact JSON.
 COMMENT_PREFIX = "redun:"
 # squeue -O fields, each ended by "|"; the comment (which may hold "|") comes last.
-SQUEUE_FIELDS = "JobArrayID:|,State:|,Reason:|,exit_code:|,TimeLimit:|,Name:|,Comment:"
-SQUEUE_FIELD_COUNT = 7
+# Polling needs no name or comment (hundreds of bytes per job): it asks for less.
+STATUS_FIELDS = ("JobArrayID", "State", "Reason", "exit_code", "TimeLimit")
+LABEL_FIELDS = ("Name", "Comment")
 COMMAND_TIMEOUT = 120.0
 
 PENDING_STATES = frozenset(
@@ -121,12 +122,21 @@ class SlurmJob:
         return RemoteStatus(RemoteState.FAILED, reason)
 
 
-def parse_squeue(output: str) -> list[SlurmJob]:
+def squeue_format(labels: bool) -> str:
+    fields = STATUS_FIELDS + LABEL_FIELDS if labels else STATUS_FIELDS
+    return ",".join(f"{name}:|" for name in fields[:-1]) + f",{fields[-1]}:"
+
+
+def parse_squeue(output: str, labels: bool = True) -> list[SlurmJob]:
+    """Rows of ``squeue --Format squeue_format(labels)``; malformed lines are skipped."""
+    count = len(STATUS_FIELDS) + (len(LABEL_FIELDS) if labels else 0)
     jobs = []
     for line in output.splitlines():
-        parts = line.split("|", SQUEUE_FIELD_COUNT - 1)
-        if len(parts) != SQUEUE_FIELD_COUNT:
+        parts = line.split("|", count - 1)
+        if len(parts) != count:
             continue
+        if not labels:
+            parts += ["", ""]
         job_id, state, reason, exit_code, time_limit, name, comment = parts
         try:
             code = int(exit_code)
@@ -134,7 +144,9 @@ def parse_squeue(output: str) -> list[SlurmJob]:
             code = 0
         # squeue shows "CANCELLED by 0" for jobs cancelled by a user.
         jobs.append(
-            SlurmJob(job_id, state.split()[0], reason, code, time_limit, name, comment.strip())
+            SlurmJob(
+                job_id, state.split()[0], reason.strip(), code, time_limit.strip(), name, comment
+            )
         )
     return jobs
 
@@ -215,9 +227,17 @@ class SlurmCommands:
             raise SlurmError(f"{self.where}: sbatch printed no job id: {proc.stdout.strip()!r}")
         return job_id
 
-    def squeue(self, job_ids: list[str] | None = None, mine: bool = True) -> list[SlurmJob]:
-        """Jobs in any state SLURM still remembers (finished ones for MinJobAge seconds)."""
-        argv = ["squeue", "--noheader", "--array", "--states=all", "--Format", SQUEUE_FIELDS]
+    def squeue(
+        self, job_ids: list[str] | None = None, mine: bool = True, labels: bool = True
+    ) -> list[SlurmJob]:
+        """Jobs in any state SLURM still remembers (finished ones for MinJobAge seconds).
+
+        `job_ids` limits the answer to those jobs (arrays by their whole array),
+        else to the user's jobs (`mine`) or everyone's; without `labels` the
+        rows carry no name or comment.
+        """
+        argv = ["squeue", "--noheader", "--array", "--states=all"]
+        argv += ["--Format", squeue_format(labels)]
         if job_ids is not None:
             if not job_ids:
                 return []
@@ -233,7 +253,7 @@ class SlurmCommands:
                 f"{self.where}: squeue failed (exit {proc.returncode}): "
                 f"{_slurm_message(proc.stderr)}"
             )
-        return parse_squeue(proc.stdout)
+        return parse_squeue(proc.stdout, labels)
 
     def scancel(self, job_ids: list[str]) -> None:
         # Jobs that already ended make scancel complain; that is not a failure to cancel.

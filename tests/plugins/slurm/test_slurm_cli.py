@@ -47,7 +47,7 @@ def slurm_cmd(repo: Path, *args: str) -> Result:
 
 
 def test_list_jobs_and_logs_of_an_execution(repo: Path, workdir: Path) -> None:
-    assert redun_run(workdir, "fanout", "--n", "2").returncode == 0
+    assert redun_run(workdir, "fanout", "--n", "5").returncode == 0  # five doubles: an array
     failed = redun_run(workdir, "loud_failure", "--message", "cli failure")
     assert failed.returncode != 0
     assert "stdout line before the failure" in failed.stdout + failed.stderr  # Latest logs
@@ -57,11 +57,10 @@ def test_list_jobs_and_logs_of_an_execution(repo: Path, workdir: Path) -> None:
     lines = listed.output.splitlines()
     assert lines[0].split() == ["SLURM_ID", "STATE", "TASK", "JOB", "EXECUTION", "EXECUTOR"]
     tasks = sorted((line.split()[2], line.split()[1]) for line in lines[1:])
-    assert tasks == [
-        ("slurm_test.double", "COMPLETED"),
-        ("slurm_test.double", "COMPLETED"),
-        ("slurm_test.fanout", "COMPLETED"),
-    ]
+    assert tasks == [("slurm_test.double", "COMPLETED")] * 5 + [("slurm_test.fanout", "COMPLETED")]
+    array_id = next(line.split()[0] for line in lines[1:] if "_" in line.split()[0]).split("_")[0]
+    array_logs = slurm_cmd(repo, "logs", array_id)
+    assert array_logs.output.count(f"==> SLURM job {array_id}_") == 5
     everything = slurm_cmd(repo, "list-jobs", "--states", "failed")
     assert [line.split()[2] for line in everything.output.splitlines()[1:]] == [
         "slurm_test.loud_failure"

@@ -158,7 +158,7 @@ def test_array_jobs_are_reattached_after_the_scheduler_is_killed(
         "import slurm_test_workflow as wf\n"
         f"scheduler = Scheduler(config={config!r})\n"
         "sleep = wf.sleeper.options(executor='slurm')\n"
-        f"scheduler.run([sleep(2, marker) for marker in {markers!r}])\n"
+        f"scheduler.run([sleep(6, marker) for marker in {markers!r}])\n"
     )
     first = subprocess.Popen([sys.executable, "-c", runner], cwd=workdir)
     scratch = str(tmp_path / "scratch")
@@ -174,7 +174,7 @@ def test_array_jobs_are_reattached_after_the_scheduler_is_killed(
     assert len(submitted) == 5 and len({job.id.split("_")[0] for job in submitted}) == 1
 
     scheduler = Scheduler(config=config)
-    assert scheduler.run([on_slurm(wf.sleeper)(2, marker) for marker in markers]) == [2] * 5
+    assert scheduler.run([on_slurm(wf.sleeper)(6, marker) for marker in markers]) == [6] * 5
     assert executor_of(scheduler).command_counts().get("sbatch", 0) == 0
     assert all(Path(marker).read_text() == "started\n" for marker in markers)
 

@@ -220,13 +220,10 @@ def logs(
     executors = _executors(state, executor_name)
     files: list[tuple[str, str]] = []
     for slurm_id in slurm_ids:
-        path = next(
-            (e.log_file(slurm_id) for e in executors if os.path.exists(e.log_file(slurm_id))),
-            None,
-        )
-        if path is None:
+        found = _output_files(executors, slurm_id)
+        if not found:
             raise CliError(f"No output file of SLURM job {slurm_id} in the executors' scratch")
-        files.append((f"SLURM job {slurm_id}", path))
+        files += found
     if execution or job_id:
         rows = _rows(state, executor_name, execution)
         if job_id:
@@ -245,6 +242,27 @@ def logs(
             continue
         for line in lines[-tail:] if tail > 0 else lines:
             click.echo(line)
+
+
+def _output_files(executors: list[SlurmExecutor], slurm_id: str) -> list[tuple[str, str]]:
+    """A job's output file, or every index's of an array given by its id alone."""
+    for executor in executors:
+        path = executor.log_file(slurm_id)
+        if os.path.exists(path):
+            return [(f"SLURM job {slurm_id}", path)]
+        if "_" in slurm_id or not os.path.isdir(executor.log_dir):
+            continue
+        indexes = []
+        for name in os.listdir(executor.log_dir):
+            index = name.removeprefix(f"{slurm_id}_").removesuffix(".out")
+            if name == f"{slurm_id}_{index}.out" and index.isdigit():
+                indexes.append((int(index), name))
+        if indexes:
+            return [
+                (f"SLURM job {name[:-4]}", os.path.join(executor.log_dir, name))
+                for _, name in sorted(indexes)
+            ]
+    return []
 
 
 def _job_rows(

@@ -114,8 +114,12 @@ def test_job_carries_every_setting(
     assert labels["redun_job_type"] == "container"
     assert labels["redun_task"] == "gcptest_2ewhere"
     assert labels["redun_hash"] == labels["redun_eval_hash"]
-    # The real client sent it: the job name follows GCP's id rule.
-    assert created_jobs(batch) and all(key == key.lower() for key in labels)
+    # The workflow's code went to gs:// scratch once; the task unpacks it from there.
+    command = spec["runnables"][0]["container"]["commands"]
+    code = command[command.index("--code") + 1]
+    assert code.startswith(f"gs://{gcs_bucket}/redun/code/") and code.endswith(".tar.gz")
+    assert File(code).exists()
+    assert command[command.index("--input") + 1].startswith(f"gs://{gcs_bucket}/redun/jobs/")
 
 
 @pytest.mark.container

@@ -136,6 +136,9 @@ def test_array_of_twenty_is_one_batch_job(
     assert job["labels"]["redun_job_type"] == "container"
     creates = [path for method, path in batch.requests if method == "POST" and "/jobs" in path]
     assert len(creates) == 1
+    # Polling lists the array's tasks: never one request per task.
+    assert not [path for _, path in batch.requests if re.search(r"/tasks/\d+$", path)]
+    assert any(path.endswith("/taskGroups/group0/tasks") for _, path in batch.requests)
 
 
 @pytest.mark.container

@@ -114,8 +114,12 @@ def test_job_carries_every_setting(
     assert labels["redun_job_type"] == "container"
     assert labels["redun_task"] == "gcptest_2ewhere"
     assert labels["redun_hash"] == labels["redun_eval_hash"]
-    # The real client sent it: the job name follows GCP's id rule.
-    assert created_jobs(batch) and all(key == key.lower() for key in labels)
+    # The workflow's code went to gs:// scratch once; the task unpacks it from there.
+    command = spec["runnables"][0]["container"]["commands"]
+    code = command[command.index("--code") + 1]
+    assert code.startswith(f"gs://{gcs_bucket}/redun/code/") and code.endswith(".tar.gz")
+    assert File(code).exists()
+    assert command[command.index("--input") + 1].startswith(f"gs://{gcs_bucket}/redun/jobs/")
 
 
 @pytest.mark.container
@@ -132,6 +136,9 @@ def test_array_of_twenty_is_one_batch_job(
     assert job["labels"]["redun_job_type"] == "container"
     creates = [path for method, path in batch.requests if method == "POST" and "/jobs" in path]
     assert len(creates) == 1
+    # Polling lists the array's tasks: never one request per task.
+    assert not [path for _, path in batch.requests if re.search(r"/tasks/\d+$", path)]
+    assert any(path.endswith("/taskGroups/group0/tasks") for _, path in batch.requests)
 
 
 @pytest.mark.container

@@ -346,7 +346,13 @@ class Emulator:
                 meta["deletionTimestamp"] = now_iso()
                 return obj
             if plural == "pods":
+                # A pod delete answers with the pod, now terminating (a Job or Secret: Status).
                 self.controller.delete_pod(obj)
+                terminating = copy.deepcopy(obj)
+                terminating["metadata"].update(
+                    deletionTimestamp=now_iso(), deletionGracePeriodSeconds=0
+                )
+                return terminating
             elif plural == "jobs":
                 self._delete_job(obj, policy)
                 if policy == "Foreground":

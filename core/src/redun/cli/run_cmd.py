@@ -25,6 +25,7 @@ from redun.cli.task_args import (
     split_call_args,
     task_params,
 )
+from redun.errors import RedunError
 
 
 class TaskUsageError(click.ClickException):
@@ -314,6 +315,11 @@ def run(
     except KeyboardInterrupt as interrupt:
         # 130 for Ctrl-C, 143 for SIGTERM: the shell's convention for "ended by a signal".
         raise SystemExit(getattr(interrupt, "exit_code", 130)) from None
+    except RedunError as error:
+        if scheduler.traceback is None:
+            # Our own errors say what was wrong and what to do (a full disk, a lost database).
+            raise CliError(str(error)) from None
+        raise SystemExit(1) from None
     except Exception as error:
         if scheduler.traceback is None:
             # Not a task's failure (the scheduler logs those with their traceback).

@@ -25,6 +25,7 @@ from itertools import chain
 from typing import Any
 
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
+from redun.errors import RedunError
 from redun.expression import (
     ApplyExpression,
     Expression,
@@ -232,6 +233,7 @@ class Scheduler:
         self._interrupt: SchedulerInterrupted | None = None
         self._signal_count = 0
         self._task_failures = 0
+        self._write_failed = False
         self._started_executors: list[Any] = []
         # Promises of threads forked in an earlier execution can no longer settle.
         self._tracked_promises.clear()
@@ -520,11 +522,14 @@ class Scheduler:
 
     def _flush(self, try_flush: Any, now: float) -> float:
         """Write the buffered records; when the next write is due (later if they are held)."""
+        if self._write_failed:
+            return math.inf  # the run is stopping; the last write is tried at its end
         try:
             if try_flush():
                 return math.inf
         except Exception as error:
             # Writing is impossible (disk full, read-only, an outage that lasted too long).
+            self._write_failed = True
             self._reject_workflow(error)
             return math.inf
         # The database is unreachable for now: the records stay buffered.
@@ -593,7 +598,8 @@ class Scheduler:
     def _reject_workflow(self, error: BaseException) -> None:
         """The scheduler itself failed (or cannot record): the run stops."""
         self.log("*** Workflow error")
-        if self.traceback is None:
+        if self.traceback is None and not isinstance(error, RedunError):
+            # A RedunError's message says what to do; our own frames would not help.
             self.traceback = Traceback.from_error(error, trim_frames=False)
         self._stop(self.stop_grace)
         if self.workflow_promise is not None:

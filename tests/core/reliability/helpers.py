@@ -87,9 +87,14 @@ def read_log(path: Path) -> list[tuple[int, float]]:
     return entries
 
 
-def wait_for_lines(path: Path, count: int, timeout: float = 60) -> None:
+def wait_for_lines(
+    path: Path, count: int, process: subprocess.Popen | None = None, timeout: float = 60
+) -> None:
+    """Wait until `count` task bodies finished (failing at once if `process` ended)."""
     deadline = time.monotonic() + timeout
     while len(read_log(path)) < count:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the run ended (exit code {process.returncode}) too early")
         if time.monotonic() > deadline:
             raise AssertionError(f"fewer than {count} task bodies ran in {timeout} s")
         time.sleep(0.02)

@@ -88,7 +88,7 @@ def run_and_signal(project: Project, log: Path, signals: list[int]) -> tuple[int
     """Start the 200-job run, send `signals` 0.3 s apart; (exit code, last signal, exit time)."""
     process = project.start("main", "--n", "200", "--log", str(log))
     try:
-        wait_for_lines(log, 4)
+        wait_for_lines(log, 4, process)
         for index, signum in enumerate(signals):
             if index:
                 time.sleep(0.3)
@@ -140,7 +140,7 @@ def test_sigterm_is_a_first_ctrl_c(tmp_path: Path) -> None:
     log = tmp_path / "ran.log"
     process = project.start("main", "--n", "200", "--log", str(log))
     try:
-        wait_for_lines(log, 4)
+        wait_for_lines(log, 4, process)
         sent = time.time()
         # What kill, systemd and Kubernetes do: SIGTERM to the scheduler alone.
         os.kill(process.pid, signal.SIGTERM)
@@ -163,7 +163,7 @@ def test_process_workers_die_with_a_killed_scheduler(tmp_path: Path) -> None:
     log = tmp_path / "ran.log"
     process = project.start("main", "--n", "200", "--log", str(log))
     try:
-        wait_for_lines(log, 4)
+        wait_for_lines(log, 4, process)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         deadline = time.monotonic() + 5

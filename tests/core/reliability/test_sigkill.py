@@ -58,7 +58,7 @@ def test_sigkill_keeps_what_finished_before_the_lag_bound(db_uri: str, tmp_path:
     log = tmp_path / "ran.log"
     process = project.start("main", "--n", str(N), "--log", str(log))
     try:
-        wait_for_lines(log, 1)
+        wait_for_lines(log, 1, process)
         # Somewhere in the busy part of the run, after some work is older than the bound.
         time.sleep(LAG_BOUND + random.uniform(0.5, 2.5))
         killed_at = time.time()

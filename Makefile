@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 CORE_VENV := .venv-core
 PY := $(VENV)/bin/python
-PLUGINS := docker aws gcp k8s console
+PLUGINS := docker aws gcp k8s slurm console
 EDITABLES := -e ./core[postgres] $(foreach p,$(PLUGINS),-e ./plugins/redun-$(p))
 
 .PHONY: install run test test-fast test-core lint bench bench-compare clean image

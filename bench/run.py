@@ -267,9 +267,15 @@ def best_wall(argv: Sequence[str], repeat: int) -> float | None:
     return best
 
 
+VERSION_SNIPPET = (
+    "import redun, redun._version as v; print(getattr(v, 'VERSION_BANNER', redun.__version__))"
+)
+
+
 def engine_version(engine: Engine) -> str:
     done = subprocess.run(
-        [str(engine.python), "-c", "import redun; print(redun.__version__)"],
+        # Ours reports the redun version it is a drop-in for plus its distribution's.
+        [str(engine.python), "-c", VERSION_SNIPPET],
         env=child_env(None),
         capture_output=True,
         text=True,

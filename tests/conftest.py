@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.containers import container_image  # noqa: F401  (session fixture)
+from tests.helpers.moto_server import moto, moto_docker, moto_server  # noqa: F401  (fixtures)
 
 os.environ["REDUN_PLUGINS_STRICT"] = "1"
 os.environ.pop("REDUN_CONFIG", None)

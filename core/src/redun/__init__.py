@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from redun._version import __version__
+from redun.compat import module_getattr
 from redun.context import get_context
 from redun.file import Dir, File
 from redun.handle import Handle
@@ -30,31 +31,11 @@ from redun.task import PartialTask, Task, get_task_registry, task
 
 version = __version__
 
-# Executor classes redun exported, by executor type (loaded on first access).
-_LAZY_EXECUTORS = {
-    "LocalExecutor": "local",
-    "AliasExecutor": "alias",
-    "DockerExecutor": "docker",
-    "AWSBatchExecutor": "aws_batch",
-    "AWSGlueExecutor": "aws_glue",
-    "GCPBatchExecutor": "gcp_batch",
-    "K8SExecutor": "k8s",
-}
-
 _run_schedulers: dict[Any, Scheduler] = {}
 
-
-def __getattr__(name: str) -> Any:
-    if name == "register_executor":
-        from redun.executors.base import register_executor
-
-        return register_executor
-    executor_type = _LAZY_EXECUTORS.get(name)
-    if executor_type is None:
-        raise AttributeError(f"module 'redun' has no attribute {name!r}")
-    from redun.executors.base import get_executor_class
-
-    return get_executor_class(executor_type)
+# register_executor and redun's executor classes (LocalExecutor, ..., K8SExecutor)
+# load on first access; plugin executors come from the plugin kernel.
+__getattr__ = module_getattr(__name__)
 
 
 def run(
@@ -72,8 +53,8 @@ def run(
     The Scheduler is built once per config dir, as ``redun run`` builds it, and
     reused by later calls.
     """
-    from redun.cli.setup_scheduler import setup_scheduler
     from redun.config import find_config_dir, load_config
+    from redun.scheduler.user_setup import setup_scheduler
 
     directory = find_config_dir(config_dir, create=config_dir is None)
     key = str(directory)

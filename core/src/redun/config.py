@@ -19,12 +19,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from redun.compat import module_getattr
 from redun.errors import RedunError
 
 logger = logging.getLogger("redun")
 
 CONFIG_DIR_NAME = ".redun"
 CONFIG_FILENAME = "redun.ini"
+CONFIG_ENV = "REDUN_CONFIG"
+DEFAULT_REPO_NAME = "default"
 DEFAULT_DB_URI = "sqlite:///redun.db"
 LEGACY_DB_URI = "sqlite:///.redun/redun.db"
 EXECUTOR_COMMON_KEYS = ("type", "class")
@@ -299,7 +302,7 @@ def find_config_dir(
         if not (path / CONFIG_FILENAME).exists():
             raise ConfigError(f"No redun config found at {path}. Run 'redun init -c {path}'")
         return path
-    env_dir = os.environ.get("REDUN_CONFIG")
+    env_dir = os.environ.get(CONFIG_ENV)
     if env_dir:
         path = Path(env_dir).expanduser().absolute()
         if create:
@@ -332,7 +335,9 @@ def init_config_dir(config_dir: Path) -> bool:
     return True
 
 
-def _absolute_sqlite_uri(db_uri: str, config_dir: Path) -> str:
+def absolute_db_uri(db_uri: str, config_dir: str | os.PathLike) -> str:
+    """A relative SQLite `db_uri` made absolute against `config_dir`; others unchanged."""
+    config_dir = Path(config_dir)
     prefix = "sqlite:///"
     if not db_uri.startswith(prefix):
         return db_uri
@@ -344,16 +349,16 @@ def _absolute_sqlite_uri(db_uri: str, config_dir: Path) -> str:
     return prefix + str((config_dir / path).resolve())
 
 
-def postprocess_config(config: Config, config_dir: Path) -> Config:
+def postprocess_config(config: Config, config_dir: str | os.PathLike) -> Config:
     """Fill the keys redun derives from the config dir (absolute db_uri, repos.default)."""
     config_dir = Path(config_dir).absolute()
     config.configdir = str(config_dir)
     backend = config.get("backend")
     db_uri = backend.get("db_uri", DEFAULT_DB_URI) if backend is not None else DEFAULT_DB_URI
-    config.set("backend", "db_uri", _absolute_sqlite_uri(db_uri, config_dir))
+    config.set("backend", "db_uri", absolute_db_uri(db_uri, config_dir))
     config.set("backend", "config_dir", str(config_dir))
-    if "repos" not in config or "default" not in config["repos"]:
-        config.set("repos.default", "config_dir", str(config_dir))
+    if "repos" not in config or DEFAULT_REPO_NAME not in config["repos"]:
+        config.set(f"repos.{DEFAULT_REPO_NAME}", "config_dir", str(config_dir))
     if "scheduler" not in config:
         config.parser.add_section("scheduler")
         config._rebuild()
@@ -401,3 +406,7 @@ def create_config_section(config_dict: Mapping[str, str] | None = None) -> Any:
     parser = _new_parser()
     parser.read_dict({"section": {k: str(v) for k, v in (config_dict or {}).items()}})
     return parser["section"]
+
+
+# Names redun's module carried (redun.compat.REEXPORTS), imported on first access.
+__getattr__ = module_getattr(__name__)

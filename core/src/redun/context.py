@@ -7,12 +7,14 @@ re-runs only the tasks that read it.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from redun.expression import SchedulerExpression
 from redun.promise import Promise
-from redun.scheduler import Job
 from redun.task import scheduler_task
+
+if TYPE_CHECKING:
+    from redun.scheduler import Job
 
 T = TypeVar("T")
 

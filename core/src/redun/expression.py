@@ -144,7 +144,7 @@ class Expression(Value, Generic[Result]):
 
     def __await__(self) -> Any:
         """Awaiting an expression inside an async task evaluates it eagerly."""
-        from redun.executors.local import get_current_job
+        from redun.runtime import get_current_job
 
         scheduler, parent_job = get_current_job()
         if parent_job is None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from shlex import quote
 from typing import IO, Any, Generic, TypeVar, cast
 
+from redun.compat import module_getattr
 from redun.hashing import hash_stream, hash_struct
 from redun.value import Value
 
@@ -758,14 +759,6 @@ for _family in _FAMILIES:
 del _family, _classes, _member
 
 
-def __getattr__(name: str) -> Any:
-    # redun defined its filesystems in this module; keep the builtin ones importable here.
-    if name == "LocalFileSystem":
-        from redun.filesystems.local import LocalFileSystem
-
-        return LocalFileSystem
-    if name == "HTTPFileSystem":
-        from redun.filesystems.http import HTTPFileSystem
-
-        return HTTPFileSystem
-    raise AttributeError(f"module 'redun.file' has no attribute '{name}'")
+# redun defined its filesystems in this module: the builtin ones import from here,
+# the plugins' ones (S3FileSystem, ...) come from the plugin kernel (redun.compat).
+__getattr__ = module_getattr(__name__)

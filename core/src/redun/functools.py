@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from textwrap import dedent
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from redun.expression import Expression, QuotedExpression, SchedulerExpression, quote
 from redun.promise import Promise
-from redun.scheduler import Job
 from redun.task import PartialTask, Task, scheduler_task, task
+
+if TYPE_CHECKING:
+    from redun.scheduler import Job
 
 T = TypeVar("T")
 

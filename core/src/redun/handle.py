@@ -151,7 +151,7 @@ class Handle(Value):
         return self.__handle__.fork(self, key)
 
     def is_valid(self) -> bool:
-        from redun.scheduler import get_current_scheduler
+        from redun.runtime import get_current_scheduler
 
         if self.type_name != self.__handle__.class_name:
             return False

@@ -10,9 +10,10 @@ import inspect
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
+from redun.compat import module_getattr
 from redun.expression import SchedulerExpression, TaskExpression
 from redun.hashing import hash_arguments, hash_eval, hash_struct
 from redun.namespace import compute_namespace
@@ -24,6 +25,9 @@ from redun.value import Value, get_type_registry
 for _enum in (CacheCheckValid, CacheScope, CacheResult):
     _enum.__module__ = __name__
 
+# A task keeps its function's parameters (P) and return type (R) for type
+# checkers: a call with a wrong argument type is a type error, as in redun.
+P = ParamSpec("P")
 R = TypeVar("R")
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
@@ -68,14 +72,14 @@ def undefined_task(fullname: str, *args: Any, **kwargs: Any) -> Any:
     raise ValueError(f"Task {fullname} is undefined.")
 
 
-class Task(Value, Generic[R]):
+class Task(Value, Generic[P, R]):
     """A function whose calls are lazy, cached and recorded."""
 
     type_name = "redun.Task"
 
     def __init__(
         self,
-        func: Callable[..., Any],
+        func: Callable[P, R],
         name: str | None = None,
         namespace: str | None = None,
         version: str | None = None,
@@ -225,7 +229,7 @@ class Task(Value, Generic[R]):
                     '@task(cache=True, check_valid="shallow") or @task(cache=False).'
                 )
 
-    def _derive(self, overrides: dict, export_options: set[str] | None = None) -> Task[R]:
+    def _derive(self, overrides: dict, export_options: set[str] | None = None) -> Task[P, R]:
         # Like redun, derived tasks keep neither hash_includes nor (unless
         # given) export options: both change the derived object's hash.
         return self.__class__(
@@ -241,29 +245,34 @@ class Task(Value, Generic[R]):
             export_options=export_options,
         )
 
-    def options(self, **task_options_update: Any) -> Task[R]:
+    def options(self, **task_options_update: Any) -> Task[P, R]:
         """A copy of this task with call-time option overrides (never affects caching)."""
         return self._derive({**self._task_options_override, **task_options_update})
 
-    def export_options(self, **task_options_update: Any) -> Task[R]:
+    def export_options(self, **task_options_update: Any) -> Task[P, R]:
         """Like `options`, and the options are inherited by every descendant job."""
         keys = self._export_options | set(task_options_update)
         if "cache" in keys:
             keys.add("cache_scope")
         return self._derive({**self._task_options_override, **task_options_update}, keys)
 
-    def update_context(self, context: dict | None = None, **kwargs: Any) -> Task[R]:
+    def update_context(self, context: dict | None = None, **kwargs: Any) -> Task[P, R]:
         """A copy of this task whose jobs see `context` merged into theirs."""
         previous = self._task_options_override.get("_context_override", {})
         return self.options(_context_override=merge_dicts([previous, context or {}, kwargs]))
 
-    def partial(self, *args: Any, **kwargs: Any) -> PartialTask[R]:
+    def partial(self, *args: Any, **kwargs: Any) -> PartialTask[..., R]:
         return PartialTask(self, args, kwargs)
 
     # -- calling -------------------------------------------------------------
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return TaskExpression(
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """A lazy call: the TaskExpression the scheduler evaluates.
+
+        Typed as returning `R` (redun's white lie): results pass into other
+        tasks with their natural types, and argument types are checked.
+        """
+        return TaskExpression(  # type: ignore[return-value]
             self.fullname,
             args,
             kwargs,
@@ -344,11 +353,11 @@ class Task(Value, Generic[R]):
         self._validate()
 
 
-class SchedulerTask(Task[R]):
+class SchedulerTask(Task[P, R]):
     """A task evaluated inside the scheduler with unevaluated arguments (a fexpr)."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return SchedulerExpression(
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return SchedulerExpression(  # type: ignore[return-value]
             self.fullname,
             args,
             kwargs,
@@ -357,12 +366,12 @@ class SchedulerTask(Task[R]):
         )
 
 
-class PartialTask(Task[R]):
+class PartialTask(Task[P, R]):
     """A task with some arguments applied; calling it calls the original task."""
 
     type_name = "redun.PartialTask"
 
-    def __init__(self, task: Task[R], args: tuple, kwargs: dict) -> None:
+    def __init__(self, task: Task[..., R], args: tuple, kwargs: dict) -> None:
         self.task = task
         self.args = tuple(args)
         self.kwargs = kwargs
@@ -374,7 +383,7 @@ class PartialTask(Task[R]):
             f"args={self.args!r}, kwargs={self.kwargs!r})"
         )
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.task(*self.args, *args, **{**self.kwargs, **kwargs})
 
     def _calc_hash(self) -> str:
@@ -389,7 +398,7 @@ class PartialTask(Task[R]):
     def is_valid(self) -> bool:
         return self.task.is_valid()
 
-    def options(self, **task_options_update: Any) -> PartialTask[R]:
+    def options(self, **task_options_update: Any) -> PartialTask[..., R]:
         return self.task.options(**task_options_update).partial(*self.args, **self.kwargs)
 
     def get_task_option(self, option_name: str, default: Any = None) -> Any:
@@ -401,7 +410,7 @@ class PartialTask(Task[R]):
     def has_task_option(self, option_name: str) -> bool:
         return self.task.has_task_option(option_name)
 
-    def partial(self, *args: Any, **kwargs: Any) -> PartialTask[R]:
+    def partial(self, *args: Any, **kwargs: Any) -> PartialTask[..., R]:
         return PartialTask(self.task, self.args + args, {**self.kwargs, **kwargs})
 
     def __getstate__(self) -> dict:
@@ -418,8 +427,12 @@ class PartialTask(Task[R]):
         super().__setstate__(state)
 
 
+@overload
+def task(func: Callable[P, R]) -> Task[P, R]: ...
+
+
+@overload
 def task(
-    func: Callable[..., Any] | None = None,
     *,
     name: str | None = None,
     namespace: str | None = None,
@@ -430,16 +443,31 @@ def task(
     source: str | None = None,
     export_options: dict | None = None,
     **task_options_base: Any,
-) -> Any:
+) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+
+def task(
+    func: Callable[P, R] | None = None,
+    *,
+    name: str | None = None,
+    namespace: str | None = None,
+    version: str | None = None,
+    compat: list[str] | None = None,
+    script: bool = False,
+    hash_includes: list | None = None,
+    source: str | None = None,
+    export_options: dict | None = None,
+    **task_options_base: Any,
+) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
     """Make `func` a Task and register it; usable bare (``@task``) or called."""
 
-    def deco(func: Callable[..., Any]) -> Task:
+    def deco(func: Callable[P, R]) -> Task[P, R]:
         base = dict(task_options_base)
         export_keys = None
         if export_options:
             base.update(export_options)
             export_keys = set(export_options)
-        new_task: Task = Task(
+        new_task: Task[P, R] = Task(
             func,
             name=name,
             namespace=namespace,
@@ -462,11 +490,11 @@ def scheduler_task(
     namespace: str | None = None,
     version: str = "1",
     **task_options_base: Any,
-) -> Callable[[Callable[..., Any]], SchedulerTask]:
+) -> Callable[[Callable[..., Any]], SchedulerTask[..., Any]]:
     """Register ``func(scheduler, parent_job, sexpr, *raw_args)`` (returning a Promise)."""
 
-    def deco(func: Callable[..., Any]) -> SchedulerTask:
-        new_task: SchedulerTask = SchedulerTask(
+    def deco(func: Callable[..., Any]) -> SchedulerTask[..., Any]:
+        new_task: SchedulerTask[..., Any] = SchedulerTask(
             func,
             name=name,
             namespace=namespace,
@@ -591,7 +619,7 @@ def get_task_registry() -> TaskRegistry:
 
 def hash_args_eval(type_registry: Any, task: Task, args: tuple, kwargs: dict) -> tuple[str, str]:
     """(eval_hash, args_hash) of a call, leaving out `config_args` and JobInfo arguments."""
-    from redun.scheduler.jobs import JobInfo
+    from redun.runtime import JobInfo
 
     config_args = task.get_task_option("config_args") or ()
     if not config_args and not any(isinstance(v, JobInfo) for v in (*args, *kwargs.values())):
@@ -614,3 +642,7 @@ def hash_args_eval(type_registry: Any, task: Task, args: tuple, kwargs: dict) ->
         if key not in config_args and not isinstance(value, JobInfo)
     }
     return hash_eval(type_registry, task.hash, kept_args, kept_kwargs)
+
+
+# Names redun's module carried (redun.compat.REEXPORTS), imported on first access.
+__getattr__ = module_getattr(__name__)

@@ -12,8 +12,8 @@ from redun import Scheduler, task
 from redun.backends.db import Job, RedunBackendDb, browse
 from redun.backends.db.query import CallGraphQuery, QueryError
 from redun.config import Config
-from redun.scheduler.tracebacks import ErrorValue
 from redun.tags import ANY_VALUE
+from redun.tracebacks import ErrorValue
 
 from tests.core.backends.helpers import make_task, record_call
 
@@ -265,3 +265,46 @@ def test_job_status_clause_agrees_with_job_status(backend: RedunBackendDb) -> No
         "ok": {"CACHED": 1, "DONE": 1, "RUNNING": 1},
         "root": {"DONE": 1},
     }
+
+
+def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
+    """An execution's status is its root job's, whoever asks (rows, filters, pages)."""
+    from redun.backends.db import Execution
+    from redun.backends.db.status import EXECUTION_STATUSES
+
+    t0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    ok_task, bad_task = make_task("ok"), make_task("bad")
+    ok_call, _ = record_call(backend, ok_task, [1], 2)
+    bad_call, _ = record_call(backend, bad_task, [1], ErrorValue(ValueError("x")))
+    roots = {
+        "done": (ok_task, False, ok_call),
+        "cached": (ok_task, True, ok_call),
+        "failed": (bad_task, False, bad_call),
+        "cached-failed": (bad_task, True, bad_call),
+        "running": (ok_task, False, None),
+    }
+    for minute, (exec_id, (root_task, cached, call)) in enumerate(roots.items()):
+        backend.record_execution(exec_id, ["redun", "run", exec_id], f"{exec_id}-root")
+        start = t0 + timedelta(minutes=minute)
+        backend.record_job_start(f"{exec_id}-root", root_task, exec_id, None, cached, start)
+        if call:
+            backend.record_job_end(f"{exec_id}-root", call, start + timedelta(seconds=1))
+    backend.flush()
+    expected = {
+        "done": "DONE",
+        "cached": "DONE",
+        "failed": "FAILED",
+        "cached-failed": "FAILED",
+        "running": "RUNNING",
+    }
+    session = backend.session
+    assert {i: session.get(Execution, i).status for i in roots} == expected
+    assert {row.id: row.status for row in browse.list_executions(session)} == expected
+    assert {i: browse.get_execution(session, i).status for i in roots} == expected
+    query = CallGraphQuery(session)
+    for status in EXECUTION_STATUSES:
+        wanted = {i for i, s in expected.items() if s == status}
+        assert set(query.filter_execution_statuses([status]).select("id", flat=True)) == wanted
+        assert {row.id for row in browse.list_executions(session, statuses=[status])} == wanted
+    with pytest.raises(QueryError, match="Unknown execution status 'CACHED'"):
+        query.filter_execution_statuses(["CACHED"])

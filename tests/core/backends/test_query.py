@@ -10,8 +10,8 @@ from redun.backends.base import TagEntity
 from redun.backends.db import Execution, Job, RedunBackendDb
 from redun.backends.db.query import CallGraphQuery, FileMatch, QueryError, infer_id
 from redun.file import File
-from redun.scheduler.tracebacks import ErrorValue
 from redun.tags import ANY_VALUE
+from redun.tracebacks import ErrorValue
 
 from tests.core.backends.helpers import make_task, record_call
 

@@ -12,6 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from redun import __version__
+from redun._version import DISTRIBUTION_VERSION
 from redun.cli.errors import CliError
 from redun.cli.main import cli
 from redun.cli.versions import require_version, version_tuple
@@ -44,8 +45,8 @@ def test_help_lists_commands_without_importing_them() -> None:
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0
-    assert result.output.strip() == f"redun {__version__}"
-    assert run("-V").output.strip() == f"redun {__version__}"
+    assert result.output.strip() == __version__
+    assert run("-V").output.strip() == __version__
 
 
 def test_check_version() -> None:
@@ -97,7 +98,8 @@ def test_plugins_text_and_json() -> None:
     lines = result.output.splitlines()
     assert lines[0].split() == ["NAME", "DISTRIBUTION", "VERSION", "HOOKS"]
     assert any(
-        line.split()[:3] == ["builtins.executors", "redun-core", __version__] for line in lines
+        line.split()[:3] == ["builtins.executors", "redun-core", DISTRIBUTION_VERSION]
+        for line in lines
     )
 
     data = json.loads(run("plugins", "--json").output)
@@ -155,5 +157,5 @@ def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
         [str(redun), "--version"], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert proc.returncode == 0
-    assert proc.stdout.strip() == f"redun {__version__}"
+    assert proc.stdout.strip() == __version__
     assert not (tmp_path / ".redun").exists(), "--version must not create a repository"

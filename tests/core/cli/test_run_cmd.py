@@ -299,6 +299,23 @@ def test_setup_scheduler_with_typed_setup_args(workflow: Path) -> None:
     assert bad.exit_code == 1 and "make takes no 'cores' (takes: workers)" in bad.output
 
 
+def test_library_run_reports_setup_errors_without_click(workflow: Path) -> None:
+    """`redun.run()` builds its scheduler like `redun run`, but its errors are redun's."""
+    import click
+    import redun
+    from redun.scheduler import SchedulerError
+
+    config_dir = workflow.parent / ".redun"
+    config_dir.mkdir()
+    (config_dir / "redun.ini").write_text("[scheduler]\nsetup_scheduler = missing.py::make\n")
+    with pytest.raises(SchedulerError, match="no such file") as raised:
+        redun.run(redun.task(name="never_run")(lambda: 1)(), config_dir=str(config_dir))
+    assert not isinstance(raised.value, click.ClickException)
+    result = run("run", workflow.name, "add", "--a", "1")
+    assert result.exit_code == 1
+    assert "[scheduler] setup_scheduler: no such file" in result.output
+
+
 def test_dotted_module_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = tmp_path / "pkg_run_mod"
     package.mkdir()
@@ -366,6 +383,15 @@ def test_dryrun_names_the_reason_for_each_miss(
     write_workflow("!")
     (reason,) = misses()
     assert reason.startswith(f"New task code for '{name}.write' (task_hash ")
+
+
+def test_dryrun_says_when_the_previous_identical_call_failed(workflow: Path) -> None:
+    assert run("run", workflow.name, "fail", "--x", "1").exit_code == 1
+    result = run("run", "--dryrun", workflow.name, "fail", "--x", "1")
+    assert result.exit_code == 1, result.output
+    (miss,) = [line for line in result.output.splitlines() if "Miss   Job" in line]
+    assert miss.split(":  ", 1)[1].startswith("Previous identical call ")
+    assert miss.endswith("failed; errors are not reused from the cache.")
 
 
 FREEZE_PROBE = """

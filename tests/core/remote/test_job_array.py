@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from redun.executors.job_array import JobArrayer, job_description
+from redun.executors.job_array import JobArrayer, JobDescription
 from redun.scheduler import Job
 from redun.task import task
 
@@ -51,10 +51,10 @@ def make_arrayer(recorder: Recorder, **kwargs: int | float) -> JobArrayer:
 
 def test_groups_by_task_and_options() -> None:
     job1, job2 = Job(array_a, None), Job(array_a, None)
-    assert job_description(job1) == job_description(job2)
-    assert job_description(Job(array_b, None)) != job_description(job1)
+    assert JobDescription(job1) == JobDescription(job2)
+    assert JobDescription(Job(array_b, None)) != JobDescription(job1)
     other = Job(array_a.options(memory=8), None)
-    assert job_description(other) != job_description(job1)
+    assert JobDescription(other) != JobDescription(job1)
 
 
 def test_big_groups_become_arrays_split_at_max_and_small_go_single() -> None:

@@ -100,3 +100,105 @@ def test_jobs_fail_when_the_engine_stays_unreachable(
 
     with pytest.raises(ExecutorError, match="could not poll its jobs for 0.3 s: engine API down"):
         scheduler.run(never_polled.options(executor="down")())
+
+
+def engine_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scheduler:
+    from tests.core.remote.engine_tasks import EngineExecutor
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    config = {"scratch": str(tmp_path / "scratch"), "code_package": "false"}
+    executor = EngineExecutor("engine", config=config)
+    return Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
+
+
+def test_engine_retries_are_not_repeated_by_the_executor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.core.remote.engine_tasks import engine_flaky
+
+    scheduler = engine_scheduler(tmp_path, monkeypatch)
+    path = str(tmp_path / "recovers")
+    assert scheduler.run(engine_flaky.options(executor="engine", retries=2)(path)) == "third time"
+    attempts = tmp_path / "attempts"
+    with pytest.raises(RuntimeError, match="attempt 2 fails"):
+        scheduler.run(engine_flaky.options(executor="engine", retries=1)(str(attempts)))
+    # The engine made both attempts; the executor submitted once and did not retry.
+    assert attempts.read_text().split() == ["attempt", "attempt"]
+
+
+def test_engine_timeout_is_reported_as_the_timeout_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from redun.executors.remote import RemoteJobTimeoutError
+
+    from tests.core.remote.engine_tasks import engine_sleeper
+
+    started = time.monotonic()
+    scheduler = engine_scheduler(tmp_path, monkeypatch)
+    with pytest.raises(RemoteJobTimeoutError, match="exceeded its timeout of 1 s"):
+        scheduler.run(engine_sleeper.options(executor="engine", timeout=1)(60))
+    # The engine's deadline ended it, well before the executor's own grace ran out.
+    assert time.monotonic() - started < 20
+
+
+def test_engine_time_limit_without_timeout_names_the_engine_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A limit only the engine knows (a batch walltime) is still the timeout error."""
+    from redun.executors.remote import RemoteJobTimeoutError, RemoteSpec
+
+    from tests.core.remote.engine_tasks import EngineExecutor, engine_sleeper
+
+    class WalltimeEngine(EngineExecutor):
+        def submit_command(self, spec: RemoteSpec) -> str:
+            spec.timeout = 1  # the engine's own walltime; the executor was given none
+            return super().submit_command(spec)
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    config = {"scratch": str(tmp_path / "scratch"), "code_package": "false"}
+    executor = WalltimeEngine("engine", config=config)
+    scheduler = Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
+    with pytest.raises(RemoteJobTimeoutError, match=r"exceeded its time limit \(deadline\)$"):
+        scheduler.run(engine_sleeper.options(executor="engine")(60))
+
+
+def test_an_engine_may_run_jobs_without_an_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.core.remote.engine_tasks import engine_sleeper
+    from tests.core.remote.process_engine import ProcessEngineExecutor
+
+    images: list[str] = []
+
+    class Direct(ProcessEngineExecutor):
+        DEFAULTS = {**ProcessEngineExecutor.DEFAULTS, "image": ""}
+        requires_image = False
+
+        def submit_command(self, spec):  # type: ignore[no-untyped-def]
+            images.append(spec.image)
+            return super().submit_command(spec)
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    executor = Direct("direct", config={"scratch": str(tmp_path), "code_package": "false"})
+    scheduler = Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
+    assert scheduler.run(engine_sleeper.options(executor="direct")(0)) == "woke"
+    assert images == [""]
+
+
+def test_relative_scratch_is_under_the_repository_the_scheduler_hands_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redun.config import load_config
+
+    config_dir = tmp_path / "repo" / ".redun"
+    config_dir.mkdir(parents=True)
+    (config_dir / "redun.ini").write_text(
+        f"[executors.far]\nclass = {CLASS_PATH}\nscratch = work/scratch\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    scheduler = Scheduler(config=load_config(config_dir))
+    executor = scheduler.executors["far"]
+    assert executor.config_dir == str(config_dir)
+    assert executor.scratch_root() == str(config_dir / "work" / "scratch")

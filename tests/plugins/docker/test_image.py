@@ -17,7 +17,7 @@ def test_image_runs_this_checkouts_redun(podman: str) -> None:
         text=True,
         check=True,
     )
-    assert proc.stdout.strip() == f"redun {__version__}"
+    assert proc.stdout.strip() == __version__
 
 
 def test_image_has_the_docker_plugin(podman: str) -> None:

@@ -122,13 +122,15 @@ class ProgressLine:
 @hookimpl
 def redun_scheduler_setup(scheduler: Any) -> None:
     """Listen to job events only while stderr is a terminal."""
-    from redun import __version__
+    from redun._version import DISTRIBUTION_VERSION
     from redun.plugins.manager import CORE_DISTRIBUTION, get_plugin_manager
 
     manager = get_plugin_manager()
     registered = manager.get_plugin(LISTENER_NAME) is not None
     if is_terminal(sys.stderr):
         if not registered:
-            manager.register_plugin(ProgressLine(), LISTENER_NAME, CORE_DISTRIBUTION, __version__)
+            manager.register_plugin(
+                ProgressLine(), LISTENER_NAME, CORE_DISTRIBUTION, DISTRIBUTION_VERSION
+            )
     elif registered:
         manager.unregister_plugin(LISTENER_NAME)

@@ -28,13 +28,13 @@ def db() -> None:
 @pass_state
 def info(state: CliState) -> None:
     """Show the database version and whether this redun can use it."""
-    from redun import __version__
+    from redun._version import VERSION_BANNER
     from redun.backends.db.versions import is_compatible, required_range
 
     backend = _unchecked_backend(state)
     version = backend.get_db_version()
     url = backend.engine.url.render_as_string(hide_password=True)
-    click.echo(f"redun :: version {__version__}")
+    click.echo(f"redun :: version {VERSION_BANNER}")
     click.echo(f"config dir: {state.config_dir}")
     click.echo(f"db: {url}")
     click.echo("")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import uuid
 from typing import Any
 
 import click
@@ -61,8 +60,9 @@ def launch(
     command: tuple[str, ...],
 ) -> None:
     """Run COMMAND (e.g. `redun run wf.py main`) on an executor."""
+    from redun.executors.launch import launch_script
     from redun.executors.remote import RemoteExecutor
-    from redun.scheduler import Execution, Job, Scheduler
+    from redun.scheduler import Scheduler
     from redun.scripting import script_task
 
     scheduler = Scheduler(config=state.config)
@@ -75,7 +75,8 @@ def launch(
         if not isinstance(executor, RemoteExecutor):
             raise CliError(f"--code-package needs a remote executor; {executor_name!r} is local")
         script = _code_prefix(executor) + script
-    task = script_task.options(executor=executor_name, **_parse_options(options))
+    task_options = _parse_options(options)
+    task = script_task.options(executor=executor_name, **task_options)
 
     if wait:
         result = scheduler.run(task(script))
@@ -89,9 +90,5 @@ def launch(
             f"Executor {executor_name!r} runs jobs in this process, so a launched command "
             "would die with it; use --wait or a remote executor (e.g. type = docker)"
         )
-    job = Job(task, expr=None, execution=Execution())
-    job.args = ((script,), {})
-    # A fresh scratch directory per launch: launching is never cached.
-    job.eval_hash = uuid.uuid4().hex
-    remote_id = executor.submit_detached(job)
+    remote_id = launch_script(state.config, script, executor=executor, task_options=task_options)
     click.echo(f"Launched on {executor_name}: {remote_id}")

@@ -159,10 +159,9 @@ def _parse_setup(values: tuple[str, ...]) -> dict[str, str]:
     metavar="KEY=VALUE",
     help="Argument for the [scheduler] setup_scheduler function (repeatable).",
 )
-@click.option("--check-version", metavar="SPEC", help="Fail unless redun matches, e.g. '>=0.1'.")
-@click.version_option(
-    __version__, "-V", "--version", prog_name="redun", message="redun %(version)s"
-)
+@click.option("--check-version", metavar="SPEC", help="Fail unless redun matches, e.g. '>=0.8.0'.")
+# Bare, as redun prints it, so scripts that parse it keep working.
+@click.version_option(__version__, "-V", "--version", prog_name="redun", message="%(version)s")
 @click.pass_context
 def cli(
     ctx: click.Context,

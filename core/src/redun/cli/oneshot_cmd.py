@@ -18,23 +18,22 @@ import click
 
 from redun.cli.errors import CliError
 
-# Where array engines put a worker's index (AWS Batch, Kubernetes, GCP Batch).
-ARRAY_INDEX_ENVS = ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "BATCH_TASK_INDEX")
-
 
 def get_array_index(rank_env: str | None) -> int:
-    names = (rank_env,) if rank_env else ARRAY_INDEX_ENVS
-    for name in names:
-        value = os.environ.get(name)
-        if value is not None:
-            try:
-                return int(value)
-            except ValueError:
-                raise CliError(f"Array index ${name} = {value!r} is not an integer") from None
-    raise CliError(
-        f"--array-job needs the worker's index in ${' or $'.join(names)}; "
-        "set --array-rank-env to the variable your engine uses"
-    )
+    from redun.executors.job_array import ARRAY_INDEX_VARS, get_job_array_index
+
+    names = (rank_env,) if rank_env else ARRAY_INDEX_VARS
+    try:
+        index = get_job_array_index(env_var=rank_env)
+    except ValueError:
+        name = next(name for name in names if name in os.environ)
+        raise CliError(f"Array index ${name} = {os.environ[name]!r} is not an integer") from None
+    if index is None:
+        raise CliError(
+            f"--array-job needs the worker's index in ${' or $'.join(names)}; "
+            "set --array-rank-env to the variable your engine uses"
+        )
+    return index
 
 
 def _pick(path: str, index: int) -> str:
@@ -96,7 +95,7 @@ def _run(task: Any, args: tuple, kwargs: dict) -> Any:
 def _write_error(error_path: str | None, error: BaseException) -> None:
     """Pickle ``(error, Traceback)``; an unpicklable error goes as its repr."""
     from redun.executors import scratch
-    from redun.scheduler.tracebacks import Traceback
+    from redun.tracebacks import Traceback
     from redun.utils import pickle_dumps
 
     if not error_path:

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from redun.backends.db.models import (
-    ERROR_VALUE_TYPE,
     Argument,
     CallNode,
     Execution,
@@ -25,6 +24,7 @@ from redun.backends.db.models import (
     Task,
     Value,
 )
+from redun.backends.db.status import ERROR_VALUE_TYPE
 from redun.tags import format_tag_key_value
 from redun.utils import format_timedelta, format_timestamp, trim_string
 

@@ -170,7 +170,7 @@ def execution_tags(
 
 def build_scheduler(state: CliState) -> Any:
     """The Scheduler for this repo, or the one ``[scheduler] setup_scheduler`` builds."""
-    from redun.cli.setup_scheduler import setup_scheduler
+    from redun.scheduler.user_setup import setup_scheduler
 
     return setup_scheduler(state.config, state.setup)
 
@@ -238,10 +238,10 @@ def run(
     """Run TASK from SCRIPT (a .py file or module); SCRIPT alone lists its tasks."""
     if script is None:
         raise TaskUsageError("Usage: redun run FILE_OR_MODULE TASK [--arg value ...]")
-    from redun import __version__
+    from redun._version import VERSION_BANNER
     from redun.logging import logger
 
-    logger.info("redun :: version %s", __version__)
+    logger.info("redun :: version %s", VERSION_BANNER)
     logger.info("config dir: %s", state.config_dir)
     module = import_script(script)
     if task_name in (None, "help"):

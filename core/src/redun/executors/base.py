@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from redun.compat import module_getattr
 from redun.errors import RedunError
 
 if TYPE_CHECKING:
@@ -106,6 +107,15 @@ class Executor:
     def set_scheduler(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
 
+    @property
+    def config_dir(self) -> str | None:
+        """The repository's config directory, as the scheduler hands it over.
+
+        Relative paths in an ``[executors.X]`` section are resolved against it
+        (None: no repository, use the working directory).
+        """
+        return getattr(self._scheduler, "config_dir", None)
+
     def log(self, *messages: Any, **kwargs: Any) -> None:
         text = " ".join(map(str, messages))
         if self._scheduler is not None:
@@ -146,3 +156,7 @@ class Executor:
 
     def scratch_root(self) -> str:
         raise ExecutorError(f"Executor {self.name!r} ({type(self).__name__}) has no scratch space")
+
+
+# Names redun's module carried (redun.compat.REEXPORTS), imported on first access.
+__getattr__ = module_getattr(__name__)

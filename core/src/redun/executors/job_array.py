@@ -1,4 +1,4 @@
-"""Batch jobs of one task into array submissions.
+"""Batch jobs of one task into array submissions (also importable as ``redun.job_array``).
 
 Engines charge per submission (API calls, container start-up, queue slots),
 so many small jobs of one task are cheaper as one array job. Jobs are grouped
@@ -9,21 +9,55 @@ arrays (split at ``max_array_size``); smaller ones are submitted one by one.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from redun.scheduler import Job
 
-MAX_ARRAY_SIZE_LIMIT = 10000
+MAX_ARRAY_SIZE = 10000
+# Where array engines put a worker's index: AWS Batch, Kubernetes Indexed Jobs, GCP Batch.
+AWS_ARRAY_VAR = "AWS_BATCH_JOB_ARRAY_INDEX"
+K8S_ARRAY_VAR = "JOB_COMPLETION_INDEX"
+GCP_ARRAY_VAR = "BATCH_TASK_INDEX"
+ARRAY_INDEX_VARS = (AWS_ARRAY_VAR, K8S_ARRAY_VAR, GCP_ARRAY_VAR)
 
 
-def job_description(job: Job) -> tuple[str, str]:
-    """Jobs with equal descriptions can share one array submission."""
-    options = sorted((str(key), repr(value)) for key, value in job.get_options().items())
-    return job.task.fullname, repr(options)
+def get_job_array_index(
+    env: Mapping[str, str] = os.environ, env_var: str | None = None
+) -> int | None:
+    """This worker's index in its array job (from `env_var`, else the engines' variables).
+
+    None outside an array job; a value that is not an integer is a ValueError.
+    """
+    for name in (env_var,) if env_var else ARRAY_INDEX_VARS:
+        if name in env:
+            return int(env[name])
+    return None
+
+
+class JobDescription:
+    """What jobs must share to be one array submission: the task and its options."""
+
+    def __init__(self, job: Job) -> None:
+        self.task_name = job.task.fullname
+        self.options = job.get_options()
+        self.key = (
+            self.task_name,
+            repr(sorted((str(key), repr(value)) for key, value in self.options.items())),
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, JobDescription) and self.key == other.key
+
+    def __repr__(self) -> str:
+        return f"JobDescription({self.task_name}, options={self.options!r})"
 
 
 class JobArrayer:
@@ -45,9 +79,9 @@ class JobArrayer:
         self.on_error = on_error
         self.stale_time = stale_time
         self.min_array_size = min_array_size
-        self.max_array_size = min(max_array_size, MAX_ARRAY_SIZE_LIMIT)
-        self._groups: dict[tuple[str, str], list[Job]] = {}
-        self._last_added: dict[tuple[str, str], float] = {}
+        self.max_array_size = min(max_array_size, MAX_ARRAY_SIZE)
+        self._groups: dict[JobDescription, list[Job]] = {}
+        self._last_added: dict[JobDescription, float] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
@@ -58,7 +92,7 @@ class JobArrayer:
         return self.min_array_size > 0
 
     def add_job(self, job: Job) -> None:
-        key = job_description(job)
+        key = JobDescription(job)
         with self._lock:
             self._groups.setdefault(key, []).append(job)
             self._last_added[key] = time.monotonic()

@@ -14,10 +14,10 @@ import queue
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from redun.executors.base import Executor, ExecutorError, config_int, load_task_module
+from redun.runtime import set_current_job
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -30,19 +30,6 @@ MODES = (THREAD_MODE, PROCESS_MODE)
 LEGACY_MODES = {"threads": THREAD_MODE, "processes": PROCESS_MODE}
 START_METHODS = ("fork", "spawn", "forkserver")
 DEFAULT_START_METHOD = "forkserver"
-
-redun_scheduler_var: ContextVar[Scheduler] = ContextVar("redun_scheduler")
-redun_job_var: ContextVar[Job] = ContextVar("redun_job")
-
-
-def set_current_job(scheduler: Scheduler, job: Job) -> None:
-    redun_scheduler_var.set(scheduler)
-    redun_job_var.set(job)
-
-
-def get_current_job() -> tuple[Scheduler | None, Job | None]:
-    """The scheduler and job of the async task running in this context, if any."""
-    return redun_scheduler_var.get(None), redun_job_var.get(None)
 
 
 def exec_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> Any:
@@ -137,10 +124,14 @@ class _ThreadPool:
             if item is not None:
                 dropped.append(item[0])
 
-    def shutdown(self) -> None:
-        """Idle threads exit now, busy ones after their task; nobody waits for them."""
+    def shutdown(self, wait: bool) -> None:
+        """Threads exit once the queue is done; `wait` for that, or leave busy ones behind."""
         for _ in self._threads:
             self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join()
 
 
 def _remote_traceback(error: BaseException) -> Any:
@@ -148,7 +139,7 @@ def _remote_traceback(error: BaseException) -> Any:
     cause = error.__cause__
     if type(cause).__name__ != "_RemoteTraceback":
         return None
-    from redun.scheduler.tracebacks import Traceback
+    from redun.tracebacks import Traceback
 
     text = str(cause).strip().removeprefix('"""').removesuffix('"""').strip("\n")
     return Traceback(error, [], logs=text.splitlines(keepends=True))
@@ -188,6 +179,8 @@ class LocalExecutor(Executor):
         self._thread_pool: _ThreadPool | None = None
         self._process_pool: ProcessPoolExecutor | None = None
         self._process_jobs: dict[Future, Job] = {}
+        # Set by cancel_queued: the run is stopping, so `stop` ends what still runs.
+        self._stopping = False
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._async_thread: threading.Thread | None = None
         self._async_tasks: set[asyncio.Task] = set()
@@ -235,6 +228,7 @@ class LocalExecutor(Executor):
 
     def cancel_queued(self) -> list[Job]:
         with self._lock:
+            self._stopping = True
             thread_pool = self._thread_pool
             process_jobs = list(self._process_jobs.items())
         dropped = thread_pool.cancel_queued() if thread_pool is not None else []
@@ -244,6 +238,7 @@ class LocalExecutor(Executor):
         return dropped
 
     def stop(self) -> None:
+        """Wait for what still runs, unless the run is stopping: then end it (kill workers)."""
         with self._lock:
             thread_pool, self._thread_pool = self._thread_pool, None
             process_pool, self._process_pool = self._process_pool, None
@@ -251,16 +246,17 @@ class LocalExecutor(Executor):
             self._process_jobs.clear()
             loop, self._async_loop = self._async_loop, None
             async_thread, self._async_thread = self._async_thread, None
+            stopping, self._stopping = self._stopping, False
         if thread_pool is not None:
-            thread_pool.shutdown()
+            thread_pool.shutdown(wait=not stopping)
         if process_pool is not None:
-            if busy:
-                # A stopped run: end the workers rather than wait for their tasks.
+            kill = stopping and bool(busy)
+            if kill:
                 for future in busy:
                     future.cancel()
-                for process in list(getattr(process_pool, "_processes", {}).values()):
+                for process in list((getattr(process_pool, "_processes", None) or {}).values()):
                     process.kill()
-            process_pool.shutdown(wait=not busy, cancel_futures=True)
+            process_pool.shutdown(wait=not kill, cancel_futures=True)
         if loop is not None and async_thread is not None:
             loop.call_soon_threadsafe(loop.stop)
             if threading.current_thread() is not async_thread:

@@ -60,6 +60,8 @@ class RemoteStatus:
 
     state: RemoteState
     reason: str = ""
+    # The engine stopped the unit for exceeding its timeout (e.g. a deadline it enforces).
+    timed_out: bool = False
 
     @property
     def finished(self) -> bool:
@@ -80,6 +82,8 @@ class RemoteSpec:
     labels: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
     timeout: float | None = None
+    # Retries the engine should make itself when the executor sets `engine_retries`.
+    retries: int = 0
     # For arrays: labels of each index (its job's eval_hash and id).
     array_labels: list[dict[str, str]] = field(default_factory=list)
 
@@ -127,6 +131,20 @@ class RemoteExecutor(Executor, abc.ABC):
     }
     # How long the engine may stay unreachable before its jobs are failed.
     POLL_GIVE_UP_SECONDS = 60.0
+    # Engines that retry failed units themselves (`spec.retries`) set this; the
+    # base then reports their final failure instead of submitting again.
+    engine_retries = False
+    # Seconds past a job's timeout before the base cancels it itself. Engines that
+    # enforce `spec.timeout` (and report `timed_out`) set a margin so theirs wins.
+    timeout_grace = 0.0
+    # Raised for a job that exceeded its timeout; plugins may name their own subclass.
+    timeout_error: type[ExecutorError] = RemoteJobTimeoutError
+    # The variable holding an array worker's index: engines with native arrays
+    # name their own (AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX, ...).
+    array_index_env = ARRAY_INDEX_ENV
+    # Container engines need an image; batch schedulers (SLURM) may run the
+    # command directly on a node, and then `spec.image` is "".
+    requires_image = True
     # Keys of [executors.NAME] every remote executor accepts.
     COMMON_CONFIG_KEYS: tuple[str, ...] = (
         *DEFAULTS,
@@ -149,7 +167,7 @@ class RemoteExecutor(Executor, abc.ABC):
         raw_scratch = self.settings.get("scratch", "")
         if not raw_scratch:
             raise ExecutorError(f"[{self.section}] needs `scratch` (a directory or URL)")
-        self.scratch_prefix = self._resolve_scratch(raw_scratch, scheduler)
+        self.scratch_prefix = self._resolve_scratch(raw_scratch)
         self.code_config = parse_code_package_config(self.settings, self.section)
         self.interval = _number(
             self.settings["job_monitor_interval"], "job_monitor_interval", self.section
@@ -212,6 +230,14 @@ class RemoteExecutor(Executor, abc.ABC):
     def cleanup(self, remote_id: str) -> None:
         """Release what a finished unit holds on the engine (e.g. a stopped container)."""
 
+    def can_array(self, job: Job) -> bool:
+        """Whether `job` may share an array submission (script tasks never do)."""
+        return not job.task.script
+
+    def job_tags(self, remote_id: str) -> list[tuple[str, str]]:
+        """Tags recorded on a finished job, naming its unit (e.g. the engine's job id)."""
+        return []
+
     def submit_array_command(self, spec: RemoteSpec, size: int) -> list[str]:
         """Start `size` copies of `spec.command`; one id per index, in index order.
 
@@ -231,19 +257,17 @@ class RemoteExecutor(Executor, abc.ABC):
                 labels={**spec.labels, **spec.array_labels[index]},
                 options=spec.options,
                 timeout=spec.timeout,
+                retries=spec.retries,
             )
             ids.append(self.submit_command(indexed))
         return ids
 
     # -- configuration ---------------------------------------------------------------
 
-    def _resolve_scratch(self, raw: str, scheduler: Scheduler | None) -> str:
+    def _resolve_scratch(self, raw: str) -> str:
         if scratch.is_url(raw) or os.path.isabs(raw):
             return raw.rstrip("/")
-        config_dir = None
-        if scheduler is not None:
-            config_dir = (scheduler.config.get("backend") or {}).get("config_dir")
-        return os.path.abspath(os.path.join(config_dir or ".", raw))
+        return os.path.abspath(os.path.join(self.config_dir or ".", raw))
 
     def _parse_json(self, raw: str, key: str, kind: type) -> Any:
         try:
@@ -268,10 +292,14 @@ class RemoteExecutor(Executor, abc.ABC):
         timeout = _number(raw, "timeout", f"task {job.task.fullname}")
         return timeout if timeout > 0 else None
 
+    def _retries(self, job: Job) -> int:
+        where = f"task {job.task.fullname}"
+        return _number(job.get_option("retries", self.default_retries), "retries", where, int)
+
     def build_spec(self, job: Job, command: list[str], name: str) -> RemoteSpec:
         where = f"task {job.task.fullname} on executor {self.name}"
-        image = self.job_setting(job, "image")
-        if not image:
+        image = self.job_setting(job, "image") or ""
+        if not image and self.requires_image:
             raise ExecutorError(f"[{self.section}] needs `image` (or the task option image=)")
         env = {**self.env, **self._job_envs.get(job.id, {})}
         env.update({str(k): str(v) for k, v in (job.get_option("env") or {}).items()})
@@ -293,6 +321,7 @@ class RemoteExecutor(Executor, abc.ABC):
             },
             options=dict(job.get_options()),
             timeout=self._timeout(job),
+            retries=self._retries(job),
         )
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -393,7 +422,7 @@ class RemoteExecutor(Executor, abc.ABC):
         if self._reattach(job):
             return
         self._collect_env(job)
-        if self.arrayer.enabled and not job.task.script:
+        if self.arrayer.enabled and self.can_array(job):
             self.arrayer.add_job(job)
             return
         with self._lock:
@@ -441,7 +470,7 @@ class RemoteExecutor(Executor, abc.ABC):
             job,
             code_file=self.code_file,
             array_uuid=array_uuid,
-            array_rank_env=ARRAY_INDEX_ENV if array_uuid else None,
+            array_rank_env=self.array_index_env if array_uuid else None,
         )
 
     def _submit_single(self, job: Job, attempt: int = 1) -> None:
@@ -531,13 +560,22 @@ class RemoteExecutor(Executor, abc.ABC):
                 status = RemoteStatus(RemoteState.FAILED, "the job disappeared from the engine")
             if status.finished:
                 self._finish(entry, status)
-            elif entry.timeout is not None and now - entry.started > entry.timeout:
+            elif (
+                entry.timeout is not None
+                and now - entry.started > entry.timeout + self.timeout_grace
+            ):
                 self.cancel([entry.remote_id])
-                error = RemoteJobTimeoutError(
-                    f"Job {entry.job.id[:8]} ({entry.job.task.fullname}) exceeded its "
-                    f"timeout of {entry.timeout:g} s and was cancelled"
-                )
-                self._fail(entry, error, None)
+                self._fail(entry, self._timeout_error(entry), None)
+
+    def _timeout_error(self, entry: _Tracked, reason: str = "") -> ExecutorError:
+        """The timeout error; `reason` is the engine's word when it enforced a limit itself."""
+        what = f"Job {entry.job.id[:8]} ({entry.job.task.fullname})"
+        if entry.timeout is not None:
+            message = f"{what} exceeded its timeout of {entry.timeout:g} s and was cancelled"
+        else:
+            # A limit only the engine knows (e.g. a batch system's walltime).
+            message = f"{what} exceeded its time limit"
+        return self.timeout_error(f"{message} ({reason})" if reason else message)
 
     def _finish(self, entry: _Tracked, status: RemoteStatus) -> None:
         job = entry.job
@@ -551,9 +589,13 @@ class RemoteExecutor(Executor, abc.ABC):
                 self._fail(entry, error, None)
                 return
             if ok and found:
+                tags = self.job_tags(entry.remote_id)
                 self._untrack(entry)
-                self._scheduler_or_fail().done_job(job, result)
+                self._scheduler_or_fail().done_job(job, result, job_tags=tags)
                 return
+        if status.timed_out:
+            self._fail(entry, self._timeout_error(entry, status.reason), None)
+            return
         error, traceback = scratch.parse_job_error(self.scratch_prefix, job)
         if isinstance(error, scratch.ExceptionNotFoundError) and status.reason:
             error = RemoteJobError(
@@ -563,13 +605,13 @@ class RemoteExecutor(Executor, abc.ABC):
         self._fail(entry, error, traceback)
 
     def _fail(self, entry: _Tracked, error: BaseException, traceback: Any) -> None:
-        from redun.scheduler.tracebacks import Traceback
+        from redun.tracebacks import Traceback
 
         job = entry.job
         logs = self.logs(entry.remote_id)
+        tags = self.job_tags(entry.remote_id)
         self._untrack(entry, forget_env=False)
-        where = f"task {job.task.fullname}"
-        retries = _number(job.get_option("retries", self.default_retries), "retries", where, int)
+        retries = 0 if self.engine_retries else self._retries(job)
         if entry.attempt <= retries:
             self.log(
                 f"Retry Job {job.id[:8]} ({job.task.fullname}) after attempt "
@@ -585,7 +627,7 @@ class RemoteExecutor(Executor, abc.ABC):
         if traceback is None:
             traceback = Traceback.from_error(error)
         traceback.logs = logs
-        self._scheduler_or_fail().reject_job(job, error, error_traceback=traceback)
+        self._scheduler_or_fail().reject_job(job, error, error_traceback=traceback, job_tags=tags)
 
     def _untrack(self, entry: _Tracked, forget_env: bool = True) -> None:
         with self._lock:

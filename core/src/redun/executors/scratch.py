@@ -178,7 +178,7 @@ def read_job_status(scratch_prefix: str, job: Job) -> str | None:
 
 def parse_job_error(scratch_prefix: str, job: Job) -> tuple[BaseException, Any]:
     """The job's ``(error, Traceback)`` from scratch; never raises."""
-    from redun.scheduler.tracebacks import Traceback
+    from redun.tracebacks import Traceback
 
     error_path = get_job_scratch_file(scratch_prefix, job, SCRATCH_ERROR)
     if not exists(error_path):

@@ -10,11 +10,13 @@ import pluggy
 
 from redun.plugins.errors import (
     MissingPluginError,
+    MissingPluginImportError,
     PluginConflictError,
     PluginError,
     PluginLoadError,
 )
 from redun.plugins.types import (
+    BackendSpec,
     CommandOptionSpec,
     CommandSpec,
     ConfigSectionSpec,
@@ -35,12 +37,14 @@ def get_plugin_manager():
 
 
 __all__ = [
+    "BackendSpec",
     "CommandOptionSpec",
     "CommandSpec",
     "ConfigSectionSpec",
     "ExecutorSpec",
     "FileSystemSpec",
     "MissingPluginError",
+    "MissingPluginImportError",
     "PluginConflictError",
     "PluginError",
     "PluginInfo",

@@ -17,6 +17,10 @@ class MissingPluginError(PluginError, LookupError):
     """No installed plugin provides the requested name."""
 
 
+class MissingPluginImportError(MissingPluginError, ImportError):
+    """An import of a redun name that a plugin provides (``redun.executors.k8s``) and none does."""
+
+
 class PluginLoadError(PluginError):
     """A plugin's module failed to import."""
 

@@ -19,6 +19,7 @@ import pluggy
 from redun.plugins import hookspecs
 from redun.plugins.errors import MissingPluginError, PluginConflictError, PluginLoadError
 from redun.plugins.types import (
+    BackendSpec,
     CommandOptionSpec,
     CommandSpec,
     ConfigSectionSpec,
@@ -37,6 +38,7 @@ BUILTIN_PLUGINS = (
     "redun.builtins.filesystems",
     "redun.builtins.commands",
     "redun.builtins.config",
+    "redun.builtins.backends",
     "redun.builtins.progress",
 )
 
@@ -48,13 +50,16 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     ("executor", "aws_glue"): "redun-aws",
     ("executor", "gcp_batch"): "redun-gcp",
     ("executor", "k8s"): "redun-k8s",
+    ("executor", "slurm"): "redun-slurm",
     ("filesystem", "s3"): "redun-aws",
     ("filesystem", "gs"): "redun-gcp",
     ("command", "console"): "redun-console",
     ("command", "aws"): "redun-aws",
+    ("command", "slurm"): "redun-slurm",
 }
 
 KIND_LABELS = {
+    "backend": "state store for db_uri scheme",
     "executor": "executor type",
     "filesystem": "filesystem for scheme",
     "command": "command",
@@ -112,13 +117,13 @@ class RedunPluginManager(pluggy.PluginManager):
 
     def load(self, autoload: bool | None = None) -> None:
         """Register builtins, then entry points (unless autoload is disabled)."""
-        from redun import __version__
+        from redun._version import DISTRIBUTION_VERSION
 
         for module_name in BUILTIN_PLUGINS:
             module = importlib.import_module(module_name)
             name = module_name.removeprefix("redun.")
             self.register(module, name=name)
-            self._origins[name] = (CORE_DISTRIBUTION, __version__, module_name)
+            self._origins[name] = (CORE_DISTRIBUTION, DISTRIBUTION_VERSION, module_name)
 
         if autoload is None:
             autoload = not _env_flag("REDUN_DISABLE_PLUGIN_AUTOLOAD")
@@ -229,10 +234,14 @@ class RedunPluginManager(pluggy.PluginManager):
 
     def _registry(self, kind: str) -> dict[str, Any]:
         return {
+            "backend": self.backend_specs,
             "executor": self.executor_specs,
             "filesystem": self.filesystem_specs,
             "command": self.command_specs,
         }[kind]()
+
+    def backend_specs(self) -> dict[str, BackendSpec]:
+        return self._collect("backend", hookspecs.redun_backends, lambda s: s.schemes)
 
     def executor_specs(self) -> dict[str, ExecutorSpec]:
         return self._collect("executor", hookspecs.redun_executors, lambda s: [s.name])

@@ -4,16 +4,22 @@
 Traceback, DryRunResult, SchedulerError, scheduler_task`` works as in redun.
 """
 
-from redun.scheduler.current import get_current_scheduler, set_current_scheduler
+from redun.compat import module_getattr
+from redun.runtime import (
+    JobInfo,
+    NoCurrentScheduler,
+    get_current_scheduler,
+    set_current_scheduler,
+)
 from redun.scheduler.errors import (
     DryRunResult,
-    NoCurrentScheduler,
     SchedulerError,
     TaskNotFoundError,
 )
 from redun.scheduler.formatting import format_arg, format_task_call
-from redun.scheduler.jobs import Execution, Job, JobEnv, JobInfo
+from redun.scheduler.jobs import Execution, Job, JobEnv
 from redun.scheduler.nested import get_arg_defaults, needs_root_task
+from redun.scheduler.root_task import root_task
 from redun.scheduler.scheduler import Scheduler
 from redun.scheduler.scheduler_tasks import (
     Thread,
@@ -24,14 +30,13 @@ from redun.scheduler.scheduler_tasks import (
     fork_thread,
     join_thread,
     merge_handles,
-    root_task,
     subrun,
     throw,
     with_export_options,
 )
 from redun.scheduler.status import format_job_statuses
-from redun.scheduler.tracebacks import ErrorValue, Frame, Traceback
 from redun.task import scheduler_task
+from redun.tracebacks import ErrorValue, Frame, Traceback
 
 __all__ = [
     "DryRunResult",
@@ -67,3 +72,7 @@ __all__ = [
     "throw",
     "with_export_options",
 ]
+
+
+# Names redun's module carried (redun.compat.REEXPORTS), imported on first access.
+__getattr__ = module_getattr(__name__)

@@ -13,15 +13,6 @@ class SchedulerError(RedunError):
     __module__ = _PICKLE_MODULE
 
 
-class NoCurrentScheduler(Exception):
-    """A scheduler is required here but none is running on this thread."""
-
-    __module__ = _PICKLE_MODULE
-
-    def __init__(self) -> None:
-        super().__init__("Scheduler is not running.")
-
-
 class DryRunResult(Exception):
     """A dry run stopped because some jobs would have to run."""
 

@@ -12,7 +12,7 @@ from redun.expression import Expression
 from redun.hashing import hash_call_node
 from redun.scheduler.jobs import Job
 from redun.scheduler.nested import is_plain, upstream_call_hashes
-from redun.scheduler.tracebacks import ErrorValue, Traceback
+from redun.tracebacks import ErrorValue, Traceback
 from redun.utils import pickle_dumps
 
 if TYPE_CHECKING:

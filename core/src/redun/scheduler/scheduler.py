@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
+from redun.backends.base import CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.errors import RedunError
 from redun.expression import (
@@ -39,10 +40,10 @@ from redun.expression import (
 from redun.handle import Handle
 from redun.hashing import hash_call_node, hash_struct
 from redun.promise import Promise
-from redun.scheduler.current import set_current_scheduler
+from redun.runtime import JobInfo, set_current_scheduler
 from redun.scheduler.errors import DryRunResult, SchedulerError, TaskNotFoundError
 from redun.scheduler.formatting import format_task_call, job_action, short_repr
-from redun.scheduler.jobs import Execution, Job, JobEnv, JobInfo
+from redun.scheduler.jobs import Execution, Job, JobEnv
 from redun.scheduler.limits import Limits, parse_limits
 from redun.scheduler.nested import (
     PLAIN_TYPES,
@@ -53,10 +54,12 @@ from redun.scheduler.nested import (
     resolved,
 )
 from redun.scheduler.provenance import ProvenanceRecorder, tag_entity
+from redun.scheduler.root_task import root_task
 from redun.scheduler.signals import SchedulerInterrupted, handle_signals, signal_name
 from redun.scheduler.status import format_job_statuses
-from redun.scheduler.tracebacks import ErrorValue, Traceback, job_frames
+from redun.scheduler.tracebacks import job_frames
 from redun.task import get_task_registry
+from redun.tracebacks import ErrorValue, Traceback
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
 from redun.value import get_type_registry
 
@@ -102,12 +105,15 @@ class Scheduler:
     ) -> None:
         from redun.scheduler.setup import (
             backend_from_config,
+            config_dir_of,
             executors_from_config,
             resolve_config,
         )
 
         self.logger = logger or _logger
         self.config = resolve_config(config)
+        # Handed to executors, so they need not know where redun.ini keeps it.
+        self.config_dir: str | None = config_dir_of(self.config)
         scheduler_config = self.config.get("scheduler", {})
         self.ignore_warnings = set((scheduler_config.get("ignore_warnings") or "").split())
         self.use_task_traceback = use_task_traceback
@@ -285,8 +291,6 @@ class Scheduler:
             )
         self._ensure_loaded()
         if needs_root_task(self.task_registry, expr):
-            from redun.scheduler.scheduler_tasks import root_task
-
             expr = root_task(quote(expr))
         if exec_argv is None:
             exec_argv = ["scheduler.run", short_repr(expr)]
@@ -327,8 +331,6 @@ class Scheduler:
         context: dict | None = None,
     ) -> dict:
         """Evaluate `expr` as new jobs under an existing job of an existing execution."""
-        from redun.scheduler.scheduler_tasks import root_task
-
         self._ensure_loaded()
         if needs_root_task(self.task_registry, expr):
             expr = root_task(quote(expr))
@@ -398,6 +400,9 @@ class Scheduler:
 
     def _end_run(self, promise: Promise | None) -> None:
         """Stop the executors (ending what still runs) and write every record left."""
+        if promise is None or promise.is_pending or self._stopping:
+            # Stopped early (a signal, an error): executors end their jobs, not wait.
+            self._stop(0.0)
         for executor in self._started_executors:
             try:
                 executor.stop()
@@ -895,7 +900,8 @@ class Scheduler:
         if task.is_async():
             backend_allowed.discard(CacheResult.SINGLE)
             check_valid = CacheCheckValid.SHALLOW
-        hit = self.backend.check_cache(
+        query = CacheQuery(
+            task.fullname,
             task.hash,
             job.args_hash,
             job.eval_hash,
@@ -906,17 +912,20 @@ class Scheduler:
             job.context_hash,
             backend_allowed,
         )
+        hit = self.backend.check_cache(query)
         if hit.kind == CacheResult.MISS:
             if self._dryrun:
-                self._log_cache_miss(job)
+                self._log_cache_miss(job, query)
             return None
         if hit.kind == CacheResult.CSE:
             return hit.result, hit.call_hash, hit.value_hash
         if isinstance(hit.result, ErrorValue):
+            if self._dryrun:
+                self._log_cache_miss(job, query)
             return None
         if self.type_registry.is_valid_nested(hit.result):
             return hit.result, hit.call_hash, hit.value_hash
-        from redun.explain import explain_invalid_result
+        from redun.backends.reasons import explain_invalid_result
 
         reason = explain_invalid_result(task, hit.result, hit.call_hash)
         self.log(
@@ -926,14 +935,13 @@ class Scheduler:
         )
         return None
 
-    def _log_cache_miss(self, job: Job) -> None:
+    def _log_cache_miss(self, job: Job, query: CacheQuery) -> None:
         """Dryrun: say precisely why this job would run (redun explain's reasons)."""
-        from redun.explain import explain_call
+        from redun.backends.reasons import live_call_args
 
         args, kwargs = job.args
-        reason = explain_call(
-            self.backend.session, job.task, args, kwargs, self.type_registry, job.args_hash
-        )
+        arguments, params = live_call_args(job.task, args, kwargs, self.type_registry)
+        reason = self.backend.explain_cache_miss(query, arguments, params)
         self.log(job_action("Miss", job.id) + reason.message())
 
     def _collapse(self, job: Job, other: Job) -> None:

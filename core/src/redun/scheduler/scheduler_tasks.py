@@ -10,23 +10,18 @@ import importlib
 import pprint
 from typing import Any
 
+from redun.backends.base import CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.expression import QuotedExpression, SchedulerExpression, derive_expression, quote
 from redun.hashing import hash_struct
 from redun.promise import Promise, wait_promises
-from redun.scheduler.jobs import Job, JobInfo
+from redun.runtime import JobInfo
+from redun.scheduler.jobs import Job
 from redun.task import get_task_registry, hash_args_eval, scheduler_task, task
 from redun.utils import map_nested_value, pickle_dumps, pickle_loads, trim_string
 from redun.value import Value
 
-_ROOT_TASK_HASH = "d2fb66af6183efcf1b55b176d1e94b48b56f10b8"
 _WITH_EXPORT_OPTIONS_HASH = "5d2f18e5ff6b0171fc0bfd31110a325b9bdc9b79"
-
-
-@task(name="root_task", namespace="redun", compat=[_ROOT_TASK_HASH])
-def root_task(expr: QuotedExpression) -> Any:
-    """The one job that spans an execution whose expression is not a single task call."""
-    return expr.eval()
 
 
 @scheduler_task(namespace="redun")
@@ -100,15 +95,17 @@ def catch(
     cache_scope = CacheScope(sexpr._options.get("cache_scope", CacheScope.BACKEND))
     if scheduler._use_cache and cache_scope != CacheScope.NONE:
         hit = scheduler.backend.check_cache(
-            catch.hash,
-            args_hash,
-            eval_hash,
-            parent_job.execution.id,
-            scheduler.task_registry.task_hashes,
-            cache_scope,
-            CacheCheckValid.FULL,
-            None,
-            {CacheResult.SINGLE},
+            CacheQuery(
+                catch.fullname,
+                catch.hash,
+                args_hash,
+                eval_hash,
+                parent_job.execution.id,
+                scheduler.task_registry.task_hashes,
+                cache_scope,
+                CacheCheckValid.FULL,
+                allowed_cache_results={CacheResult.SINGLE},
+            )
         )
         if hit.kind != CacheResult.MISS:
             return scheduler.evaluate(hit.result, parent_job=parent_job).catch(handle)

@@ -25,33 +25,40 @@ def resolve_config(config: Any) -> Any:
     return config
 
 
+def config_dir_of(config: Any) -> str | None:
+    """The repository directory a config was read from (or names in ``[backend]``)."""
+    return getattr(config, "configdir", None) or (config.get("backend") or {}).get("config_dir")
+
+
 def backend_from_config(config: Any) -> Any:
     """The state store named by ``[backend]``; in memory (with a warning) when none is set."""
-    from redun.backends.db import RedunBackendDb
+    from redun.backends.registry import open_backend
 
-    backend_config = config.get("backend") or {}
-    if backend_config.get("db_uri") or backend_config.get("db_aws_secret_name"):
-        return RedunBackendDb(config=backend_config)
-    logger.warning(
-        "No redun repository found ([backend] db_uri unset): using an in-memory database, "
-        "so results will not be cached across runs (run 'redun init' to create one)."
-    )
-    return RedunBackendDb(db_uri=IN_MEMORY_DB_URI, config=backend_config)
+    backend_config = dict(config.get("backend") or {})
+    if not (backend_config.get("db_uri") or backend_config.get("db_aws_secret_name")):
+        logger.warning(
+            "No redun repository found ([backend] db_uri unset): using an in-memory database, "
+            "so results will not be cached across runs (run 'redun init' to create one)."
+        )
+        backend_config["db_uri"] = IN_MEMORY_DB_URI
+    return open_backend(backend_config)
 
 
 def executors_from_config(config: Any, scheduler: Any) -> list[Any]:
     """One executor per ``[executors.NAME]`` section, by ``type`` (or ``class``)."""
     sections = config.get("executors") or {}
-    executors = []
-    for name, section in sections.items():
-        executor_class = _executor_class(name, section)
-        try:
-            executors.append(executor_class(name, scheduler=scheduler, config=section))
-        except TypeError as error:
-            raise SchedulerError(
-                f"[executors.{name}] cannot build {executor_class.__name__}: {error}"
-            ) from None
-    return executors
+    return [build_executor(name, section, scheduler) for name, section in sections.items()]
+
+
+def build_executor(name: str, section: Mapping[str, str], scheduler: Any) -> Any:
+    """The executor of one ``[executors.NAME]`` section."""
+    executor_class = _executor_class(name, section)
+    try:
+        return executor_class(name, scheduler=scheduler, config=section)
+    except TypeError as error:
+        raise SchedulerError(
+            f"[executors.{name}] cannot build {executor_class.__name__}: {error}"
+        ) from None
 
 
 def _executor_class(name: str, section: Mapping[str, str]) -> type:

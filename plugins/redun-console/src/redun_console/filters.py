@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from redun.backends.db.status import EXECUTION_STATUSES
 from redun.tags import ANY_VALUE
 
-STATUSES = ("DONE", "FAILED", "RUNNING")
 KEYS = ("status", "task", "tag", "after", "before")
 
 
@@ -92,8 +92,9 @@ def parse_filter(text: str) -> ExecutionFilter:
             raise FilterError(f"{key}: needs a value")
         if key == "status":
             status = value.upper()
-            if status not in STATUSES:
-                raise FilterError(f"status:{value} is not one of {', '.join(STATUSES).lower()}")
+            if status not in EXECUTION_STATUSES:
+                known = ", ".join(sorted(EXECUTION_STATUSES)).lower()
+                raise FilterError(f"status:{value} is not one of {known}")
             statuses.append(status)
         elif key == "task":
             tasks.append(value)

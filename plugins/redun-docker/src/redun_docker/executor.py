@@ -69,15 +69,12 @@ class DockerExecutor(RemoteExecutor):
             )
         self.docker = self.settings["docker"]
         self.network = self.settings["network"]
-        self.volumes = self._volumes(scheduler)
+        self.volumes = self._volumes()
         # `docker run -it` clients of interactive jobs, reaped when their job is done.
         self._clients: dict[str, subprocess.Popen] = {}
 
-    def _volumes(self, scheduler: Scheduler | None) -> list[tuple[str, str]]:
+    def _volumes(self) -> list[tuple[str, str]]:
         pairs = self._parse_json(self.settings["volumes"], "volumes", list)
-        config_dir = None
-        if scheduler is not None:
-            config_dir = (scheduler.config.get("backend") or {}).get("config_dir")
         volumes = []
         for pair in pairs:
             if not (isinstance(pair, list) and len(pair) == 2):
@@ -85,7 +82,7 @@ class DockerExecutor(RemoteExecutor):
                     f"[{self.section}] volumes must be a JSON list of [host, container] pairs"
                 )
             host, container = pair
-            volumes.append((os.path.join(config_dir or os.getcwd(), host), container))
+            volumes.append((os.path.join(self.config_dir or os.getcwd(), host), container))
         return volumes
 
     # -- the docker CLI ------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pickle
 import sys
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from redun.backends.base import (
     CACHE_MISS,
     ArgumentRecord,
     CacheHit,
-    CacheMissReason,
+    CacheQuery,
     RedunBackend,
     TagEntity,
 )
@@ -65,6 +66,7 @@ from redun.tags import CONTEXT_KEY
 
 if TYPE_CHECKING:
     from redun.backends.db.models import RedunSession, Value
+    from redun.backends.reasons import ArgInfo, MissReason
 
 logger = logging.getLogger("redun")
 
@@ -607,21 +609,17 @@ class RedunBackendDb(RedunBackend):
                 "value_hash": value_hash,
             }
 
-    def check_cache(
-        self,
-        task_hash: str,
-        args_hash: str,
-        eval_hash: str,
-        execution_id: str,
-        scheduler_task_hashes: set[str],
-        cache_scope: CacheScope,
-        check_valid: CacheCheckValid,
-        context_hash: str | None = None,
-        allowed_cache_results: set[CacheResult] | None = None,
-    ) -> CacheHit:
-        allowed = ALL_CACHE_RESULTS if allowed_cache_results is None else allowed_cache_results
+    def check_cache(self, query: CacheQuery) -> CacheHit:
+        allowed = (
+            ALL_CACHE_RESULTS
+            if query.allowed_cache_results is None
+            else query.allowed_cache_results
+        )
+        cache_scope = query.cache_scope
         if cache_scope == CacheScope.NONE:
             return CACHE_MISS
+        task_hash, args_hash, eval_hash = query.task_hash, query.args_hash, query.eval_hash
+        execution_id, context_hash = query.execution_id, query.context_hash
         with self._lock:
             # A DB row for SINGLE fetched together with the CSE candidate (or None).
             single_row: Any = _NOT_FETCHED
@@ -653,9 +651,9 @@ class RedunBackendDb(RedunBackend):
                             return CacheHit(result, found_hash, CacheResult.CSE, value_hash)
             if cache_scope != CacheScope.BACKEND:
                 return CACHE_MISS
-            if check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed:
+            if query.check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed:
                 call_hash = self._find_ultimate(
-                    task_hash, args_hash, scheduler_task_hashes, context_hash
+                    task_hash, args_hash, query.scheduler_task_hashes, context_hash
                 )
                 if call_hash is not None:
                     result, found, value_hash = self._call_result(call_hash)
@@ -679,7 +677,7 @@ class RedunBackendDb(RedunBackend):
         self,
         task_hash: str,
         args_hash: str,
-        scheduler_task_hashes: set[str],
+        scheduler_task_hashes: AbstractSet[str],
         context_hash: str | None,
     ) -> str | None:
         buffer = self._buffer
@@ -756,54 +754,12 @@ class RedunBackendDb(RedunBackend):
             return True
 
     def explain_cache_miss(
-        self, task_name: str, task_hash: str, args_hash: str, arg_hashes: dict[str, str]
-    ) -> CacheMissReason:
-        with self._lock:
-            self.flush()
-            with self._read() as connection:
-                same_args = connection.execute(
-                    select(schema.call_node.c.call_hash, schema.call_node.c.task_hash)
-                    .where(
-                        schema.call_node.c.task_name == task_name,
-                        schema.call_node.c.args_hash == args_hash,
-                    )
-                    .order_by(schema.call_node.c.timestamp.desc())
-                    .limit(1)
-                ).first()
-                if same_args is not None:
-                    return CacheMissReason(
-                        "new_task",
-                        previous_task_hash=same_args.task_hash,
-                        details={"call_hash": same_args.call_hash},
-                    )
-                same_task = connection.execute(
-                    select(schema.call_node.c.call_hash)
-                    .where(schema.call_node.c.task_hash == task_hash)
-                    .order_by(schema.call_node.c.timestamp.desc())
-                    .limit(1)
-                ).scalar()
-                if same_task is None:
-                    return CacheMissReason("new_call")
-                previous = {
-                    key if key is not None else str(position): value_hash
-                    for position, key, value_hash in connection.execute(
-                        select(
-                            schema.argument.c.arg_position,
-                            schema.argument.c.arg_key,
-                            schema.argument.c.value_hash,
-                        ).where(schema.argument.c.call_hash == same_task)
-                    )
-                }
-        changed = sorted(
-            name
-            for name in set(previous) | set(arg_hashes)
-            if previous.get(name) != arg_hashes.get(name)
-        )
-        return CacheMissReason(
-            "new_args",
-            previous_task_hash=task_hash,
-            changed_arguments=tuple(changed),
-            details={"call_hash": same_task},
+        self, query: CacheQuery, arguments: Mapping[str, ArgInfo], params: Sequence[str]
+    ) -> MissReason:
+        from redun.backends.db.explain import compare_call
+
+        return compare_call(
+            self.session, query.task_name, query.task_hash, query.args_hash, arguments, params
         )
 
     # -- executions and jobs -------------------------------------------------------

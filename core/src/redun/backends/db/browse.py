@@ -5,9 +5,8 @@ returns small frozen rows, so a caller never holds ORM objects across
 refreshes. Queries select only the columns a row has and are paged: on a
 repo of any size each call reads one page.
 
-Statuses follow `redun.backends.db.models.job_status` (FAILED, RUNNING,
-CACHED, DONE) for jobs and `execution_status` (FAILED, RUNNING, DONE) for
-executions. Task names match a task's name or full name
+Statuses are those of `redun.backends.db.status` (FAILED, RUNNING, CACHED,
+DONE for jobs; FAILED, RUNNING, DONE for executions). Task names match a task's name or full name
 (``namespace.name``); ``*`` matches any text. Tag filters are
 ``(key, value)`` pairs, `redun.tags.ANY_VALUE` matching any value of a key.
 
@@ -31,7 +30,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from redun.backends.db.models import (
-    ERROR_VALUE_TYPE,
     Argument,
     CallNode,
     Execution,
@@ -39,9 +37,15 @@ from redun.backends.db.models import (
     Subvalue,
     Task,
     Value,
-    execution_status,
 )
-from redun.backends.db.query import MODEL_CLASSES, MODEL_PKS, CallGraphQuery, job_status_clause
+from redun.backends.db.query import MODEL_CLASSES, MODEL_PKS, CallGraphQuery
+from redun.backends.db.status import (
+    count_statuses,
+    execution_status,
+    job_groups,
+    job_status_clause,
+    job_status_column,
+)
 
 PAGE_SIZE = 200
 
@@ -107,16 +111,6 @@ def task_fullname(namespace: str | None, name: str) -> str:
     return f"{namespace}.{name}" if namespace else name
 
 
-def _status_column(job: Any = Job, value: Any = Value) -> Any:
-    """`job_status` in SQL (needs `value` outer-joined through the job's call node)."""
-    return case(
-        (value.type == ERROR_VALUE_TYPE, literal("FAILED")),
-        (job.end_time.is_(None), literal("RUNNING")),
-        (job.cached, literal("CACHED")),
-        else_=literal("DONE"),
-    )
-
-
 def _fullname(task: Any) -> Any:
     return case((task.namespace == "", task.name), else_=task.namespace + literal(".") + task.name)
 
@@ -144,7 +138,7 @@ def _execution_select() -> tuple[Any, Any]:
             root.end_time,
             Task.name,
             Task.namespace,
-            _status_column(root, Value).label("status"),
+            job_status_column(root, Value.type).label("status"),
         )
         .join(root, root.id == Execution.job_id)
         .join(Task, Task.hash == root.task_hash)
@@ -259,7 +253,7 @@ def _job_select() -> Any:
             Job.execution_id,
             Task.name,
             Task.namespace,
-            _status_column().label("status"),
+            job_status_column(Job, Value.type).label("status"),
             children.label("children"),
         )
         .join(Task, Task.hash == Job.task_hash)
@@ -321,7 +315,7 @@ def execution_jobs(
     if task is not None:
         conditions.append(Job.task_hash.in_(select(Task.hash).where(_task_matches(Task, task))))
     if status is not None:
-        conditions.append(job_status_clause(status))
+        conditions.append(job_status_clause(status, Job))
     return _job_page(session, *conditions, page=page, size=size)
 
 
@@ -330,35 +324,19 @@ def task_jobs(session: Session, task_hash: str, size: int = PAGE_SIZE) -> list[J
     return _job_page(session, Job.task_hash == task_hash, newest_first=True, size=size)
 
 
-def _failed_calls() -> Any:
-    """Call nodes whose result is an error (few, found through the value type index)."""
-    return (
-        select(CallNode.call_hash)
-        .join(Value, Value.value_hash == CallNode.value_hash)
-        .where(Value.type == ERROR_VALUE_TYPE)
-    )
-
-
 def job_status_counts(session: Session, execution_id: str) -> dict[str, dict[str, int]]:
     """{task full name: {status: count}} over every job of an execution, by task name.
 
-    Counted on the job table alone, then corrected by the (few) failed jobs,
+    One GROUP BY on the job table (the few failed call nodes looked up once),
     so an execution of 100,000 jobs needs no join per job.
     """
-    in_execution = Job.execution_id == execution_id
-    running = Job.end_time.is_(None)
-    grouped = select(Job.task_hash, running, Job.cached, func.count()).group_by(
-        Job.task_hash, running, Job.cached
+    groups = job_groups(Job)
+    grouped = (
+        select(Job.task_hash, *groups, func.count())
+        .where(Job.execution_id == execution_id)
+        .group_by(Job.task_hash, *groups)
     )
-    counts: dict[tuple[str, str], int] = {}
-    for task_hash, is_running, cached, count in session.execute(grouped.where(in_execution)):
-        status = "RUNNING" if is_running else "CACHED" if cached else "DONE"
-        counts[(task_hash, status)] = counts.get((task_hash, status), 0) + count
-    failed = grouped.where(in_execution, Job.call_hash.in_(_failed_calls()))
-    for task_hash, is_running, cached, count in session.execute(failed):
-        status = "RUNNING" if is_running else "CACHED" if cached else "DONE"
-        counts[(task_hash, status)] -= count
-        counts[(task_hash, "FAILED")] = counts.get((task_hash, "FAILED"), 0) + count
+    counts = count_statuses(session.execute(grouped))
     names = {
         task_hash: task_fullname(namespace, name)
         for task_hash, namespace, name in session.execute(
@@ -369,9 +347,8 @@ def job_status_counts(session: Session, execution_id: str) -> dict[str, dict[str
     }
     by_task: dict[str, dict[str, int]] = {}
     for (task_hash, status), count in counts.items():
-        if count:
-            per_task = by_task.setdefault(names.get(task_hash, task_hash), {})
-            per_task[status] = per_task.get(status, 0) + count
+        per_task = by_task.setdefault(names.get(task_hash, task_hash), {})
+        per_task[status] = per_task.get(status, 0) + count
     return dict(sorted(by_task.items()))
 
 

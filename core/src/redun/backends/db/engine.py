@@ -126,7 +126,7 @@ def make_engine(uri: str, echo: bool = False) -> Engine:
     """An engine whose write transactions never fail with "database is locked" at once."""
     if is_sqlite(uri):
         return _sqlite_engine(uri, echo)
-    from redun import __version__
+    from redun._version import __version__
 
     url = make_url(_driver_uri(uri))
     connect_args = {}

@@ -13,12 +13,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, object_session, rel
 
 from redun.backends.base import TagEntity
 from redun.backends.db import schema
+from redun.backends.db.status import execution_status, job_status
 from redun.tags import CONTEXT_KEY
 
 if TYPE_CHECKING:
     from redun.backends.db.backend import RedunBackendDb
-
-ERROR_VALUE_TYPE = "redun.ErrorValue"
 
 
 class Base(DeclarativeBase):
@@ -335,25 +334,6 @@ class Handle(Base):
         secondaryjoin="Handle.hash == HandleEdge.parent_id",
         viewonly=True,
     )
-
-
-def job_status(result_type: str | None, end_time: datetime | None, cached: bool) -> str:
-    """redun's job status rule: FAILED, RUNNING, CACHED or DONE."""
-    if result_type == ERROR_VALUE_TYPE:
-        return "FAILED"
-    if not end_time:
-        return "RUNNING"
-    if cached:
-        return "CACHED"
-    return "DONE"
-
-
-def execution_status(root_job_status: str | None) -> str:
-    if root_job_status is None:
-        return "FAILED"
-    if root_job_status in ("DONE", "CACHED"):
-        return "DONE"
-    return root_job_status
 
 
 class Execution(Base):

@@ -12,13 +12,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, false, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from redun.backends.db.models import (
-    ERROR_VALUE_TYPE,
     Argument,
     Base,
     CallNode,
@@ -29,6 +28,12 @@ from redun.backends.db.models import (
     Tag,
     Task,
     Value,
+)
+from redun.backends.db.status import (
+    StatusError,
+    check_statuses,
+    execution_status_clause,
+    job_status_clause,
 )
 from redun.tags import ANY_VALUE
 
@@ -47,8 +52,6 @@ MODEL_PKS: dict[type[Base], Any] = {
     Task: Task.hash,
     Value: Value.value_hash,
 }
-JOB_STATUSES = ("RUNNING", "FAILED", "CACHED", "DONE")
-EXECUTION_STATUSES = ("RUNNING", "FAILED", "DONE")
 
 
 class QueryError(ValueError):
@@ -59,30 +62,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _failed_calls() -> Select:
-    return (
-        select(CallNode.call_hash)
-        .join(Value, Value.value_hash == CallNode.value_hash)
-        .where(Value.type == ERROR_VALUE_TYPE)
-    )
-
-
-def job_status_clause(status: str) -> Any:
-    """SQL condition on Job for one of RUNNING, FAILED, CACHED, DONE.
-
-    The same rule as `redun.backends.db.models.job_status`: an error result
-    makes a job FAILED whether or not it was cached or has ended.
-    """
-    if status not in JOB_STATUSES:
-        raise QueryError(f"Unknown job status '{status}': use one of {', '.join(JOB_STATUSES)}.")
-    failed = Job.call_hash.in_(_failed_calls())
-    if status == "FAILED":
-        return failed
-    # NOT IN is NULL (not true) for a NULL call_hash: a job without a result is not failed.
-    not_failed = or_(Job.call_hash.is_(None), ~failed)
-    if status == "RUNNING":
-        return and_(Job.end_time.is_(None), not_failed)
-    return and_(Job.end_time.is_not(None), Job.cached.is_(status == "CACHED"), not_failed)
+def _checked(statuses: Iterable[str], kind: str) -> list[str]:
+    try:
+        return check_statuses(statuses, kind)
+    except StatusError as error:
+        raise QueryError(str(error)) from None
 
 
 def _execution_values(call_hashes: Select) -> Select:
@@ -186,19 +170,14 @@ class CallGraphQuery:
         )
 
     def filter_job_statuses(self, statuses: Iterable[str]) -> CallGraphQuery:
-        clause = or_(*(job_status_clause(status) for status in statuses))
+        statuses = _checked(statuses, "job")
+        clause = or_(*(job_status_clause(status, Job) for status in statuses))
         return replace(self._where(jobs=clause), types=self._only("Job"))
 
     def filter_execution_statuses(self, statuses: Iterable[str]) -> CallGraphQuery:
-        statuses = list(statuses)
-        for status in statuses:
-            if status not in EXECUTION_STATUSES:
-                raise QueryError(
-                    f"Unknown execution status '{status}': use {', '.join(EXECUTION_STATUSES)}."
-                )
-        job_statuses = statuses + (["CACHED"] if "DONE" in statuses else [])
-        clause = or_(*(job_status_clause(status) for status in job_statuses))
-        query = self._where(executions=Execution.job_id.in_(select(Job.id).where(clause)))
+        statuses = _checked(statuses, "execution")
+        clause = or_(*(execution_status_clause(status, Execution) for status in statuses))
+        query = self._where(executions=clause)
         return replace(query, types=self._only("Execution"), ordered="time")
 
     def filter_task_names(self, task_names: Iterable[str]) -> CallGraphQuery:
@@ -357,9 +336,11 @@ class CallGraphQuery:
             yield row[0] if flat else tuple(row)
 
 
-@dataclass(frozen=True)
-class FileMatch:
-    """A File found by path, the job that produced (or used) it, and how."""
+class FileMatch(NamedTuple):
+    """A File found by path, the job that produced (or used) it, and how.
+
+    A tuple, so ``file, job, kind = find_file(session, path)`` works as in redun.
+    """
 
     file: File
     job: Job

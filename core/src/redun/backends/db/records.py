@@ -34,8 +34,8 @@ from redun.backends.db.models import (
     TagEdit,
     Task,
     Value,
-    job_status,
 )
+from redun.backends.db.status import job_status
 
 VERSION = 1
 CHUNK = 500

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from redun.backends.db import browse
+from redun.backends.db.status import JOB_STATUSES
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Static
@@ -24,7 +25,7 @@ def parse_jobs_query(query: str) -> tuple[str | None, str | None]:
         key, _, value = word.partition(":")
         if key == "task" and value:
             task = value
-        elif key == "status" and value.upper() in ("RUNNING", "FAILED", "CACHED", "DONE"):
+        elif key == "status" and value.upper() in JOB_STATUSES:
             status = value.upper()
         else:
             raise ResolveError(f"jobs filter {word} is not task:NAME or status:STATUS")

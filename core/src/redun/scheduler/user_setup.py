@@ -1,9 +1,10 @@
-"""Build the Scheduler for a CLI run, through ``[scheduler] setup_scheduler`` if set.
+"""The one place `redun run` and `redun.run()` build their Scheduler.
 
-``setup_scheduler = path/to/file.py::func`` (path relative to redun.ini) or
-``package.module::func``; the function is called as ``func(config, **setup)``
-with ``-s key=value`` arguments typed by its annotations, and returns a
-Scheduler (for example one with library-built executors).
+``[scheduler] setup_scheduler = path/to/file.py::func`` (path relative to
+redun.ini) or ``package.module::func`` names a user function, called as
+``func(config, **setup)`` with the ``-s key=value`` arguments typed by its
+annotations, that returns a Scheduler (for example one with library-built
+executors). Errors are `SchedulerError`s, which the CLI prints as one line.
 """
 
 from __future__ import annotations
@@ -15,21 +16,21 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from redun.cli.errors import CliError
-from redun.config import Config
+from redun.scheduler.errors import SchedulerError
+from redun.scheduler.scheduler import Scheduler
 
 
 def _load_function(spec: str, config_dir: str | None) -> Any:
     target, sep, func_name = spec.partition("::")
     if not sep or not target or not func_name:
-        raise CliError(
+        raise SchedulerError(
             f"[scheduler] setup_scheduler = {spec!r}: expected 'file.py::function' "
             "or 'package.module::function'"
         )
     if target.endswith(".py"):
         path = Path(config_dir or ".") / target
         if not path.is_file():
-            raise CliError(f"[scheduler] setup_scheduler: no such file {path}")
+            raise SchedulerError(f"[scheduler] setup_scheduler: no such file {path}")
         module_spec = importlib.util.spec_from_file_location(path.stem, path)
         assert module_spec is not None and module_spec.loader is not None
         module = importlib.util.module_from_spec(module_spec)
@@ -38,12 +39,12 @@ def _load_function(spec: str, config_dir: str | None) -> Any:
         try:
             module = importlib.import_module(target)
         except ImportError as error:
-            raise CliError(
+            raise SchedulerError(
                 f"[scheduler] setup_scheduler: cannot import {target} ({error})"
             ) from None
     func = getattr(module, func_name, None)
     if not callable(func):
-        raise CliError(f"[scheduler] setup_scheduler: {target} has no function {func_name!r}")
+        raise SchedulerError(f"[scheduler] setup_scheduler: {target} has no function {func_name!r}")
     return func
 
 
@@ -59,33 +60,31 @@ def _typed_setup_args(func: Any, setup: dict[str, str]) -> dict[str, Any]:
     for key, raw in setup.items():
         if key not in signature.parameters:
             known = ", ".join(list(signature.parameters)[1:]) or "none"
-            raise CliError(f"-s/--setup: {func.__name__} takes no {key!r} (takes: {known})")
+            raise SchedulerError(f"-s/--setup: {func.__name__} takes no {key!r} (takes: {known})")
         annotation = hints.get(key, str)
         try:
             kwargs[key] = (
                 raw if annotation is str else get_type_registry().parse_arg(annotation, raw)
             )
         except Exception as error:
-            raise CliError(f"-s/--setup {key}={raw!r}: {error}") from None
+            raise SchedulerError(f"-s/--setup {key}={raw!r}: {error}") from None
     return kwargs
 
 
-def setup_scheduler(config: Config, setup: dict[str, str]) -> Any:
-    """A loaded Scheduler for `config`."""
-    from redun.scheduler import Scheduler
-
+def setup_scheduler(config: Any, setup: dict[str, str]) -> Any:
+    """A loaded Scheduler for `config`, built by ``[scheduler] setup_scheduler`` if set."""
     spec = config.get("scheduler", {}).get("setup_scheduler")
     if spec:
         func = _load_function(spec, config.configdir)
         scheduler = func(config, **_typed_setup_args(func, setup))
         if not isinstance(scheduler, Scheduler):
-            raise CliError(
+            raise SchedulerError(
                 f"[scheduler] setup_scheduler {spec} returned "
                 f"{type(scheduler).__name__}, not a Scheduler"
             )
     else:
         if setup:
-            raise CliError("-s/--setup needs [scheduler] setup_scheduler in redun.ini")
+            raise SchedulerError("-s/--setup needs [scheduler] setup_scheduler in redun.ini")
         scheduler = Scheduler(config=config)
     scheduler.load()
     return scheduler

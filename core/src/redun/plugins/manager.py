@@ -335,9 +335,35 @@ def reset_plugin_manager(manager: RedunPluginManager | None = None) -> None:
         _manager = manager
 
 
+# Types registered in code (redun's `register_executor`), consulted before plugins.
+_registered_executors: dict[str, type | str] = {}
+
+
+def register_executor(name: str, executor_class: type | str | None = None) -> Any:
+    """Make ``type = name`` in redun.ini use `executor_class` (a class or "module.Class").
+
+    Usable as a decorator: ``@register_executor("mine")``. Plugins should prefer the
+    ``redun_executors`` hook; this keeps redun workflows that register in code working.
+    """
+    if executor_class is None:
+
+        def deco(cls: type) -> type:
+            _registered_executors[name] = cls
+            return cls
+
+        return deco
+    _registered_executors[name] = executor_class
+    return executor_class
+
+
 def get_executor_class(type_name: str) -> type:
-    """The executor class registered for ``type = type_name``."""
-    return get_plugin_manager().resolve("executor", type_name)
+    """The class for ``type = type_name``: registered in code, else from a plugin."""
+    registered = _registered_executors.get(type_name)
+    if registered is None:
+        return get_plugin_manager().resolve("executor", type_name)
+    if isinstance(registered, str):
+        registered = _registered_executors[type_name] = load_target(registered)
+    return registered
 
 
 def get_filesystem_class(scheme: str) -> type:

@@ -7,11 +7,10 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,8 @@ from redun.federated_tasks import (
 )
 from redun.scheduler import SchedulerError
 from redun.utils import pickle_loads
+
+from tests.core.files.http_server import serve
 
 ROOT = Path(__file__).resolve().parents[3]
 MODULE = "tests.core.api.federated_workflow"
@@ -204,15 +205,8 @@ class Proxy(BaseHTTPRequestHandler):
 @pytest.fixture
 def proxy() -> Iterator[str]:
     Proxy.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve(Proxy) as url:
+        yield url
 
 
 def test_rest_federated_task_posts_to_a_proxy_that_launches_it(

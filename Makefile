@@ -36,10 +36,12 @@ $(CORE_VENV)/.installed: core/pyproject.toml pyproject.toml
 test-core: $(CORE_VENV)/.installed
 	$(CORE_VENV)/bin/python -m pytest tests/core; rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
 
-# Container image for `type = docker` executors, built locally without a registry.
+# Container image for container executors, built locally without a registry.
+# IMAGE_PLUGINS="aws" builds one with redun-aws (and boto3) for AWS Batch.
 IMAGE ?= localhost/redun:dev
+IMAGE_PLUGINS ?=
 image: install
-	bash images/build.sh $(IMAGE)
+	IMAGE_PLUGINS="$(IMAGE_PLUGINS)" bash images/build.sh $(IMAGE)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -90,3 +90,21 @@ def test_no_autocreate_without_a_matching_definition(setup: Any, tmp_path: Path)
 def test_bad_json_keys(setup: Any, tmp_path: Path) -> None:
     with pytest.raises(ExecutorError, match=r"\[executors.batch\] batch_tags is not valid JSON"):
         run_with(tmp_path, setup.executor_config(batch_tags="{oops"))
+
+
+def test_job_sizes_share_one_job_definition(setup: Any, moto: MotoServer) -> None:
+    from redun.executors.remote import RemoteSpec
+    from redun_aws.batch import AWSBatchExecutor
+
+    executor = AWSBatchExecutor("batch", config=setup.executor_config())
+
+    def spec(memory: float, gpus: int = 0) -> RemoteSpec:
+        return RemoteSpec("j", ["true"], setup.image, 1, memory, gpus, {}, {})
+
+    arns = {executor.job_definition(spec(m), 1) for m in (0.5, 4, 16)}
+    assert len(arns) == 1
+    # A new executor (a second run) finds the same revision instead of registering.
+    again = AWSBatchExecutor("batch", config=setup.executor_config())
+    assert again.job_definition(spec(2), 1) in arns
+    assert moto.calls()["batch:registerjobdefinition"] == 1
+    assert executor.job_definition(spec(1), 2) not in arns  # multi-node: its own definition

@@ -30,7 +30,9 @@ def run_with(tmp_path: Path, section: dict[str, str]) -> Any:
 
 
 @pytest.fixture
-def setup(moto: MotoServer) -> Any:
+def setup(moto: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    # A small work dir: the code package is made from the current directory.
+    monkeypatch.chdir(tmp_path)
     return create_batch(moto, "localhost/redun:test")
 
 

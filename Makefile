@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PLUGINS := docker aws gcp k8s slurm console
 EDITABLES := -e ./core[postgres] $(foreach p,$(PLUGINS),-e ./plugins/redun-$(p))
 
-.PHONY: install run test test-fast test-core lint bench bench-compare clean image
+.PHONY: install run test test-fast test-core test-k8s-other lint bench bench-compare clean image
 
 $(VENV)/.installed: core/pyproject.toml $(foreach p,$(PLUGINS),plugins/redun-$(p)/pyproject.toml) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,22 @@ $(CORE_VENV)/.installed: core/pyproject.toml pyproject.toml
 
 test-core: $(CORE_VENV)/.installed
 	$(CORE_VENV)/bin/python -m pytest tests/core; rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
+
+# redun-k8s against the other supported kubernetes client (.venv has 37.0.x): a short
+# run on the image `make test` built, without building it again, and without the
+# emulator's own tests (the emulator does not depend on the client's version).
+K8S_OTHER_VENV := .venv-k8s-other
+$(K8S_OTHER_VENV)/.installed: core/pyproject.toml plugins/redun-k8s/pyproject.toml pyproject.toml
+	$(PYTHON) -m venv $(K8S_OTHER_VENV)
+	$(K8S_OTHER_VENV)/bin/python -m pip install -q --upgrade "pip>=25.1"
+	$(K8S_OTHER_VENV)/bin/python -m pip install -q --group test --group k8s-client-other \
+	  -e ./core -e ./plugins/redun-k8s
+	touch $@
+
+test-k8s-other: install $(K8S_OTHER_VENV)/.installed
+	REDUN_K8S_REUSE_IMAGE=1 $(K8S_OTHER_VENV)/bin/python -m pytest tests/plugins/k8s -m "not slow" -q \
+	  --ignore tests/plugins/k8s/emulator; \
+	  rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
 
 # Container image for container executors, built locally without a registry.
 # IMAGE_PLUGINS="aws" builds one with redun-aws (and boto3) for AWS Batch.
@@ -66,4 +82,4 @@ bench-compare: install
 	  --engine redun-0.44.1=$(REDUN044_VENV)/bin/redun $(BENCH_FLAGS)
 
 clean:
-	rm -rf $(VENV) $(CORE_VENV)
+	rm -rf $(VENV) $(CORE_VENV) $(K8S_OTHER_VENV)

@@ -109,6 +109,22 @@ def test_import_redun_is_slim() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_redun_help_imports_no_cloud_sdk() -> None:
+    """Building the CLI with every plugin's commands imports no SDK (google, boto3, ...):
+    they load when a URL or a job first needs them."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from redun.cli.main import cli\n"
+        "for args in (['--help'], ['fs', '--help'], ['run', '--help']):\n"
+        "    result = CliRunner().invoke(cli, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r}]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_redun_plugins_json_lists_every_plugin() -> None:
     redun_bin = Path(sys.executable).parent / "redun"
     proc = subprocess.run(

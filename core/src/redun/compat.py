@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -52,7 +52,7 @@ _UTILS = {
 
 REEXPORTS: dict[str, dict[str, str]] = {
     "redun": {
-        "register_executor": "redun.executors.base:register_executor",
+        "register_executor": "redun.plugins.manager:register_executor",
         "LocalExecutor": "executor:local",
         "AliasExecutor": "executor:alias",
         "DockerExecutor": "executor:docker",
@@ -87,14 +87,14 @@ REEXPORTS: dict[str, dict[str, str]] = {
         "parse_tag_value": "redun.tags:parse_tag_value",
         "Executor": "redun.executors.base:Executor",
         "LocalExecutor": "executor:local",
-        "get_executors_from_config": "redun.compat:get_executors_from_config",
+        "get_executors_from_config": "redun.scheduler.setup:get_executors_from_config",
         "RedunBackend": "redun.backends.base:RedunBackend",
         "TagEntity": "redun.backends.base:TagEntity",
         "RedunBackendDb": "redun.backends.db:RedunBackendDb",
-        "get_backend_from_config": "redun.compat:get_backend_from_config",
-        "get_limits_from_config": "redun.compat:get_limits_from_config",
-        "get_ignore_warnings_from_config": "redun.compat:get_ignore_warnings_from_config",
-        "set_arg_defaults": "redun.compat:set_arg_defaults",
+        "get_backend_from_config": "redun.scheduler.setup:get_backend_from_config",
+        "get_limits_from_config": "redun.scheduler.setup:get_limits_from_config",
+        "get_ignore_warnings_from_config": "redun.scheduler.setup:get_ignore_warnings_from_config",
+        "set_arg_defaults": "redun.scheduler.setup:set_arg_defaults",
     },
     "redun.task": {
         "Promise": "redun.promise:Promise",
@@ -106,8 +106,10 @@ REEXPORTS: dict[str, dict[str, str]] = {
         "get_proto": "redun.file:get_proto",
     },
     "redun.executors.base": {
-        "get_executor_from_config": "redun.compat:get_executor_from_config",
-        "get_executors_from_config": "redun.compat:get_executors_from_config",
+        "get_executor_class": "redun.plugins.manager:get_executor_class",
+        "register_executor": "redun.plugins.manager:register_executor",
+        "get_executor_from_config": "redun.scheduler.setup:get_executor_from_config",
+        "get_executors_from_config": "redun.scheduler.setup:get_executors_from_config",
     },
     "redun.file": {
         "LocalFileSystem": "redun.filesystems.local:LocalFileSystem",
@@ -125,7 +127,7 @@ def resolve(target: str) -> Any:
     """The object a `REEXPORTS` target names (importing it, or asking the plugin kernel)."""
     kind, _, name = target.partition(":")
     if kind == "executor":
-        from redun.executors.base import get_executor_class
+        from redun.plugins.manager import get_executor_class
 
         return _or_import_error(get_executor_class, name)
     if kind == "filesystem":
@@ -197,46 +199,3 @@ def split_task_fullname(task_fullname: str) -> tuple[str, str]:
     """``"ns.sub.name"`` -> ``("ns.sub", "name")``; no namespace gives ``""``."""
     namespace, _, name = task_fullname.rpartition(".")
     return namespace, name
-
-
-def set_arg_defaults(task: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """(args, kwargs) with the signature defaults of the parameters left out filled in."""
-    from redun.scheduler.nested import get_arg_defaults
-
-    return args, {**kwargs, **get_arg_defaults(task, args, kwargs)}
-
-
-def get_executor_from_config(executors_config: Mapping[str, Any], executor_name: str) -> Any:
-    """Build the executor of ``[executors.<executor_name>]`` (no scheduler attached)."""
-    from redun.scheduler.errors import SchedulerError
-    from redun.scheduler.setup import build_executor
-
-    section = executors_config.get(executor_name)
-    if section is None:
-        known = ", ".join(sorted(executors_config)) or "none"
-        raise SchedulerError(f'Unknown executor "{executor_name}" (configured: {known})')
-    return build_executor(executor_name, section, None)
-
-
-def get_executors_from_config(executors_config: Mapping[str, Any]) -> list[Any]:
-    """One executor per section of ``config["executors"]`` (no scheduler attached)."""
-    return [get_executor_from_config(executors_config, name) for name in executors_config]
-
-
-def get_backend_from_config(backend_config: Mapping[str, str] | None = None) -> Any:
-    """The state store a ``[backend]`` section names (in memory when it names none)."""
-    from redun.scheduler.setup import backend_from_config
-
-    return backend_from_config({"backend": dict(backend_config or {})})
-
-
-def get_limits_from_config(limits_config: Mapping[str, str] | None = None) -> dict[str, int]:
-    """``[limits]`` as resource name -> capacity."""
-    from redun.scheduler.limits import parse_limits
-
-    return parse_limits(limits_config)
-
-
-def get_ignore_warnings_from_config(scheduler_config: Mapping[str, str]) -> set[str]:
-    """The warning kinds ``[scheduler] ignore_warnings`` silences (whitespace-separated)."""
-    return set((scheduler_config.get("ignore_warnings") or "").split())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from redun.backends.base import ArgumentRecord, TagEntity
@@ -23,7 +25,7 @@ from redun.file import File
 from redun.hashing import hash_call_node, hash_struct
 from sqlalchemy import event, func, select
 
-from tests.core.backends.helpers import make_task, record_call
+from tests.core.backends.helpers import cache_query, make_task, record_call
 
 BACKEND = CacheScope.BACKEND
 SHALLOW = CacheCheckValid.SHALLOW
@@ -130,7 +132,7 @@ def test_flush_writes_a_tick_with_one_statement_per_table(backend: RedunBackendD
 
 def check(backend, task, args_hash, eval_hash, exec_id, scope=BACKEND, valid=SHALLOW, **kw):
     return backend.check_cache(
-        task.hash, args_hash, eval_hash, exec_id, {task.hash}, scope, valid, **kw
+        cache_query(task.hash, args_hash, eval_hash, exec_id, {task.hash}, scope, valid, **kw)
     )
 
 
@@ -152,7 +154,9 @@ def test_check_cache_order_cse_ultimate_single(backend: RedunBackendDb, flush: b
     assert (hit.result, hit.call_hash, hit.kind) == (3, call_hash, CacheResult.ULTIMATE)
 
     # Ultimate results are valid only if every task below is still the current code.
-    hit = backend.check_cache(task.hash, args_hash, eval_hash, "exec2", set(), BACKEND, SHALLOW)
+    hit = backend.check_cache(
+        cache_query(task.hash, args_hash, eval_hash, "exec2", set(), BACKEND, SHALLOW)
+    )
     assert hit.kind == CacheResult.MISS
 
     backend.set_eval_cache(eval_hash, task.hash, args_hash, 3, backend.record_value(3))
@@ -182,7 +186,7 @@ def test_evaluations_are_upserted(backend: RedunBackendDb) -> None:
     backend.flush()
     backend.set_eval_cache("e" * 40, task.hash, "a" * 40, 2, backend.record_value(2))
     backend.flush()
-    hit = backend.check_cache(task.hash, "a" * 40, "e" * 40, "x", set(), BACKEND, FULL)
+    hit = backend.check_cache(cache_query(task.hash, "a" * 40, "e" * 40, "x", set(), BACKEND, FULL))
     assert hit.result == 2
 
 
@@ -211,7 +215,9 @@ def test_cse_sees_jobs_of_other_processes_in_the_same_execution(db_uri: str) -> 
     writer.record_job_start("root", task, "exec", None, False)
     writer.record_job_end("root", call_hash)
     writer.flush()
-    hit = reader.check_cache(task.hash, args_hash, "e" * 40, "exec", set(), CacheScope.CSE, FULL)
+    hit = reader.check_cache(
+        cache_query(task.hash, args_hash, "e" * 40, "exec", set(), CacheScope.CSE, FULL)
+    )
     assert (hit.kind, hit.result) == (CacheResult.CSE, 6)
     writer.close()
     reader.close()
@@ -264,15 +270,24 @@ def test_failed_job_status_comes_from_an_error_result(backend: RedunBackendDb) -
 
 
 def test_explain_cache_miss(backend: RedunBackendDb) -> None:
+    """The contract's explainer compares a live call with the recorded ones."""
+    from redun.backends.reasons import ArgInfo
+
+    def explain(task: Any, args_hash: str, value: int) -> Any:
+        query = cache_query(task.hash, args_hash, "e" * 40, "x", {task.hash}, BACKEND, FULL)
+        query = dataclasses.replace(query, task_name=task.fullname)
+        live = {"x": ArgInfo(backend.type_registry.get_hash(value), repr(value), {})}
+        return backend.explain_cache_miss(query, live, ["x"])
+
     task = make_task("explain", source="def explain(x): return x")
-    assert backend.explain_cache_miss("explain", task.hash, "a" * 40, {}).reason == "new_call"
+    assert explain(task, "a" * 40, 1).kind == "never_run"
     _, args_hash = record_call(backend, task, [1], 1)
     edited = make_task("explain", source="def explain(x): return x + 0")
-    reason = backend.explain_cache_miss("explain", edited.hash, args_hash, {"0": "h"})
-    assert (reason.reason, reason.previous_task_hash) == ("new_task", task.hash)
-    new_arg = backend.type_registry.get_hash(2)
-    reason = backend.explain_cache_miss("explain", task.hash, "b" * 40, {"0": new_arg})
-    assert (reason.reason, reason.changed_arguments) == ("new_args", ("0",))
+    reason = explain(edited, args_hash, 1)
+    assert (reason.kind, reason.previous_task_hash) == ("new_task", task.hash)
+    reason = explain(task, "b" * 40, 2)
+    assert reason.kind == "new_args"
+    assert reason.message() == "New arguments: x changed (1 --> 2)."
 
 
 def test_foreign_keys_hold_after_every_flush(backend: RedunBackendDb) -> None:

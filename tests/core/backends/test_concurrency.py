@@ -13,7 +13,7 @@ from redun.backends.db.query import CallGraphQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from sqlalchemy import func, select, text
 
-from tests.core.backends.helpers import make_task
+from tests.core.backends.helpers import cache_query, make_task
 
 ROOT = Path(__file__).parents[3]
 
@@ -74,13 +74,15 @@ def test_sigkill_leaves_a_database_that_serves_every_done_job(db_uri: str) -> No
     for job in done:
         node = job.call_node
         hit = backend.check_cache(
-            task.hash,
-            node.args_hash,
-            "0" * 40,
-            "next-run",
-            {task.hash},
-            CacheScope.BACKEND,
-            CacheCheckValid.SHALLOW,
+            cache_query(
+                task.hash,
+                node.args_hash,
+                "0" * 40,
+                "next-run",
+                {task.hash},
+                CacheScope.BACKEND,
+                CacheCheckValid.SHALLOW,
+            )
         )
         assert hit.kind == CacheResult.ULTIMATE and hit.result == node.value_parsed
     backend.close()

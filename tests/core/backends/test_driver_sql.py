@@ -13,7 +13,7 @@ from redun.cache import CacheCheckValid, CacheScope
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
-from tests.core.backends.helpers import make_task, record_call
+from tests.core.backends.helpers import cache_query, make_task, record_call
 
 
 def test_cache_lookups_are_seen_by_statement_listeners(backend: RedunBackendDb) -> None:
@@ -26,13 +26,15 @@ def test_cache_lookups_are_seen_by_statement_listeners(backend: RedunBackendDb) 
     event.listen(backend.engine, "before_cursor_execute", on_execute)
     try:
         backend.check_cache(
-            task.hash,
-            "a" * 40,
-            "e" * 40,
-            "exec",
-            {task.hash},
-            CacheScope.BACKEND,
-            CacheCheckValid.FULL,
+            cache_query(
+                task.hash,
+                "a" * 40,
+                "e" * 40,
+                "exec",
+                {task.hash},
+                CacheScope.BACKEND,
+                CacheCheckValid.FULL,
+            )
         )
     finally:
         event.remove(backend.engine, "before_cursor_execute", on_execute)

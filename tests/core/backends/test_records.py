@@ -16,7 +16,7 @@ from redun.file import File
 from redun.testing.postgres import PostgresServer
 from sqlalchemy import select
 
-from tests.core.backends.helpers import make_task, record_call
+from tests.core.backends.helpers import cache_query, make_task, record_call
 
 
 @pytest.fixture
@@ -90,13 +90,15 @@ def test_records_round_trip_through_json_lines(
     )
     assert subtree == {history["main"].hash, history["child"].hash}
     hit = other.check_cache(
-        history["main"].hash,
-        history["root_args"],
-        "0" * 40,
-        "new-exec",
-        subtree,
-        CacheScope.BACKEND,
-        CacheCheckValid.SHALLOW,
+        cache_query(
+            history["main"].hash,
+            history["root_args"],
+            "0" * 40,
+            "new-exec",
+            subtree,
+            CacheScope.BACKEND,
+            CacheCheckValid.SHALLOW,
+        )
     )
     assert hit.kind == CacheResult.ULTIMATE
     assert hit.result[:2] == [2, 3]

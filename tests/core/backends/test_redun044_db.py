@@ -20,6 +20,8 @@ from redun.backends.db.query import CallGraphQuery, infer_id
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from sqlalchemy import func, select
 
+from tests.core.backends.helpers import cache_query
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -90,13 +92,15 @@ def test_serves_its_cache(legacy: RedunBackendDb) -> None:
     add_jobs = CallGraphQuery(session).filter_task_names(["legacy.add"]).filter_types(["Job"])
     node = next(add_jobs.all()).call_node
     hit = legacy.check_cache(
-        node.task_hash,
-        node.args_hash,
-        "0" * 40,
-        "new-execution",
-        task_hashes,
-        CacheScope.BACKEND,
-        CacheCheckValid.SHALLOW,
+        cache_query(
+            node.task_hash,
+            node.args_hash,
+            "0" * 40,
+            "new-execution",
+            task_hashes,
+            CacheScope.BACKEND,
+            CacheCheckValid.SHALLOW,
+        )
     )
     assert hit.kind == CacheResult.ULTIMATE
     assert hit.result == node.value_parsed
@@ -185,13 +189,15 @@ def test_postgres_database_written_by_redun(postgres_server) -> None:
     adds = CallGraphQuery(session).filter_task_names(["legacy.add"]).filter_types(["Job"])
     node = next(adds.all()).call_node
     hit = backend.check_cache(
-        node.task_hash,
-        node.args_hash,
-        "0" * 40,
-        "new",
-        set(session.execute(select(Job.task_hash)).scalars()),
-        CacheScope.BACKEND,
-        CacheCheckValid.SHALLOW,
+        cache_query(
+            node.task_hash,
+            node.args_hash,
+            "0" * 40,
+            "new",
+            set(session.execute(select(Job.task_hash)).scalars()),
+            CacheScope.BACKEND,
+            CacheCheckValid.SHALLOW,
+        )
     )
     assert (hit.kind, hit.result) == (CacheResult.ULTIMATE, node.value_parsed)
 

@@ -1,4 +1,4 @@
-"""`redun explain` and the miss reasons of `redun.explain`, on workflows really run."""
+"""`redun explain` and the miss reasons of the store's explainer, on workflows really run."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from redun.backends.base import CacheQuery
 from redun.backends.db import RedunBackendDb
+from redun.backends.reasons import MissReason, explain_invalid_result, live_call_args
+from redun.cache import CacheCheckValid, CacheScope
 from redun.cli.main import cli
-from redun.explain import explain_call, explain_invalid_result
+from redun.hashing import hash_arguments
 from redun.value import get_type_registry
 
 WORKFLOW = """
@@ -236,21 +240,33 @@ def test_live_reasons_for_a_dryrun(project: Project) -> None:
     backend = RedunBackendDb(f"sqlite:///{project.config_dir}/redun.db")
     backend.load()
     registry = get_type_registry()
+
+    def explain_call(task: Any, args: tuple) -> MissReason:
+        """What the scheduler asks the store before a dryrun job would run."""
+        query = CacheQuery(
+            task.fullname,
+            task.hash,
+            hash_arguments(registry, list(args), {}),
+            "e" * 40,
+            "dryrun",
+            {task.hash},
+            CacheScope.BACKEND,
+            CacheCheckValid.FULL,
+        )
+        return backend.explain_cache_miss(query, *live_call_args(task, args, {}, registry))
+
     cwd = os.getcwd()
     os.chdir(project.root)
     try:
-        session = backend.session
-        assert explain_call(session, module.add, (3, 5), {}, registry).message() == (
-            "New arguments: b changed (1 --> 5)."
-        )
-        assert explain_call(session, module.fragile, (1,), {}, registry).kind == "never_run"
+        assert explain_call(module.add, (3, 5)).message() == ("New arguments: b changed (1 --> 5).")
+        assert explain_call(module.fragile, (1,)).kind == "never_run"
         from redun import File
 
         (project.root / "in.txt").write_text("edited")
-        reason = explain_call(session, module.count, (File("in.txt"),), {}, registry)
+        reason = explain_call(module.count, (File("in.txt"),))
         assert reason.message() == "File input 'in.txt' changed."
         os.remove("in.txt")
-        reason = explain_call(session, module.count, (File("in.txt"),), {}, registry)
+        reason = explain_call(module.count, (File("in.txt"),))
         assert reason.message() == "File input 'in.txt' vanished."
         old = File("out.txt")
         old.update_hash()
@@ -259,7 +275,7 @@ def test_live_reasons_for_a_dryrun(project: Project) -> None:
             "Cached result is no longer valid: File output 'out.txt' vanished."
         )
         # An identical call whose recorded output file vanished.
-        reason = explain_call(session, module.write, ("out.txt", "ababab"), {}, registry)
+        reason = explain_call(module.write, ("out.txt", "ababab"))
         assert reason.message() == (
             "Cached result is no longer valid: File output 'out.txt' vanished."
         )

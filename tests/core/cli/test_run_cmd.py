@@ -385,6 +385,15 @@ def test_dryrun_names_the_reason_for_each_miss(
     assert reason.startswith(f"New task code for '{name}.write' (task_hash ")
 
 
+def test_dryrun_says_when_the_previous_identical_call_failed(workflow: Path) -> None:
+    assert run("run", workflow.name, "fail", "--x", "1").exit_code == 1
+    result = run("run", "--dryrun", workflow.name, "fail", "--x", "1")
+    assert result.exit_code == 1, result.output
+    (miss,) = [line for line in result.output.splitlines() if "Miss   Job" in line]
+    assert miss.split(":  ", 1)[1].startswith("Previous identical call ")
+    assert miss.endswith("failed; errors are not reused from the cache.")
+
+
 FREEZE_PROBE = """
 import gc
 from redun import task

@@ -68,6 +68,9 @@ def test_builtins_register_first_with_core_distribution() -> None:
     assert "redun_executors" in infos[0].hooks
     assert set(manager.executor_specs()) >= {"local", "alias"}
     assert set(manager.filesystem_specs()) >= {"local", "http", "https"}
+    backends = next(info for info in infos if info.name == "builtins.backends")
+    assert (backends.distribution, backends.hooks) == ("redun-core", ("redun_backends",))
+    assert set(manager.backend_specs()) >= {"sqlite", "postgresql"}
 
 
 def test_manager_is_a_lazy_singleton() -> None:

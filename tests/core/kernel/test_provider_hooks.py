@@ -19,8 +19,13 @@ from tests.helpers.distributions import make_distribution
 PLUGIN = """
 import click
 from redun.plugins import (
-    CommandSpec, ConfigSectionSpec, ExecutorSpec, FileSystemSpec, ValueTypeSpec, hookimpl,
+    BackendSpec, CommandSpec, ConfigSectionSpec, ExecutorSpec, FileSystemSpec, ValueTypeSpec,
+    hookimpl,
 )
+
+@hookimpl
+def redun_backends():
+    return [BackendSpec(("memory",), "tests.helpers.memory_store:MemoryBackend", "In memory")]
 
 @hookimpl
 def redun_executors():
@@ -79,6 +84,36 @@ def test_hook_redun_executors_resolves_plugin_executor(acme: Path) -> None:
     cls = get_executor_class("acme")
     assert cls.__name__ == "AcmeExecutor" and cls.__module__ == "acme_impl"
     assert get_plugin_manager().executor_specs()["acme"].config_keys == ("speed",)
+
+
+def test_hook_redun_backends_serves_a_db_uri_scheme(acme: Path) -> None:
+    """A store written against the contract alone runs workflows and serves cache hits."""
+    from redun import Scheduler, task
+    from redun.plugins.errors import MissingPluginError
+
+    from tests.helpers.memory_store import MemoryBackend
+
+    calls = []
+
+    @task(name="double", namespace="memory_store_test")
+    def double(x: int) -> int:
+        calls.append(x)
+        return 2 * x
+
+    @task(name="main", namespace="memory_store_test")
+    def main(n: int) -> list:
+        return [double(i) for i in range(n)] + [double(0)]
+
+    config = {"backend": {"db_uri": "memory://one"}}
+    scheduler = Scheduler(config=config)
+    assert isinstance(scheduler.backend, MemoryBackend)
+    assert scheduler.run(main(3)) == [0, 2, 4, 0]
+    assert sorted(calls) == [0, 1, 2]  # double(0) twice in one execution: CSE
+    assert Scheduler(config=config).run(main(3)) == [0, 2, 4, 0]
+    assert sorted(calls) == [0, 1, 2]  # a new scheduler on the same store: cached
+    assert get_plugin_manager().owner_of("backend", "memory") == "acme-redun"
+    with pytest.raises(MissingPluginError, match="No state store for db_uri scheme 'nosuch'"):
+        Scheduler(config={"backend": {"db_uri": "nosuch://x"}})
 
 
 def test_hook_redun_filesystems_resolves_every_scheme(acme: Path) -> None:

@@ -19,7 +19,7 @@ types and zones, resources larger than the machine type, priority outside
 [0, 100), more than 10 retries, malformed durations, unknown JSON fields, a
 project other than its own (403, as for a project one has no access to).
 
-Each task attempt is ``docker run`` (podman) of the runnable's image and
+Each task attempt is one ``docker run --rm`` (podman) of the runnable's image and
 commands with host networking, ``BATCH_TASK_INDEX``, ``BATCH_TASK_COUNT``,
 ``BATCH_JOB_UID``, ``BATCH_TASK_RETRY_ATTEMPT`` and the task environment;
 ``maxRetryCount`` retries and ``maxRunDuration`` kills (exit code 50005, which
@@ -61,6 +61,7 @@ import re
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -745,8 +746,7 @@ class BatchEmulator:
             job.set_state("DELETION_IN_PROGRESS", f"Job {job.name} is being deleted.")
             containers = list(job.containers)
         if containers:
-            subprocess.run([self.docker, "kill", *containers], capture_output=True)
-            subprocess.run([self.docker, "rm", "--force", *containers], capture_output=True)
+            self._kill(containers)
 
     # -- running tasks -------------------------------------------------------------------
 
@@ -825,7 +825,7 @@ class BatchEmulator:
         }
         resources = spec.get("computeResource") or {}
         args = [
-            self.docker, "run", "--detach", "--network", "host",
+            self.docker, "run", "--rm", "--network", "host",
             "--name", f"gcp-batch-{job.uid}-{task.index}-{attempt}",
             "--label", f"gcp-batch-emulator={self.instance}",
             "--label", f"gcp-batch-job={job.job_id}",
@@ -850,41 +850,37 @@ class BatchEmulator:
     def _run_container(
         self, job: Job, task: Task, attempt: int, args: list[str], duration: str | None
     ) -> int:
-        if job.cancelled.is_set():
-            return 1
-        started = subprocess.run(args, capture_output=True, text=True)
-        if started.returncode != 0:
-            self._log(job, task, attempt, started.stderr, "ERROR")
-            return 125
-        container_id = started.stdout.strip().splitlines()[-1]
+        """One attached ``docker run --rm``: a single podman call per attempt."""
+        name = args[args.index("--name") + 1]
         with job.lock:
-            job.containers.add(container_id)
-            # A delete that came while `docker run` ran did not see this container.
-            cancelled = job.cancelled.is_set()
-        if cancelled:
-            subprocess.run([self.docker, "rm", "--force", container_id], capture_output=True)
-            with job.lock:
-                job.containers.discard(container_id)
-            return 1
-        seconds = float(DURATION.match(duration).group(0)[:-1]) if duration else None
-        try:
-            waited = subprocess.run(
-                [self.docker, "wait", container_id], capture_output=True, text=True, timeout=seconds
-            )
-            lines = waited.stdout.strip().splitlines()
-            exit_code = int(lines[-1]) if lines and lines[-1].lstrip("-").isdigit() else 1
-        except subprocess.TimeoutExpired:
-            subprocess.run([self.docker, "kill", container_id], capture_output=True)
-            exit_code = TIMEOUT_EXIT_CODE
-        logs = subprocess.run(
-            [self.docker, "logs", container_id], capture_output=True, text=True, errors="replace"
-        )
-        self._log(job, task, attempt, logs.stdout, "INFO")
-        self._log(job, task, attempt, logs.stderr, "ERROR")
-        subprocess.run([self.docker, "rm", "--force", container_id], capture_output=True)
+            if job.cancelled.is_set():
+                return 1
+            job.containers.add(name)
+        deadline = None
+        if duration:
+            deadline = time.monotonic() + float(DURATION.match(duration).group(0)[:-1])
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            process = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            exit_code = None
+            while exit_code is None:
+                try:
+                    exit_code = process.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    timed_out = deadline is not None and time.monotonic() > deadline
+                    if timed_out or job.cancelled.is_set():
+                        # A delete may have come before the container existed: kill it now.
+                        self._kill([name])
+                        process.wait()
+                        exit_code = TIMEOUT_EXIT_CODE if timed_out else 137
+            for stream, severity in ((out, "INFO"), (err, "ERROR")):
+                stream.seek(0)
+                self._log(job, task, attempt, stream.read().decode("utf8", "replace"), severity)
         with job.lock:
-            job.containers.discard(container_id)
+            job.containers.discard(name)
         return exit_code
+
+    def _kill(self, names: list[str]) -> None:
+        subprocess.run([self.docker, "rm", "--force", "--time", "0", *names], capture_output=True)
 
     # -- the GCS volume stand-in ------------------------------------------------------------
 

@@ -1,22 +1,31 @@
-"""The contract between the scheduler and a state store.
+"""The contract between the scheduler and a state store: exactly what the scheduler calls.
 
 The scheduler calls the ``record_*`` methods from its own thread, many times
 per tick. Implementations may buffer those writes and must then write them in
 one transaction when ``flush()`` is called (the scheduler calls it once per
 tick and at the end of an execution). Every read method must see buffered
 writes as if they had been flushed.
+
+A state store is found by the URL scheme of ``[backend] db_uri`` through the
+``redun_backends`` hook. Browsing what was recorded (``redun log``, ``redun
+explain``, the console) is not part of this contract: a store that supports it
+also returns a read model from ``reader()`` (see `redun.backends.db.reader`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
+
+if TYPE_CHECKING:
+    from redun.backends.reasons import ArgInfo, MissReason
 
 
 class TagEntity(str, Enum):
@@ -61,14 +70,25 @@ class CacheHit:
 CACHE_MISS = CacheHit(None, None, CacheResult.MISS)
 
 
-@dataclass(frozen=True)
-class CacheMissReason:
-    """Why a job's cache lookup missed, precise enough to show a user."""
+@dataclass(frozen=True, slots=True)
+class CacheQuery:
+    """One job's cache lookup: which call, where, and which kinds of hit may serve it.
 
-    reason: str  # "new_task" | "new_args" | "new_call" | "invalid_result"
-    previous_task_hash: str | None = None
-    changed_arguments: tuple[str, ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
+    `scheduler_task_hashes` are the task hashes the scheduler knows (an
+    ultimate-reduction hit must use only those); `allowed_cache_results`
+    None allows every kind.
+    """
+
+    task_name: str
+    task_hash: str
+    args_hash: str
+    eval_hash: str
+    execution_id: str
+    scheduler_task_hashes: AbstractSet[str]
+    cache_scope: CacheScope
+    check_valid: CacheCheckValid
+    context_hash: str | None = None
+    allowed_cache_results: Collection[CacheResult] | None = None
 
 
 class RedunBackend(ABC):
@@ -84,9 +104,9 @@ class RedunBackend(ABC):
     def flush(self) -> None:
         """Write every buffered record in one transaction."""
 
-    @abstractmethod
     def close(self) -> None:
-        """Flush and release connections."""
+        """Flush and release connections (called by whoever built the store)."""
+        self.flush()
 
     # -- values -----------------------------------------------------------------
 
@@ -97,10 +117,6 @@ class RedunBackend(ABC):
         `value_hash`, when the caller already computed it, avoids hashing twice.
         Recording the same hash again is a no-op.
         """
-
-    @abstractmethod
-    def get_value(self, value_hash: str) -> tuple[Any, bool]:
-        """Return ``(value, True)``, or ``(None, False)`` if unknown or undecodable."""
 
     # -- call graph and caching ---------------------------------------------------
 
@@ -147,28 +163,18 @@ class RedunBackend(ABC):
         """Remember the one-step reduction result of an evaluation (single reduction)."""
 
     @abstractmethod
-    def check_cache(
-        self,
-        task_hash: str,
-        args_hash: str,
-        eval_hash: str,
-        execution_id: str,
-        scheduler_task_hashes: set[str],
-        cache_scope: CacheScope,
-        check_valid: CacheCheckValid,
-        context_hash: str | None = None,
-        allowed_cache_results: set[CacheResult] | None = None,
-    ) -> CacheHit:
+    def check_cache(self, query: CacheQuery) -> CacheHit:
         """Look up a previous result in order CSE, ULTIMATE, SINGLE (redun's rules)."""
 
     @abstractmethod
     def explain_cache_miss(
-        self, task_name: str, task_hash: str, args_hash: str, arg_hashes: dict[str, str]
-    ) -> CacheMissReason:
-        """Why (task_hash, args_hash) has no cached result.
+        self, query: CacheQuery, arguments: Mapping[str, ArgInfo], params: Sequence[str]
+    ) -> MissReason:
+        """Why `query` found no usable result (called by ``redun run --dryrun`` only).
 
-        `arg_hashes` maps argument names (or positions as strings) to value
-        hashes, so that "new_args" can name which argument changed.
+        `arguments` are the call's live arguments by parameter name (see
+        `redun.backends.reasons.live_call_args`); `params` the task's positional
+        parameter names, to name recorded positional arguments the same way.
         """
 
     # -- executions and jobs -------------------------------------------------------
@@ -199,6 +205,13 @@ class RedunBackend(ABC):
     ) -> None:
         """Record that a job ended with the call node `call_hash`."""
 
+    @abstractmethod
+    def get_job(self, job_id: str) -> dict | None:
+        """``{"job_id", "parent_id", "execution_id"}`` of a recorded job, or None.
+
+        Used to extend an existing execution under one of its jobs (subrun).
+        """
+
     # -- handles --------------------------------------------------------------------
 
     @abstractmethod
@@ -217,46 +230,6 @@ class RedunBackend(ABC):
 
     @abstractmethod
     def record_tags(
-        self,
-        entity_type: TagEntity,
-        entity_id: str,
-        tags: Iterable[tuple[str, Any]],
-        parents: Iterable[str] = (),
-        update: bool = False,
-        new: bool = False,
-    ) -> list[tuple[str, str, str, Any]]:
-        """Add tags; return ``(tag_hash, entity_id, key, value)`` of each."""
-
-    @abstractmethod
-    def delete_tags(
-        self, entity_id: str, tags: Iterable[tuple[str, Any]], keys: Iterable[str] = ()
-    ) -> list[tuple[str, str, str, Any]]:
-        """Delete tags by key/value (or by key alone)."""
-
-    @abstractmethod
-    def update_tags(
-        self,
-        entity_type: TagEntity,
-        entity_id: str,
-        old_keys: Iterable[str],
-        new_tags: Iterable[tuple[str, Any]],
-    ) -> list[tuple[str, str, str, Any]]:
-        """Supersede the current tags with `old_keys` by `new_tags`."""
-
-    @abstractmethod
-    def get_tags(self, entity_ids: Iterable[str]) -> dict[str, Any]:
-        """Current tags of each entity, as ``{entity_id: MultiMap(key -> values)}``."""
-
-    # -- records (export/import, push/pull) ------------------------------------------
-
-    @abstractmethod
-    def iter_record_ids(self, root_ids: Iterable[str]) -> Iterator[str]:
-        """Ids of every record reachable from `root_ids`."""
-
-    @abstractmethod
-    def get_records(self, ids: Iterable[str], sorted: bool = True) -> Iterator[dict]:
-        """Serialized records (JSON-ready dicts, ``_version`` 1)."""
-
-    @abstractmethod
-    def put_records(self, records: Iterable[dict]) -> int:
-        """Insert records not yet present; return how many were new."""
+        self, entity_type: TagEntity, entity_id: str, tags: Iterable[tuple[str, Any]]
+    ) -> Any:
+        """Add ``(key, value)`` tags to a recorded entity (the result is the store's own)."""

@@ -57,14 +57,14 @@ def explain(state: CliState, record_id: str, format_: str) -> None:
     execution every job is listed (cached ones need no reason); for a job, its
     reason alone. EXEC_ID may also be '-' (latest) or '~N'.
     """
+    from redun.backends.db.explain import explain_job
     from redun.cli.record_format import exec_line, job_line
-    from redun.explain import explain_recorded_job
 
     session = state.get_backend().session
     execution, jobs = _target_jobs(session, record_id)
     if format_ == "json":
         for job, _ in jobs:
-            reason = explain_recorded_job(session, job)
+            reason = explain_job(session, job.id)
             row = {"job_id": job.id, "status": job.status, **reason.to_json()}
             click.echo(json.dumps(row, sort_keys=True))
         return
@@ -74,4 +74,4 @@ def explain(state: CliState, record_id: str, format_: str) -> None:
         pad = "  " * depth
         click.echo(pad + job_line(job))
         if execution is None or not job.cached:
-            click.echo(f"{pad}  Why: {explain_recorded_job(session, job).message()}")
+            click.echo(f"{pad}  Why: {explain_job(session, job.id).message()}")

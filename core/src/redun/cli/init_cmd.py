@@ -24,9 +24,9 @@ def init(state: CliState, basedir: str | None, config_dir: str | None) -> None:
         target = find_config_dir(create=False) or Path.cwd() / CONFIG_DIR_NAME
     init_config_dir(target)
     config = load_config(target)
-    from redun.backends.db import RedunBackendDb
+    from redun.backends.registry import open_backend
 
-    backend = RedunBackendDb(config=config.get("backend"))
+    backend = open_backend(config.get("backend") or {})
     backend.load(migrate=True)
     backend.close()
     click.echo(f"Initialized redun repository: {target}")

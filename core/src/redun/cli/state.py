@@ -65,9 +65,9 @@ class CliState:
         """A loaded call-graph backend for the default repo or a named one."""
         name = repo or self.repo
         if name not in self._backends:
-            from redun.backends.db import RedunBackendDb
+            from redun.backends.registry import open_backend
 
-            backend = RedunBackendDb(config=self.repo_config(name).get("backend"))
+            backend = open_backend(self.repo_config(name).get("backend") or {})
             backend.load(migrate=migrate)
             self._backends[name] = backend
         return self._backends[name]

@@ -24,41 +24,6 @@ class ExecutorError(RedunError):
     """An executor is misconfigured or cannot run a job."""
 
 
-# Types registered in code (redun's `register_executor`), consulted before plugins.
-_registered_executors: dict[str, type | str] = {}
-
-
-def register_executor(name: str, executor_class: type | str | None = None) -> Any:
-    """Make ``type = name`` in redun.ini use `executor_class` (a class or "module.Class").
-
-    Usable as a decorator: ``@register_executor("mine")``. Plugins should prefer the
-    ``redun_executors`` hook; this keeps redun workflows that register in code working.
-    """
-    if executor_class is None:
-
-        def deco(cls: type) -> type:
-            _registered_executors[name] = cls
-            return cls
-
-        return deco
-    _registered_executors[name] = executor_class
-    return executor_class
-
-
-def get_executor_class(type_name: str) -> type:
-    """The class for ``type = type_name``: registered in code, else from a plugin."""
-    registered = _registered_executors.get(type_name)
-    if registered is None:
-        from redun.plugins.manager import get_executor_class as from_plugins
-
-        return from_plugins(type_name)
-    if isinstance(registered, str):
-        from redun.plugins.manager import load_target
-
-        registered = _registered_executors[type_name] = load_target(registered)
-    return registered
-
-
 def config_int(config: Mapping[str, str], key: str, default: int, section: str) -> int:
     """An integer key of an executor section, with a one-line error naming it."""
     raw = config.get(key)
@@ -127,7 +92,18 @@ class Executor:
         """Called before an execution starts (acquire pools, connections)."""
 
     def stop(self) -> None:
-        """Called after an execution ends (release everything `start` acquired)."""
+        """Called after an execution ends (release everything `start` acquired).
+
+        Jobs still running at that point belong to a run that was stopped
+        (Ctrl-C, SIGTERM, a fatal error): end them rather than wait for them.
+        """
+
+    def cancel_queued(self) -> list[Job]:
+        """The run is stopping: drop the jobs submitted but not started, and return them.
+
+        Running jobs may still finish (and are recorded); `stop` ends the rest.
+        """
+        return []
 
     def submit(self, job: Job) -> None:
         """Run `job.task.func(*job.args[0], **job.args[1])` and report the outcome."""

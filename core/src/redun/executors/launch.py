@@ -34,9 +34,9 @@ def launch_script(
     Returns the engine's id of the launched job for remote executors, None for
     local ones (which have finished the command by then).
     """
-    from redun.compat import get_executor_from_config
     from redun.executors.remote import RemoteExecutor
     from redun.scheduler import Execution, Job, Scheduler
+    from redun.scheduler.setup import get_executor_from_config
     from redun.scripting import script_task
 
     if executor is None:

@@ -137,6 +137,8 @@ class RemoteExecutor(Executor, abc.ABC):
     # Seconds past a job's timeout before the base cancels it itself. Engines that
     # enforce `spec.timeout` (and report `timed_out`) set a margin so theirs wins.
     timeout_grace = 0.0
+    # Where an array worker finds its index: engines with native arrays name their variable.
+    array_index_env = ARRAY_INDEX_ENV
     # Raised for a job that exceeded its timeout; plugins may name their own subclass.
     timeout_error: type[ExecutorError] = RemoteJobTimeoutError
     # The variable holding an array worker's index: engines with native arrays

@@ -16,6 +16,7 @@ from redun.plugins.errors import (
     PluginLoadError,
 )
 from redun.plugins.types import (
+    BackendSpec,
     CommandOptionSpec,
     CommandSpec,
     ConfigSectionSpec,
@@ -36,6 +37,7 @@ def get_plugin_manager():
 
 
 __all__ = [
+    "BackendSpec",
     "CommandOptionSpec",
     "CommandSpec",
     "ConfigSectionSpec",

@@ -22,6 +22,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from redun.plugins.types import (
+        BackendSpec,
         CommandOptionSpec,
         CommandSpec,
         ConfigSectionSpec,
@@ -65,6 +66,28 @@ def redun_filesystems() -> list[FileSystemSpec]:
         @hookimpl
         def redun_filesystems():
             return [FileSystemSpec(("s3",), "redun_aws.s3:S3FileSystem", "Amazon S3")]
+    """
+
+
+@hookspec
+def redun_backends() -> list[BackendSpec]:
+    """State stores this plugin provides, keyed by the URL scheme of ``[backend] db_uri``.
+
+    Called once, when the first Scheduler (or CLI command) opens a repository,
+    on the calling thread. The class must implement
+    `redun.backends.base.RedunBackend`; it is built as ``cls(config=section)``.
+    SQLite and PostgreSQL are a builtin plugin of this hook like any other.
+
+    Example::
+
+        @hookimpl
+        def redun_backends():
+            return [BackendSpec(("dynamodb",), "redun_dynamo.store:DynamoBackend",
+                                "Call graph in DynamoDB tables")]
+
+        # redun.ini
+        [backend]
+        db_uri = dynamodb://us-east-1/my-table
     """
 
 

@@ -19,6 +19,7 @@ import pluggy
 from redun.plugins import hookspecs
 from redun.plugins.errors import MissingPluginError, PluginConflictError, PluginLoadError
 from redun.plugins.types import (
+    BackendSpec,
     CommandOptionSpec,
     CommandSpec,
     ConfigSectionSpec,
@@ -37,6 +38,7 @@ BUILTIN_PLUGINS = (
     "redun.builtins.filesystems",
     "redun.builtins.commands",
     "redun.builtins.config",
+    "redun.builtins.backends",
     "redun.builtins.progress",
 )
 
@@ -57,6 +59,7 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
 }
 
 KIND_LABELS = {
+    "backend": "state store for db_uri scheme",
     "executor": "executor type",
     "filesystem": "filesystem for scheme",
     "command": "command",
@@ -231,10 +234,14 @@ class RedunPluginManager(pluggy.PluginManager):
 
     def _registry(self, kind: str) -> dict[str, Any]:
         return {
+            "backend": self.backend_specs,
             "executor": self.executor_specs,
             "filesystem": self.filesystem_specs,
             "command": self.command_specs,
         }[kind]()
+
+    def backend_specs(self) -> dict[str, BackendSpec]:
+        return self._collect("backend", hookspecs.redun_backends, lambda s: s.schemes)
 
     def executor_specs(self) -> dict[str, ExecutorSpec]:
         return self._collect("executor", hookspecs.redun_executors, lambda s: [s.name])
@@ -328,9 +335,35 @@ def reset_plugin_manager(manager: RedunPluginManager | None = None) -> None:
         _manager = manager
 
 
+# Types registered in code (redun's `register_executor`), consulted before plugins.
+_registered_executors: dict[str, type | str] = {}
+
+
+def register_executor(name: str, executor_class: type | str | None = None) -> Any:
+    """Make ``type = name`` in redun.ini use `executor_class` (a class or "module.Class").
+
+    Usable as a decorator: ``@register_executor("mine")``. Plugins should prefer the
+    ``redun_executors`` hook; this keeps redun workflows that register in code working.
+    """
+    if executor_class is None:
+
+        def deco(cls: type) -> type:
+            _registered_executors[name] = cls
+            return cls
+
+        return deco
+    _registered_executors[name] = executor_class
+    return executor_class
+
+
 def get_executor_class(type_name: str) -> type:
-    """The executor class registered for ``type = type_name``."""
-    return get_plugin_manager().resolve("executor", type_name)
+    """The class for ``type = type_name``: registered in code, else from a plugin."""
+    registered = _registered_executors.get(type_name)
+    if registered is None:
+        return get_plugin_manager().resolve("executor", type_name)
+    if isinstance(registered, str):
+        registered = _registered_executors[type_name] = load_target(registered)
+    return registered
 
 
 def get_filesystem_class(scheme: str) -> type:

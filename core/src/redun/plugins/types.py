@@ -32,6 +32,19 @@ class FileSystemSpec:
 
 
 @dataclass(frozen=True)
+class BackendSpec:
+    """A state store (`redun.backends.base.RedunBackend`) serving ``db_uri`` schemes.
+
+    `target` names the class; it is called as ``cls(config=section)`` with the
+    ``[backend]`` section of redun.ini (``db_uri`` included).
+    """
+
+    schemes: tuple[str, ...]
+    target: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     """A top-level ``redun`` subcommand; `target` names a click command."""
 

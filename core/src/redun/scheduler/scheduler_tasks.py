@@ -10,6 +10,7 @@ import importlib
 import pprint
 from typing import Any
 
+from redun.backends.base import CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.expression import QuotedExpression, SchedulerExpression, derive_expression, quote
 from redun.hashing import hash_struct
@@ -94,15 +95,17 @@ def catch(
     cache_scope = CacheScope(sexpr._options.get("cache_scope", CacheScope.BACKEND))
     if scheduler._use_cache and cache_scope != CacheScope.NONE:
         hit = scheduler.backend.check_cache(
-            catch.hash,
-            args_hash,
-            eval_hash,
-            parent_job.execution.id,
-            scheduler.task_registry.task_hashes,
-            cache_scope,
-            CacheCheckValid.FULL,
-            None,
-            {CacheResult.SINGLE},
+            CacheQuery(
+                catch.fullname,
+                catch.hash,
+                args_hash,
+                eval_hash,
+                parent_job.execution.id,
+                scheduler.task_registry.task_hashes,
+                cache_scope,
+                CacheCheckValid.FULL,
+                allowed_cache_results={CacheResult.SINGLE},
+            )
         )
         if hit.kind != CacheResult.MISS:
             return scheduler.evaluate(hit.result, parent_job=parent_job).catch(handle)

@@ -32,16 +32,16 @@ def config_dir_of(config: Any) -> str | None:
 
 def backend_from_config(config: Any) -> Any:
     """The state store named by ``[backend]``; in memory (with a warning) when none is set."""
-    from redun.backends.db import RedunBackendDb
+    from redun.backends.registry import open_backend
 
-    backend_config = config.get("backend") or {}
-    if backend_config.get("db_uri") or backend_config.get("db_aws_secret_name"):
-        return RedunBackendDb(config=backend_config)
-    logger.warning(
-        "No redun repository found ([backend] db_uri unset): using an in-memory database, "
-        "so results will not be cached across runs (run 'redun init' to create one)."
-    )
-    return RedunBackendDb(db_uri=IN_MEMORY_DB_URI, config=backend_config)
+    backend_config = dict(config.get("backend") or {})
+    if not (backend_config.get("db_uri") or backend_config.get("db_aws_secret_name")):
+        logger.warning(
+            "No redun repository found ([backend] db_uri unset): using an in-memory database, "
+            "so results will not be cached across runs (run 'redun init' to create one)."
+        )
+        backend_config["db_uri"] = IN_MEMORY_DB_URI
+    return open_backend(backend_config)
 
 
 def executors_from_config(config: Any, scheduler: Any) -> list[Any]:
@@ -62,8 +62,7 @@ def build_executor(name: str, section: Mapping[str, str], scheduler: Any) -> Any
 
 
 def _executor_class(name: str, section: Mapping[str, str]) -> type:
-    from redun.executors.base import get_executor_class
-    from redun.plugins.manager import load_target
+    from redun.plugins.manager import get_executor_class, load_target
 
     class_path = section.get("class")
     if class_path:
@@ -79,3 +78,44 @@ def _executor_class(name: str, section: Mapping[str, str]) -> type:
             f"[executors.{name}] has no `type`; set e.g. `type = local` in redun.ini"
         )
     return get_executor_class(executor_type)
+
+
+# -- redun's helpers of these names (redun.scheduler.get_*_from_config, ...) --------------
+
+
+def set_arg_defaults(task: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """(args, kwargs) with the signature defaults of the parameters left out filled in."""
+    from redun.scheduler.nested import get_arg_defaults
+
+    return args, {**kwargs, **get_arg_defaults(task, args, kwargs)}
+
+
+def get_executor_from_config(executors_config: Mapping[str, Any], executor_name: str) -> Any:
+    """Build the executor of ``[executors.<executor_name>]`` (no scheduler attached)."""
+    section = executors_config.get(executor_name)
+    if section is None:
+        known = ", ".join(sorted(executors_config)) or "none"
+        raise SchedulerError(f'Unknown executor "{executor_name}" (configured: {known})')
+    return build_executor(executor_name, section, None)
+
+
+def get_executors_from_config(executors_config: Mapping[str, Any]) -> list[Any]:
+    """One executor per section of ``config["executors"]`` (no scheduler attached)."""
+    return [get_executor_from_config(executors_config, name) for name in executors_config]
+
+
+def get_backend_from_config(backend_config: Mapping[str, str] | None = None) -> Any:
+    """The state store a ``[backend]`` section names (in memory when it names none)."""
+    return backend_from_config({"backend": dict(backend_config or {})})
+
+
+def get_limits_from_config(limits_config: Mapping[str, str] | None = None) -> dict[str, int]:
+    """``[limits]`` as resource name -> capacity."""
+    from redun.scheduler.limits import parse_limits
+
+    return parse_limits(limits_config)
+
+
+def get_ignore_warnings_from_config(scheduler_config: Mapping[str, str]) -> set[str]:
+    """The warning kinds ``[scheduler] ignore_warnings`` silences (whitespace-separated)."""
+    return set((scheduler_config.get("ignore_warnings") or "").split())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
@@ -107,8 +108,9 @@ class GCPSpec(RemoteSpec):
 
 
 def _api_error_message(error: Exception) -> str:
-    message = getattr(error, "message", None) or str(error)
-    return " ".join(str(message).split())
+    """The service's own words, without the HTTP method and URL the REST client adds."""
+    message = " ".join(str(getattr(error, "message", None) or error).split())
+    return re.sub(r"\A[A-Z]+ \S+: ", "", message)
 
 
 class GCPBatchExecutor(RemoteExecutor):
@@ -231,12 +233,12 @@ class GCPBatchExecutor(RemoteExecutor):
             return call(*args, **kwargs)
         except gexc.NotFound:
             raise
-        except (gexc.PermissionDenied, gexc.Unauthenticated, gexc.Forbidden) as error:
+        except (gexc.Forbidden, gexc.Unauthorized) as error:
             raise GCPBatchError(
                 f"GCP refused to {what} ({error.code} {_api_error_message(error)}); check that "
                 f"project {self.project!r} exists and the credentials have roles/batch.jobsEditor"
             ) from None
-        except gexc.InvalidArgument as error:
+        except gexc.BadRequest as error:
             raise GCPBatchError(
                 f"GCP Batch rejected the request to {what}: {_api_error_message(error)}"
             ) from None

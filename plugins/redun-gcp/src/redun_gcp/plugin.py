@@ -18,7 +18,6 @@ GCP_BATCH_KEYS = (
     "machine_type",
     "vcpus",
     "memory",
-    "gpus",
     "task_count",
     "retries",
     "priority",

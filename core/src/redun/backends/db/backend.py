@@ -17,18 +17,19 @@ import pickle
 import sys
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from redun.backends.base import (
     CACHE_MISS,
     ArgumentRecord,
     CacheHit,
-    CacheMissReason,
+    CacheQuery,
     RedunBackend,
     TagEntity,
 )
@@ -38,7 +39,11 @@ from redun.backends.db.buffer import WriteBuffer
 from redun.backends.db.driver_sql import DriverStatements
 from redun.backends.db.engine import (
     WRITE_OPTION,
+    Outage,
+    describe_uri,
+    error_reason,
     is_sqlite,
+    is_transient,
     make_engine,
     resolve_db_uri,
     with_retries,
@@ -61,10 +66,13 @@ from redun.tags import CONTEXT_KEY
 
 if TYPE_CHECKING:
     from redun.backends.db.models import RedunSession, Value
+    from redun.backends.reasons import ArgInfo, MissReason
 
 logger = logging.getLogger("redun")
 
 DEFAULT_MAX_VALUE_SIZE = 1_000_000_000
+# Long enough for a managed PostgreSQL failover (30-60 s), with room to spare.
+DEFAULT_DB_OUTAGE_TIMEOUT = 300.0
 DEFAULT_VALUE_STORE_MIN_SIZE = 1024
 MAX_VALUE_SIZE_PREVIEW = 1_000_000
 ALL_CACHE_RESULTS = frozenset(CacheResult)
@@ -131,6 +139,17 @@ class RedunBackendDb(RedunBackend):
         self.db_retries = _config_number(config, "db_retries", 3, int)
         self.db_retries_backoff = _config_number(config, "db_retries_backoff", 1.0, float)
         self.db_retries_backoff_max = _config_number(config, "db_retries_backoff_max", 60.0, float)
+        self.db_outage_timeout = _config_number(
+            config, "db_outage_timeout", DEFAULT_DB_OUTAGE_TIMEOUT, float
+        )
+        self.where = describe_uri(self.db_uri)
+        self._outage = (
+            Outage(self.where, self.db_outage_timeout, self.logger)
+            if self.db_outage_timeout > 0
+            else None
+        )
+        # Set by a running scheduler: waiting for the database ends once it says so (Ctrl-C).
+        self.abort_waits: Any = lambda: False
         self.max_value_size = _config_number(config, "max_value_size", DEFAULT_MAX_VALUE_SIZE, int)
         self.value_store_min_size = _config_number(
             config, "value_store_min_size", DEFAULT_VALUE_STORE_MIN_SIZE, int
@@ -166,7 +185,7 @@ class RedunBackendDb(RedunBackend):
         with self._lock:
             if self.engine is not None:
                 return self.engine
-            where = make_url(self.db_uri).render_as_string(hide_password=True)
+            where = self.where
             try:
                 engine = make_engine(self.db_uri, echo=bool(os.environ.get("REDUN_DB_ECHO")))
                 with_retries(
@@ -246,31 +265,90 @@ class RedunBackendDb(RedunBackend):
         return is_compatible(self.get_db_version())
 
     def flush(self) -> None:
+        """Write every buffered record, waiting out an outage (`db_outage_timeout`)."""
         with self._lock:
             if not self._buffer or self.engine is None:
                 return
-            buffer = self._buffer
-            engine = self.engine
+            self._write_buffer(self._retry)
 
-            def write() -> None:
-                with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
-                    with connection.begin():
-                        buffer.write(connection)
+    def try_flush(self) -> bool:
+        """Write the buffer if the database answers now; False if the records stay held.
 
+        The scheduler calls this on its own thread: an outage never blocks it, and
+        it raises only once writing is impossible or the outage lasted too long.
+        """
+        with self._lock:
+            if not self._buffer or self.engine is None:
+                return True
+            outage = self._outage
+            if outage is None:
+                self.flush()
+                return True
             try:
-                with_retries(
-                    write, self.db_retries, self.db_retries_backoff, self.db_retries_backoff_max
-                )
-            except IntegrityError as error:
-                # A batch that breaks the schema's rules would fail forever: drop it.
-                self._buffer = WriteBuffer()
-                raise RedunDatabaseError(
-                    f"Could not record provenance ({error.orig}); this batch of records was "
-                    "not written. Records must refer to values and tasks recorded before."
-                ) from error
+                self._write_buffer(lambda write: write(), transient_ok=True)
+            except (DBAPIError, OSError) as error:
+                outage.failed(error, self._held())
+                return False
+            if outage.since is not None:
+                outage.ended()
+            return True
+
+    def _write_buffer(self, run: Any, transient_ok: bool = False) -> None:
+        """Write the buffer in one transaction through `run(write)` (which may retry)."""
+        buffer = self._buffer
+        engine = self.engine
+
+        def write() -> None:
+            with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
+                with connection.begin():
+                    buffer.write(connection)
+
+        try:
+            run(write)
+        except IntegrityError as error:
+            # A batch that breaks the schema's rules would fail forever: drop it.
             self._buffer = WriteBuffer()
-            self._remember(self._known_values, buffer.values)
-            self._remember(self._known_calls, buffer.call_nodes)
+            raise RedunDatabaseError(
+                f"Could not record provenance ({error_reason(error)}); this batch of records "
+                "was not written. Records must refer to values and tasks recorded before."
+            ) from None
+        except DBAPIError as error:
+            if transient_ok and is_transient(error):
+                raise
+            raise self._write_error(error) from None
+        self._buffer = WriteBuffer()
+        self._remember(self._known_values, buffer.values)
+        self._remember(self._known_calls, buffer.call_nodes)
+
+    def _write_error(self, error: BaseException) -> RedunDatabaseError:
+        """One line saying what went wrong and what to do (never SQL or parameters)."""
+        reason = error_reason(error)
+        lowered = reason.lower()
+        if "full" in lowered:
+            hint = "free space where it lives; jobs recorded before this point are kept"
+        elif "readonly" in lowered or "read-only" in lowered:
+            hint = "the repository is read-only: run from a writable copy of it"
+        else:
+            hint = "check it and [backend] db_uri"
+        return RedunDatabaseError(
+            f"Could not write to the database {self.where}: {reason}; {hint}."
+        )
+
+    def _held(self) -> int:
+        buffer = self._buffer
+        return len(buffer.jobs) + len(buffer.job_ends) + len(buffer.call_nodes)
+
+    def _retry(self, func: Any) -> Any:
+        """`func()`, retried through transient errors and outages (see engine.with_retries)."""
+        return with_retries(
+            func,
+            self.db_retries,
+            self.db_retries_backoff,
+            self.db_retries_backoff_max,
+            outage=self._outage,
+            abort=self.abort_waits,
+            held=self._held,
+        )
 
     @staticmethod
     def _remember(known: set[str], new: Iterable[str]) -> None:
@@ -334,10 +412,7 @@ class RedunBackendDb(RedunBackend):
                     self._hot_connection = None
                 raise
 
-        rows = with_retries(
-            run, self.db_retries, self.db_retries_backoff, self.db_retries_backoff_max
-        )
-        return _Rows(rows)
+        return _Rows(self._retry(run))
 
     def _write(self) -> Connection:
         return self._require_engine().connect().execution_options(**{WRITE_OPTION: True})
@@ -534,21 +609,17 @@ class RedunBackendDb(RedunBackend):
                 "value_hash": value_hash,
             }
 
-    def check_cache(
-        self,
-        task_hash: str,
-        args_hash: str,
-        eval_hash: str,
-        execution_id: str,
-        scheduler_task_hashes: set[str],
-        cache_scope: CacheScope,
-        check_valid: CacheCheckValid,
-        context_hash: str | None = None,
-        allowed_cache_results: set[CacheResult] | None = None,
-    ) -> CacheHit:
-        allowed = ALL_CACHE_RESULTS if allowed_cache_results is None else allowed_cache_results
+    def check_cache(self, query: CacheQuery) -> CacheHit:
+        allowed = (
+            ALL_CACHE_RESULTS
+            if query.allowed_cache_results is None
+            else query.allowed_cache_results
+        )
+        cache_scope = query.cache_scope
         if cache_scope == CacheScope.NONE:
             return CACHE_MISS
+        task_hash, args_hash, eval_hash = query.task_hash, query.args_hash, query.eval_hash
+        execution_id, context_hash = query.execution_id, query.context_hash
         with self._lock:
             # A DB row for SINGLE fetched together with the CSE candidate (or None).
             single_row: Any = _NOT_FETCHED
@@ -580,9 +651,9 @@ class RedunBackendDb(RedunBackend):
                             return CacheHit(result, found_hash, CacheResult.CSE, value_hash)
             if cache_scope != CacheScope.BACKEND:
                 return CACHE_MISS
-            if check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed:
+            if query.check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed:
                 call_hash = self._find_ultimate(
-                    task_hash, args_hash, scheduler_task_hashes, context_hash
+                    task_hash, args_hash, query.scheduler_task_hashes, context_hash
                 )
                 if call_hash is not None:
                     result, found, value_hash = self._call_result(call_hash)
@@ -606,7 +677,7 @@ class RedunBackendDb(RedunBackend):
         self,
         task_hash: str,
         args_hash: str,
-        scheduler_task_hashes: set[str],
+        scheduler_task_hashes: AbstractSet[str],
         context_hash: str | None,
     ) -> str | None:
         buffer = self._buffer
@@ -683,54 +754,12 @@ class RedunBackendDb(RedunBackend):
             return True
 
     def explain_cache_miss(
-        self, task_name: str, task_hash: str, args_hash: str, arg_hashes: dict[str, str]
-    ) -> CacheMissReason:
-        with self._lock:
-            self.flush()
-            with self._read() as connection:
-                same_args = connection.execute(
-                    select(schema.call_node.c.call_hash, schema.call_node.c.task_hash)
-                    .where(
-                        schema.call_node.c.task_name == task_name,
-                        schema.call_node.c.args_hash == args_hash,
-                    )
-                    .order_by(schema.call_node.c.timestamp.desc())
-                    .limit(1)
-                ).first()
-                if same_args is not None:
-                    return CacheMissReason(
-                        "new_task",
-                        previous_task_hash=same_args.task_hash,
-                        details={"call_hash": same_args.call_hash},
-                    )
-                same_task = connection.execute(
-                    select(schema.call_node.c.call_hash)
-                    .where(schema.call_node.c.task_hash == task_hash)
-                    .order_by(schema.call_node.c.timestamp.desc())
-                    .limit(1)
-                ).scalar()
-                if same_task is None:
-                    return CacheMissReason("new_call")
-                previous = {
-                    key if key is not None else str(position): value_hash
-                    for position, key, value_hash in connection.execute(
-                        select(
-                            schema.argument.c.arg_position,
-                            schema.argument.c.arg_key,
-                            schema.argument.c.value_hash,
-                        ).where(schema.argument.c.call_hash == same_task)
-                    )
-                }
-        changed = sorted(
-            name
-            for name in set(previous) | set(arg_hashes)
-            if previous.get(name) != arg_hashes.get(name)
-        )
-        return CacheMissReason(
-            "new_args",
-            previous_task_hash=task_hash,
-            changed_arguments=tuple(changed),
-            details={"call_hash": same_task},
+        self, query: CacheQuery, arguments: Mapping[str, ArgInfo], params: Sequence[str]
+    ) -> MissReason:
+        from redun.backends.db.explain import compare_call
+
+        return compare_call(
+            self.session, query.task_name, query.task_hash, query.args_hash, arguments, params
         )
 
     # -- executions and jobs -------------------------------------------------------

@@ -1,198 +1,46 @@
-"""Why a job's cache lookup missed, precise enough to act on.
+"""The store's side of explaining cache misses: compare a call with earlier records.
 
-redun's dryrun says only "new task" or "new arguments". Here every miss names
-its cause: the previous task hash when the code changed, each argument that
-changed (with old and new value), each File input or output that changed or
-vanished (with its path), a previous failure, or a call never made before.
-
-Two entry points share one comparison: `explain_call` for a call about to run
-(``redun run --dryrun``, from live Python values) and `explain_recorded_job`
-for a job in the database (``redun explain``), compared with what was
-recorded before that job started.
+One comparison (`compare_call`) serves both questions: why a call about to run
+misses (``RedunBackendDb.explain_cache_miss``, for ``redun run --dryrun``) and
+why a recorded job ran (`explain_job`, for ``redun explain`` and the console),
+compared with what was recorded before that job started. The answer is always
+a `redun.backends.reasons.MissReason`.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redun.backends.db.models import (
-    Argument,
-    CallNode,
-    File,
-    Job,
-    Subvalue,
-    Task,
-    Value,
-)
+from redun.backends.db.models import Argument, CallNode, File, Job, Subvalue, Task, Value
 from redun.backends.db.status import ERROR_VALUE_TYPE
-from redun.utils import trim_string
+from redun.backends.reasons import (
+    CACHED,
+    FAILED_BEFORE,
+    INVALID_RESULT,
+    NEVER_RUN,
+    NEW_ARGS,
+    NEW_TASK,
+    NO_RECORD,
+    NOT_REUSED,
+    ArgChange,
+    ArgInfo,
+    FileChange,
+    MissReason,
+    arg_name,
+    invalid_files,
+    param_names_from_source,
+    preview,
+)
 
 # How many earlier calls of a task are compared to find the closest one, and
 # how many equally close ones are described to prefer a same-path File change.
 CANDIDATE_CALLS = 50
 TIE_CANDIDATES = 5
-PREVIEW_LENGTH = 60
-
-NEVER_RUN = "never_run"
-NEW_TASK = "new_task"
-NEW_ARGS = "new_args"
-INVALID_RESULT = "invalid_result"
-FAILED_BEFORE = "failed_before"
-NOT_REUSED = "not_reused"
-CACHED = "cached"
-NO_RECORD = "no_record"
-
-
-@dataclass(frozen=True)
-class ArgInfo:
-    """One argument of a call: its value hash and, for live values, a repr and its Files.
-
-    Recorded arguments carry only the hash; they are described from the
-    database when (and only when) they turn out to have changed.
-    """
-
-    value_hash: str
-    text: str | None = None
-    files: Mapping[str, str] | None = None  # path -> file value hash
-    missing: frozenset[str] = frozenset()  # paths of Files that no longer exist
-
-
-@dataclass(frozen=True)
-class ArgChange:
-    name: str
-    old: str | None  # None: the argument was not passed before
-    new: str | None  # None: the argument is not passed now
-    file_only: bool = False  # a File at the same path whose contents changed
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: str
-    role: str  # "input" | "output"
-    state: str  # "changed" | "vanished"
-
-
-@dataclass(frozen=True)
-class MissReason:
-    """The cause of one cache miss (or, for `redun explain`, of one cache hit)."""
-
-    kind: str
-    task_name: str
-    task_hash: str
-    previous_task_hash: str | None = None
-    previous_call_hash: str | None = None
-    args: tuple[ArgChange, ...] = ()
-    files: tuple[FileChange, ...] = ()
-
-    def message(self) -> str:
-        """One sentence for a log line."""
-        if self.kind == NEVER_RUN:
-            return f"Never run before: no earlier call of task '{self.task_name}'."
-        if self.kind == CACHED:
-            return f"Cached: reused call {_short(self.previous_call_hash)}."
-        if self.kind == NO_RECORD:
-            return (
-                f"Not recorded: job of '{self.task_name}' has no call record "
-                "(it did not finish, or it was a dryrun)."
-            )
-        if self.kind == FAILED_BEFORE:
-            return (
-                f"Previous identical call {_short(self.previous_call_hash)} failed; "
-                "errors are not reused from the cache."
-            )
-        if self.kind == NOT_REUSED:
-            return (
-                f"Identical call {_short(self.previous_call_hash)} was recorded before, "
-                "but caching was off for this job (--no-cache, cache=False, or cache_scope)."
-            )
-        parts = []
-        if self.kind == NEW_TASK:
-            parts.append(
-                f"New task code for '{self.task_name}' "
-                f"(task_hash {_short(self.previous_task_hash)} --> {_short(self.task_hash)})"
-            )
-        if self.files:
-            parts.extend(_file_text(change) for change in self.files)
-        changed_values = [change for change in self.args if not change.file_only]
-        if changed_values:
-            parts.append("new arguments: " + ", ".join(map(_arg_text, changed_values)))
-        elif self.kind == NEW_TASK and not self.files:
-            parts.append("same arguments as before")
-        if self.kind == INVALID_RESULT:
-            prefix = "Cached result is no longer valid"
-            return f"{prefix}: {'; '.join(parts)}." if parts else f"{prefix}."
-        text = "; ".join(parts)
-        return text[0].upper() + text[1:] + "."
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "reason": self.kind,
-            "message": self.message(),
-            "task_name": self.task_name,
-            "task_hash": self.task_hash,
-            "previous_task_hash": self.previous_task_hash,
-            "previous_call_hash": self.previous_call_hash,
-            "changed_arguments": [
-                {"name": change.name, "old": change.old, "new": change.new} for change in self.args
-            ],
-            "files": [
-                {"path": change.path, "role": change.role, "state": change.state}
-                for change in self.files
-            ],
-        }
-
-
-def _short(value: str | None) -> str:
-    return value[:8] if value else "?"
-
-
-def _file_text(change: FileChange) -> str:
-    return f"File {change.role} '{change.path}' {change.state}"
-
-
-def _arg_text(change: ArgChange) -> str:
-    if change.old is None:
-        return f"{change.name} added ({change.new})"
-    if change.new is None:
-        return f"{change.name} removed (was {change.old})"
-    return f"{change.name} changed ({change.old} --> {change.new})"
-
-
-def _preview(value: Any) -> str:
-    try:
-        text = repr(value)
-    except Exception as error:  # a value's own repr must not break an explanation
-        text = f"<{type(value).__name__}: repr failed ({type(error).__name__})>"
-    return trim_string(text, PREVIEW_LENGTH)
-
-
-# -- the comparison -------------------------------------------------------------------
-
-
-def param_names_from_source(source: str) -> list[str]:
-    """Positional parameter names of the task function whose source was recorded."""
-    try:
-        tree = ast.parse(source.strip() + "\n")
-    except SyntaxError:
-        return []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)]
-    return []
-
-
-def _arg_name(position: int | None, key: str | None, params: Sequence[str]) -> str:
-    if key is not None:
-        return key
-    assert position is not None
-    return params[position] if position < len(params) else f"arg{position}"
 
 
 def _recorded_args(
@@ -206,7 +54,7 @@ def _recorded_args(
         ).where(Argument.call_hash.in_(list(call_hashes)))
     ).all()
     for call_hash, position, key, value_hash in rows:
-        found[call_hash][_arg_name(position, key, params)] = ArgInfo(value_hash)
+        found[call_hash][arg_name(position, key, params)] = ArgInfo(value_hash)
     return found
 
 
@@ -215,7 +63,7 @@ def _value_text(session: Session, value_hash: str) -> str:
     if value is None:
         return f"<value {value_hash[:8]}>"
     try:
-        return _preview(value.preview)
+        return preview(value.preview)
     except Exception:  # undecodable values are described by their type
         return f"<{value.type}>"
 
@@ -309,26 +157,13 @@ def _describe_changes(
     return changes, files, same_path
 
 
-def _invalid_files(result: Any) -> list[FileChange]:
-    """Files in a (decoded) result that changed or vanished since they were hashed."""
-    from redun.file import File as FileValue
-    from redun.utils import iter_nested_value
-
-    changes = []
-    for item in iter_nested_value(result):
-        if isinstance(item, FileValue) and not item.is_valid():
-            state = "changed" if item.exists() else "vanished"
-            changes.append(FileChange(item.path, "output", state))
-    return changes
-
-
 def _result_file_changes(
     session: Session, previous: CallNode, current_result_hash: str | None
 ) -> list[FileChange]:
     """Files of a previous result that differ in the current result (or on disk, if none)."""
     if current_result_hash is None:
         try:
-            return _invalid_files(previous.value.value_parsed)
+            return invalid_files(previous.value.value_parsed)
         except Exception:  # a result that cannot be decoded here cannot be checked
             return []
     old_files = _recorded_files(session, previous.value_hash)
@@ -415,81 +250,25 @@ def compare_call(
     )
 
 
-# -- a call about to run (dryrun) -----------------------------------------------------
+def explain_job(session: Session, job_id: str) -> MissReason | None:
+    """Why a recorded job ran (or, if cached, whose result it reused); None if unknown.
 
-
-def _live_arg(value: Any, type_registry: Any) -> ArgInfo:
-    from redun.file import File as FileValue
-    from redun.utils import iter_nested_value
-
-    files: dict[str, str] = {}
-    missing = set()
-    for item in iter_nested_value(value):
-        if isinstance(item, FileValue):
-            files[item.path] = type_registry.get_hash(item)
-            if not item.exists():
-                missing.add(item.path)
-    return ArgInfo(type_registry.get_hash(value), _preview(value), files, frozenset(missing))
-
-
-def live_call_args(
-    task: Any, args: Sequence[Any], kwargs: Mapping[str, Any], type_registry: Any
-) -> tuple[dict[str, ArgInfo], list[str]]:
-    """Arguments of a call about to run, named by the task's signature, and those names."""
-    params = [
-        p.name
-        for p in task.signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    named = {
-        _arg_name(position, None, params): _live_arg(value, type_registry)
-        for position, value in enumerate(args)
-    }
-    named.update({key: _live_arg(value, type_registry) for key, value in kwargs.items()})
-    return named, params
-
-
-def explain_call(
-    session: Session,
-    task: Any,
-    args: Sequence[Any],
-    kwargs: Mapping[str, Any],
-    type_registry: Any,
-    args_hash: str | None = None,
-) -> MissReason:
-    """Why calling `task(*args, **kwargs)` now misses the cache.
-
-    `args_hash` is the job's (it leaves out ``config_args``); computed here
-    when not given.
+    The job is compared with what the store held when it started, so the
+    answer is the one ``redun run --dryrun`` gave just before that run.
     """
-    from redun.hashing import hash_arguments
-
-    if args_hash is None:
-        args_hash = hash_arguments(type_registry, list(args), dict(kwargs))
-    named, params = live_call_args(task, args, kwargs, type_registry)
-    return compare_call(session, task.fullname, task.hash, args_hash, named, params)
-
-
-def explain_invalid_result(task: Any, result: Any, call_hash: str | None = None) -> MissReason:
-    """Why a cached `result` of `task` cannot be reused: the Files in it that changed."""
-    return MissReason(
-        INVALID_RESULT,
-        task.fullname,
-        task.hash,
-        previous_call_hash=call_hash,
-        files=tuple(_invalid_files(result)),
-    )
-
-
-# -- a job in the database (redun explain) --------------------------------------------
-
-
-def explain_recorded_job(session: Session, job: Job) -> MissReason:
-    """Why a recorded job ran instead of reusing what was recorded before it started."""
+    job = session.get(Job, job_id)
+    if job is None:
+        return None
     task = job.task
     task_name = task.fullname if task is not None else ""
     if job.cached:
-        return MissReason(CACHED, task_name, job.task_hash, previous_call_hash=job.call_hash)
+        return MissReason(
+            CACHED,
+            task_name,
+            job.task_hash,
+            previous_call_hash=job.call_hash,
+            previous_job_id=_job_that_made(session, job),
+        )
     params = param_names_from_source(task.source) if task is not None else []
     node = job.call_node
     if node is None:
@@ -517,3 +296,21 @@ def explain_recorded_job(session: Session, job: Job) -> MissReason:
         exclude_call=node.call_hash,
         result_hash=node.value_hash,
     )
+
+
+def _job_that_made(session: Session, job: Job) -> str | None:
+    """The latest job before `job` that ran (not cached) and made its call."""
+    if job.call_hash is None:
+        return None
+    stmt = (
+        select(Job.id)
+        .where(
+            Job.call_hash == job.call_hash,
+            Job.cached.is_(False),
+            Job.start_time <= job.start_time,
+            Job.id != job.id,
+        )
+        .order_by(Job.start_time.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

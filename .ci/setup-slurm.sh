@@ -11,7 +11,9 @@
 # `export SLURM_CONF=DIR/slurm.conf`: with it, sbatch/squeue/scancel talk to
 # this cluster only. The daemons' PIDs are in DIR/pids; `stop` ends exactly
 # those. Nothing outside DIR is touched, so other clusters (or other test
-# sessions' clusters) on the machine are left alone.
+# sessions' clusters) on the machine are left alone. REDUN_SLURM_CPUS and
+# REDUN_SLURM_MEMORY_MB set the node's size (default: this machine's CPUs,
+# 4000 MB); partition `debug` is the default, `short` allows 1 minute.
 set -euo pipefail
 
 install() {
@@ -45,7 +47,7 @@ start() {
   local dir node cpus memory ctld_port slurmd_port deadline state
   dir=$(mkdir -p "$1" && cd "$1" && pwd)
   node=$(hostname)
-  cpus=$(nproc)
+  cpus=${REDUN_SLURM_CPUS:-$(nproc)}
   memory=${REDUN_SLURM_MEMORY_MB:-4000}
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   : >"$dir/pids"
@@ -86,12 +88,16 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.txt
 SchedulerType=sched/backfill
+# Start batch jobs at once (the default batches them for up to 3 s).
+SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=500
 MinJobAge=3600
 KillWait=2
 InactiveLimit=0
+# The node may claim more CPUs than the machine has (benchmarks of many short jobs).
+SlurmdParameters=config_overrides
 ReturnToService=2
 MaxArraySize=1001
 StateSaveLocation=$dir/state
@@ -104,6 +110,7 @@ SlurmctldDebug=info
 SlurmdDebug=info
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
+PartitionName=short Nodes=$node MaxTime=1 State=UP
 EOF
   export SLURM_CONF="$dir/slurm.conf"
   slurmctld -D -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
@@ -127,16 +134,19 @@ EOF
 }
 
 stop() {
-  local dir=$1 name pid
+  local dir=$1 pids pid alive
   [ -f "$dir/pids" ] || return 0
-  # slurmd first (it reaps its job steps), then the controller, then munge.
-  for name in slurmd slurmctld munged; do
-    pid=$(awk -v n="$name" '$1 == n { print $2 }' "$dir/pids")
-    [ -n "$pid" ] || continue
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+  # Only the daemons this directory's `start` launched, all at once (each takes
+  # about 2 s to shut down), then SIGKILL whatever is still there after 5 s.
+  pids=$(awk '{ print $2 }' "$dir/pids")
+  for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    alive=""
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -n "$alive" ] || break
+    sleep 0.1
   done
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
   rm -f "$dir/pids"
 }
 

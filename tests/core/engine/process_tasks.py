@@ -25,3 +25,28 @@ def shout(word: str) -> str:
 @task
 def spawn_children(n: int) -> list:
     return [where(i) for i in range(n)]
+
+
+class Abort(BaseException):
+    """A BaseException that is neither SystemExit nor KeyboardInterrupt."""
+
+
+RAISED = {"exit": SystemExit(3), "interrupt": KeyboardInterrupt(), "abort": Abort("abort")}
+
+
+@task
+def raise_base(kind: str) -> None:
+    raise RAISED[kind]
+
+
+@task
+def slow_ok(i: int) -> int:
+    import time
+
+    time.sleep(0.2)
+    return i
+
+
+@task
+def fan_with_base(kind: str, n: int) -> list:
+    return [raise_base(kind)] + [slow_ok(i) for i in range(n)]

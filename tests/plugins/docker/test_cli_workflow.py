@@ -110,7 +110,15 @@ def test_script_task_in_a_container(project: Path) -> None:
     assert "QUIET" in proc.stdout
 
 
-def test_ctrl_c_cancels_the_running_container(project: Path) -> None:
+@pytest.mark.parametrize(
+    "signum, exit_code",
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_signal_cancels_the_running_container(
+    project: Path, signum: signal.Signals, exit_code: int
+) -> None:
+    """Ctrl-C, or the SIGTERM of kill, systemd and Kubernetes: no container is left behind."""
     run = subprocess.Popen(
         [REDUN, "run", "workflow.py", "nap", "--seconds", "120"],
         cwd=project,
@@ -123,11 +131,11 @@ def test_ctrl_c_cancels_the_running_container(project: Path) -> None:
             assert time.monotonic() < deadline, "the container never started"
             assert run.poll() is None, run.communicate()[1]
             time.sleep(0.1)
-        run.send_signal(signal.SIGINT)
+        run.send_signal(signum)
         _, stderr = run.communicate(timeout=30)
     finally:
         if run.poll() is None:
             run.kill()
-    assert run.returncode == 1
+    assert run.returncode == exit_code, stderr[-2000:]
     assert "Cancelling 1 job(s) still running" in stderr
     assert containers_of(project) == []

@@ -25,6 +25,7 @@ from redun.cli.task_args import (
     split_call_args,
     task_params,
 )
+from redun.errors import RedunError
 
 
 class TaskUsageError(click.ClickException):
@@ -204,6 +205,12 @@ def read_input_args(path: str) -> tuple[list, dict]:
 @click.option("--rerun", metavar="EXEC_ID", help="Re-run an earlier execution's root call.")
 @click.option("-i", "--input", "input_path", metavar="FILE", help="Pickled (args, kwargs).")
 @click.option("--no-prov", is_flag=True, help="Record no provenance for this run.")
+@click.option(
+    "--keep-going/--fail-fast",
+    default=None,
+    help="After a failure, run independent jobs to completion (default; [scheduler] "
+    "keep_going), or start nothing new.",
+)
 @click.argument("script", required=False)
 @click.argument("task_name", required=False)
 @click.argument("task_words", nargs=-1, type=click.UNPROCESSED)
@@ -223,6 +230,7 @@ def run(
     rerun: str | None,
     input_path: str | None,
     no_prov: bool,
+    keep_going: bool | None,
     script: str | None,
     task_name: str | None,
     task_words: tuple[str, ...],
@@ -282,6 +290,8 @@ def run(
     run_tags = execution_tags(task, user, project, doc, Path(script).resolve().parent)
     run_tags += [(k, _parse_option(v)) for k, v in parse_key_values(tags, "--tag")]
     scheduler = build_scheduler(state)
+    if keep_going is not None:
+        scheduler.keep_going = keep_going
     argv = _exec_argv(script, task_name, words)
     from redun.scheduler import DryRunResult
 
@@ -302,8 +312,14 @@ def run(
         )
     except DryRunResult:
         raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as interrupt:
+        # 130 for Ctrl-C, 143 for SIGTERM: the shell's convention for "ended by a signal".
+        raise SystemExit(getattr(interrupt, "exit_code", 130)) from None
+    except RedunError as error:
+        if scheduler.traceback is None:
+            # Our own errors say what was wrong and what to do (a full disk, a lost database).
+            raise CliError(str(error)) from None
+        raise SystemExit(1) from None
     except Exception as error:
         if scheduler.traceback is None:
             # Not a task's failure (the scheduler logs those with their traceback).

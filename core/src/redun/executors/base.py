@@ -92,7 +92,18 @@ class Executor:
         """Called before an execution starts (acquire pools, connections)."""
 
     def stop(self) -> None:
-        """Called after an execution ends (release everything `start` acquired)."""
+        """Called after an execution ends (release everything `start` acquired).
+
+        Jobs still running at that point belong to a run that was stopped
+        (Ctrl-C, SIGTERM, a fatal error): end them rather than wait for them.
+        """
+
+    def cancel_queued(self) -> list[Job]:
+        """The run is stopping: drop the jobs submitted but not started, and return them.
+
+        Running jobs may still finish (and are recorded); `stop` ends the rest.
+        """
+        return []
 
     def submit(self, job: Job) -> None:
         """Run `job.task.func(*job.args[0], **job.args[1])` and report the outcome."""

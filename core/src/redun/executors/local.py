@@ -1,11 +1,19 @@
-"""The local executor: a thread pool, a process pool, and an asyncio loop thread."""
+"""The local executor: a thread pool, a process pool, and an asyncio loop thread.
+
+Stopping a run must be quick: queued jobs can be dropped, worker threads are
+daemons (a task still running never holds up the process's exit), and worker
+processes ignore Ctrl-C (the scheduler decides), are killed when a stopped run
+leaves them busy, and exit by themselves when their scheduler dies.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import queue
 import threading
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from redun.executors.base import Executor, ExecutorError, config_int, load_task_module
@@ -40,6 +48,90 @@ def exec_script_task(module_name: str, task_fullname: str, args: tuple, kwargs: 
     from redun.scripting import exec_script, prepare_command
 
     return exec_script(prepare_command(exec_task(module_name, task_fullname, args, kwargs)))
+
+
+def _init_worker_process(scheduler_pid: int) -> None:
+    """Worker processes leave Ctrl-C to the scheduler and die with it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with, args=(scheduler_pid,), name="redun-watch-scheduler", daemon=True
+    ).start()
+
+
+def _exit_with(pid: int) -> None:
+    """Exit this process when process `pid` ends (even by SIGKILL)."""
+    import select
+    import time
+
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is not None:
+        select.select([pidfd], [], [])
+        os._exit(1)
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
+
+
+class _ThreadPool:
+    """Daemon threads fed from one queue, started as work arrives (up to `max_workers`)."""
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self._max_workers = max_workers
+        self._name = name
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, job: Job, func: Callable[..., None], *args: Any) -> None:
+        self._queue.put((job, func, args))
+        if self._idle.acquire(blocking=False):
+            return
+        if len(self._threads) < self._max_workers:
+            thread = threading.Thread(
+                target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _work(self) -> None:
+        get, idle = self._queue.get, self._idle
+        while True:
+            item = get()
+            if item is None:
+                return
+            _job, func, args = item
+            func(*args)
+            del item, func, args
+            idle.release()
+
+    def cancel_queued(self) -> list[Job]:
+        dropped = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return dropped
+            if item is not None:
+                dropped.append(item[0])
+
+    def shutdown(self, wait: bool) -> None:
+        """Threads exit once the queue is done; `wait` for that, or leave busy ones behind."""
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join()
 
 
 def _remote_traceback(error: BaseException) -> Any:
@@ -84,8 +176,11 @@ class LocalExecutor(Executor):
                 + ", ".join(START_METHODS)
             )
         self._scratch_root = config.get("scratch", "/tmp/redun")
-        self._thread_pool: ThreadPoolExecutor | None = None
+        self._thread_pool: _ThreadPool | None = None
         self._process_pool: ProcessPoolExecutor | None = None
+        self._process_jobs: dict[Future, Job] = {}
+        # Set by cancel_queued: the run is stopping, so `stop` ends what still runs.
+        self._stopping = False
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._async_thread: threading.Thread | None = None
         self._async_tasks: set[asyncio.Task] = set()
@@ -99,12 +194,10 @@ class LocalExecutor(Executor):
 
     # -- pools (started on first use) ----------------------------------------------
 
-    def _threads(self) -> ThreadPoolExecutor:
+    def _threads(self) -> _ThreadPool:
         with self._lock:
             if self._thread_pool is None:
-                self._thread_pool = ThreadPoolExecutor(
-                    max_workers=self.max_workers, thread_name_prefix=f"redun-{self.name}"
-                )
+                self._thread_pool = _ThreadPool(self.max_workers, f"redun-{self.name}")
             return self._thread_pool
 
     def _processes(self) -> ProcessPoolExecutor:
@@ -115,7 +208,10 @@ class LocalExecutor(Executor):
         with self._lock:
             if self._process_pool is None:
                 self._process_pool = ProcessPoolExecutor(
-                    max_workers=self.max_workers, mp_context=get_context(self.start_method)
+                    max_workers=self.max_workers,
+                    mp_context=get_context(self.start_method),
+                    initializer=_init_worker_process,
+                    initargs=(os.getpid(),),
                 )
             return self._process_pool
 
@@ -130,16 +226,37 @@ class LocalExecutor(Executor):
                 self._async_loop, self._async_thread = loop, thread
             return self._async_loop
 
+    def cancel_queued(self) -> list[Job]:
+        with self._lock:
+            self._stopping = True
+            thread_pool = self._thread_pool
+            process_jobs = list(self._process_jobs.items())
+        dropped = thread_pool.cancel_queued() if thread_pool is not None else []
+        for future, job in process_jobs:
+            if future.cancel():
+                dropped.append(job)
+        return dropped
+
     def stop(self) -> None:
+        """Wait for what still runs, unless the run is stopping: then end it (kill workers)."""
         with self._lock:
             thread_pool, self._thread_pool = self._thread_pool, None
             process_pool, self._process_pool = self._process_pool, None
+            busy = list(self._process_jobs)
+            self._process_jobs.clear()
             loop, self._async_loop = self._async_loop, None
             async_thread, self._async_thread = self._async_thread, None
+            stopping, self._stopping = self._stopping, False
         if thread_pool is not None:
-            thread_pool.shutdown(wait=True)
+            thread_pool.shutdown(wait=not stopping)
         if process_pool is not None:
-            process_pool.shutdown(wait=True)
+            kill = stopping and bool(busy)
+            if kill:
+                for future in busy:
+                    future.cancel()
+                for process in list((getattr(process_pool, "_processes", None) or {}).values()):
+                    process.kill()
+            process_pool.shutdown(wait=not kill, cancel_futures=True)
         if loop is not None and async_thread is not None:
             loop.call_soon_threadsafe(loop.stop)
             if threading.current_thread() is not async_thread:
@@ -164,14 +281,20 @@ class LocalExecutor(Executor):
         mode = _normalize_mode(job.get_option("mode", self.mode), f"task {job.task.fullname}")
         args, kwargs = job.args
         if mode == THREAD_MODE:
-            self._threads().submit(self._run_in_thread, scheduler, job, script, args, kwargs)
+            self._threads().submit(job, self._run_in_thread, scheduler, job, script, args, kwargs)
             return
         func = exec_script_task if script else exec_task
         future = self._processes().submit(
             func, job.task.load_module, job.task.fullname, args, kwargs
         )
+        with self._lock:
+            self._process_jobs[future] = job
 
         def on_done(future: Future) -> None:
+            with self._lock:
+                self._process_jobs.pop(future, None)
+            if future.cancelled():
+                return
             error = future.exception()
             if error is None:
                 scheduler.done_job(job, future.result())
@@ -191,7 +314,9 @@ class LocalExecutor(Executor):
                 result = exec_script(get_task_command(job.task, args, kwargs))
             else:
                 result = job.task.func(*args, **kwargs)
-        except Exception as error:
+        except BaseException as error:
+            # SystemExit and KeyboardInterrupt too: an uncaught one would leave the job
+            # running forever (the scheduler stops the run for KeyboardInterrupt).
             scheduler.reject_job(job, error)
         else:
             scheduler.done_job(job, result)
@@ -203,7 +328,7 @@ class LocalExecutor(Executor):
             set_current_job(scheduler, job)
             try:
                 result = await job.task.func(*args, **kwargs)
-            except Exception as error:
+            except BaseException as error:
                 scheduler.reject_job(job, error)
             else:
                 scheduler.done_job(job, result)

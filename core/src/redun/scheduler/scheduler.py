@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import pickle
 import queue
@@ -25,6 +26,7 @@ from typing import Any
 
 from redun.backends.base import CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
+from redun.errors import RedunError
 from redun.expression import (
     ApplyExpression,
     Expression,
@@ -53,6 +55,7 @@ from redun.scheduler.nested import (
 )
 from redun.scheduler.provenance import ProvenanceRecorder, tag_entity
 from redun.scheduler.root_task import root_task
+from redun.scheduler.signals import SchedulerInterrupted, handle_signals, signal_name
 from redun.scheduler.status import format_job_statuses
 from redun.scheduler.tracebacks import job_frames
 from redun.task import get_task_registry
@@ -63,9 +66,20 @@ from redun.value import get_type_registry
 _logger = logging.getLogger("redun")
 
 DEFAULT_JOB_STATUS_INTERVAL = 20
-# Buffered provenance is written at least this often while jobs keep arriving.
-MAX_FLUSH_DELAY = 1.0
+# A finished job's records are written at most this long after it finished,
+# however busy the scheduler is (the SIGKILL tests hold it to this).
+MAX_FLUSH_DELAY = 0.5
 IDLE_FLUSH_DELAY = 0.05
+# Ready work runs in slices of this many items, so completions are never starved.
+READY_SLICE = 256
+# This many events' records make a batch worth writing before the deadline.
+FLUSH_BATCH = 1000
+# While the database is unreachable, a write is retried this often.
+WRITE_RETRY_DELAY = 1.0
+# A running scheduler refreshes its execution's updated_time this often.
+HEARTBEAT_INTERVAL = 10.0
+# How long a stopping run waits for jobs still running (`[scheduler] stop_grace`).
+DEFAULT_STOP_GRACE = 3.0
 
 EVENT_HOOKS = (
     "redun_execution_started",
@@ -108,6 +122,9 @@ class Scheduler:
             scheduler_config, "job_status_interval", DEFAULT_JOB_STATUS_INTERVAL
         )
         self.job_status_interval: int | None = interval if interval > 0 else None
+        # Keep going after a failure: independent branches run to completion and are cached.
+        self.keep_going = _config_bool(scheduler_config, "keep_going", True)
+        self.stop_grace = _config_float(scheduler_config, "stop_grace", DEFAULT_STOP_GRACE)
         self._migrate = migrate
         self._loaded = False
         self.backend = backend if backend is not None else backend_from_config(self.config)
@@ -216,7 +233,14 @@ class Scheduler:
             lambda: defaultdict(int)
         )
         self._running = 0
-        self._failed = False
+        # Stopping: start nothing new (interrupt, fatal error, or a failure without keep-going).
+        self._stopping = False
+        self._stop_deadline = math.inf
+        self._interrupt: SchedulerInterrupted | None = None
+        self._signal_count = 0
+        self._task_failures = 0
+        self._write_failed = False
+        self._started_executors: list[Any] = []
         # Promises of threads forked in an earlier execution can no longer settle.
         self._tracked_promises.clear()
         # Nothing from an earlier execution may leak into the next one.
@@ -283,11 +307,18 @@ class Scheduler:
         if promise.is_fulfilled:
             return promise.value
         if promise.is_rejected:
-            if self.traceback:
+            if self.traceback and not isinstance(promise.error, SchedulerInterrupted):
                 self.log("*** Execution failed. Traceback (most recent task last):")
                 for line in self.traceback.format():
                     self.log(line.rstrip("\n"))
+            if self._task_failures > 1:
+                self.log(
+                    f"*** {self._task_failures} jobs failed; the traceback above is the first. "
+                    "Independent jobs ran to completion and are cached."
+                )
             raise promise.error
+        if self._interrupt is not None:
+            raise self._interrupt
         self.log("Dryrun: Additional jobs would run.")
         raise DryRunResult()
 
@@ -305,7 +336,12 @@ class Scheduler:
             expr = root_task(quote(expr))
         details = self.backend.get_job(parent_job_id)
         if not details:
-            raise SchedulerError(f"Unknown parent_job_id: {parent_job_id}")
+            # ValueError as in redun; the rest says what to do.
+            raise ValueError(
+                f"Unknown parent_job_id: {parent_job_id} is not in this scheduler's database; "
+                "a subrun extending the calling execution needs the caller's database "
+                "(a shared [backend] db_uri), or new_execution=True"
+            )
         execution = Execution(details["execution_id"])
         self._current_execution = execution
         self._extending = True
@@ -339,29 +375,66 @@ class Scheduler:
             if self._plugin_manager.has_listeners(name)
         }
         execution = self._current_execution
-        started_executors = []
+        backend = self.backend
+        if hasattr(backend, "abort_waits"):
+            # Waiting out a database outage ends at the first signal.
+            backend.abort_waits = lambda: self._signal_count > 0
+        promise: Promise | None = None
         try:
-            for executor in self.executors.values():
-                executor.start()
-                started_executors.append(executor)
-            self._validate_tasks()
-            self.thread_id = threading.get_ident()
-            self._fire("redun_execution_started", execution=execution)
-            promise = self.evaluate(expr, parent_job=parent_job)
-            self._process_events(promise)
-            self.log(f"Execution duration: {time.time() - started:.2f} seconds")
+            with handle_signals(self._on_signal):
+                try:
+                    for executor in self.executors.values():
+                        executor.start()
+                        self._started_executors.append(executor)
+                    self._validate_tasks()
+                    self.thread_id = threading.get_ident()
+                    self._fire("redun_execution_started", execution=execution)
+                    promise = self.evaluate(expr, parent_job=parent_job)
+                    self._process_events(promise)
+                    self._record_stop(promise)
+                    self.log(f"Execution duration: {time.time() - started:.2f} seconds")
+                finally:
+                    self._end_run(promise)
         finally:
-            for executor in started_executors:
-                executor.stop()
-            try:
-                self.backend.flush()
-            finally:
-                self._current_execution = None
-                set_current_scheduler(None)
+            self._current_execution = None
+            set_current_scheduler(None)
         if not promise.is_pending:
             status = "DONE" if promise.is_fulfilled else "FAILED"
             self._fire("redun_execution_finished", execution=execution, status=status)
         return promise
+
+    def _end_run(self, promise: Promise | None) -> None:
+        """Stop the executors (ending what still runs) and write every record left."""
+        if promise is None or promise.is_pending or self._stopping:
+            # Stopped early (a signal, an error): executors end their jobs, not wait.
+            self._stop(0.0)
+        for executor in self._started_executors:
+            try:
+                executor.stop()
+            except Exception as error:
+                self.logger.warning("Executor %s did not stop cleanly: %s", executor.name, error)
+        try:
+            self.backend.flush()
+        except Exception as error:
+            if promise is None or not promise.is_rejected:
+                raise
+            if str(error) != str(promise.error):
+                # The run failed already; its own error is the one raised.
+                self.log(f"*** {error}")
+
+    def _record_stop(self, promise: Promise) -> None:
+        """An interrupted run records its root job as failed, so it never looks alive."""
+        interrupt = self._interrupt
+        root = self._current_execution.job if self._current_execution else None
+        if interrupt is None or root is None or self._extending:
+            return
+        running = self._running
+        if root.result_promise.is_pending and root.args_hash is not None:
+            self._reject_job_now(root, interrupt)
+        if promise.is_pending:
+            promise.do_reject(interrupt)
+        if running:
+            self.log(f"Stopped with {running} job(s) still running; they were ended unrecorded.")
 
     def _fire(self, name: str, **kwargs: Any) -> None:
         hook = self._hooks.get(name)
@@ -373,70 +446,144 @@ class Scheduler:
             self.logger.warning("Plugin hook %s failed: %r", name, error)
 
     def _process_events(self, workflow_promise: Promise) -> None:
-        """The event loop: run ready work, then executor events, until the workflow settles."""
+        """The event loop: executor events first, ready work in slices, until all settles.
+
+        Records are buffered and written in one transaction per batch: after
+        FLUSH_BATCH events, MAX_FLUSH_DELAY after the first unwritten one at the
+        latest however busy the loop is, and at once when it goes idle.
+        """
         self.workflow_promise = workflow_promise
         execution = self._current_execution
-
-        def mark_failed(_: Any) -> None:
-            # Jobs already running still finish and are recorded; nothing new starts.
-            self._failed = True
-
-        workflow_promise._listen(lambda _: None, mark_failed)
-        self.backend.record_updated_time(execution.id)
+        workflow_promise._listen(lambda _: None, self._on_workflow_failed)
+        backend = self.backend
+        try_flush = getattr(backend, "try_flush", None) or _flushed(backend)
+        backend.record_updated_time(execution.id)
         events = self.events_queue
         ready = self._ready
-        interval = self.job_status_interval
-        now = time.monotonic()
-        last_status = last_flush = now
-        dirty = False
-        try:
-            while True:
-                while ready:
-                    self._run_event(ready.popleft())
-                    dirty = True
-                if not workflow_promise.is_pending:
-                    if not self._failed or self._running == 0:
-                        break
-                elif self._running == 0 and events.empty():
-                    if self._dryrun:
-                        break
-                    # Nothing runs and nothing will arrive: waiting would be forever.
-                    self._reject_workflow(self._stuck_error())
-                    continue
-                now = time.monotonic()
-                if interval and now - last_status >= interval:
-                    last_status = now
-                    self.backend.record_updated_time(execution.id)
-                    if not _debugger_active():
-                        self.log_job_statuses()
-                if dirty and now - last_flush >= MAX_FLUSH_DELAY:
-                    self.backend.flush()
-                    last_flush, dirty = now, False
-                if dirty:
-                    timeout: float | None = IDLE_FLUSH_DELAY
-                elif interval:
-                    timeout = max(0.0, interval - (now - last_status))
-                else:
-                    timeout = None
+        run_event = self._run_event
+        clock = time.monotonic
+        inf = math.inf
+        status_every = self.job_status_interval or inf
+        now = clock()
+        next_status = now + status_every
+        next_beat = now + HEARTBEAT_INTERVAL
+        flush_at = inf  # when the oldest unwritten record must be written
+        unwritten = 0  # events run since the last write
+        batch = FLUSH_BATCH  # unwritten events that call for a write (inf while writes are held)
+        while True:
+            if ready:
+                if flush_at == inf:
+                    flush_at = clock() + MAX_FLUSH_DELAY
+                count = min(len(ready), READY_SLICE)
+                unwritten += count
+                for _ in range(count):
+                    run_event(ready.popleft())
+            while unwritten < batch:
                 try:
-                    event = events.get(timeout=timeout)
+                    event = events.get_nowait()
                 except queue.Empty:
-                    if dirty:
-                        self.backend.flush()
-                        last_flush, dirty = time.monotonic(), False
-                    continue
-                self._run_event(event)
-                dirty = True
-                while True:
-                    try:
-                        event = events.get_nowait()
-                    except queue.Empty:
-                        break
-                    self._run_event(event)
-        except KeyboardInterrupt:
-            self.log("Shutting down... Ctrl+C again to force shutdown.")
-            sys.exit(1)
+                    break
+                run_event(event)
+                unwritten += 1
+                if flush_at == inf:
+                    flush_at = clock() + MAX_FLUSH_DELAY
+            now = clock()
+            if now >= next_beat:
+                next_beat = now + HEARTBEAT_INTERVAL
+                backend.record_updated_time(execution.id)
+                flush_at = min(flush_at, now)
+            if now >= flush_at or unwritten >= batch:
+                flush_at = self._flush(try_flush, now)
+                unwritten = 0
+                batch = FLUSH_BATCH if flush_at == inf else inf
+            if now >= next_status:
+                next_status = now + status_every
+                if not _debugger_active():
+                    self.log_job_statuses()
+            if ready:
+                continue
+            if self._stopping:
+                if self._running == 0 or now >= self._stop_deadline:
+                    break
+            elif self._running == 0 and events.empty():
+                if not workflow_promise.is_pending or self._dryrun:
+                    break
+                # Nothing runs and nothing will arrive: waiting would be forever.
+                self._reject_workflow(self._stuck_error())
+                continue
+            if flush_at < inf:
+                wake = min(flush_at, now + IDLE_FLUSH_DELAY)
+            else:
+                wake = min(next_beat, next_status, self._stop_deadline)
+            try:
+                event = events.get(timeout=max(0.0, wake - now))
+            except queue.Empty:
+                if batch < inf and flush_at < inf and clock() >= now + IDLE_FLUSH_DELAY:
+                    # Idle: write now rather than at the deadline.
+                    flush_at = self._flush(try_flush, clock())
+                    unwritten = 0
+                    batch = FLUSH_BATCH if flush_at == inf else inf
+                continue
+            run_event(event)
+            unwritten += 1
+            if flush_at == inf:
+                flush_at = clock() + MAX_FLUSH_DELAY
         self.log_job_statuses()
+
+    def _flush(self, try_flush: Any, now: float) -> float:
+        """Write the buffered records; when the next write is due (later if they are held)."""
+        if self._write_failed:
+            return math.inf  # the run is stopping; the last write is tried at its end
+        try:
+            if try_flush():
+                return math.inf
+        except Exception as error:
+            # Writing is impossible (disk full, read-only, an outage that lasted too long).
+            self._write_failed = True
+            self._reject_workflow(error)
+            return math.inf
+        # The database is unreachable for now: the records stay buffered.
+        return now + WRITE_RETRY_DELAY
+
+    def _on_workflow_failed(self, _error: BaseException) -> None:
+        if not self.keep_going:
+            # redun's behaviour: what runs finishes and is recorded, nothing new starts.
+            self._stop(grace=None)
+
+    def _stop(self, grace: float | None) -> None:
+        """Start nothing new, drop queued jobs, and give running ones `grace` s (None: all)."""
+        if grace is not None:
+            self._stop_deadline = min(self._stop_deadline, time.monotonic() + grace)
+        if self._stopping:
+            return
+        self._stopping = True
+        for executor in self._started_executors:
+            try:
+                dropped = executor.cancel_queued()
+            except Exception as error:
+                self.logger.warning("Executor %s could not cancel jobs: %s", executor.name, error)
+                continue
+            for job in dropped:
+                self._release(job)
+
+    def _on_signal(self, signum: int, count: int) -> None:
+        """Signal handler (main thread, between any two bytecodes): only note and post."""
+        self._signal_count = count
+        self.events_queue.put((self._interrupted, signum, count))
+
+    def _interrupted(self, signum: int, count: int) -> None:
+        if count == 1 and self._interrupt is None:
+            self._interrupt = SchedulerInterrupted(signum)
+            self.log(
+                f"{signal_name(signum)}: starting nothing new; waiting up to "
+                f"{self.stop_grace:g} s for {self._running} running job(s). "
+                "Ctrl+C again to stop at once."
+            )
+            self._stop(self.stop_grace)
+        elif count == 2:
+            self._interrupt = self._interrupt or SchedulerInterrupted(signum)
+            self.log(f"{signal_name(signum)} again: stopping at once.")
+            self._stop(0.0)
 
     def _stuck_error(self) -> SchedulerError:
         for job, _ in self._limits.waiting:
@@ -459,10 +606,12 @@ class Scheduler:
             self._reject_workflow(error)
 
     def _reject_workflow(self, error: BaseException) -> None:
+        """The scheduler itself failed (or cannot record): the run stops."""
         self.log("*** Workflow error")
-        if self.traceback is None:
+        if self.traceback is None and not isinstance(error, RedunError):
+            # A RedunError's message says what to do; our own frames would not help.
             self.traceback = Traceback.from_error(error, trim_frames=False)
-        self._failed = True
+        self._stop(self.stop_grace)
         if self.workflow_promise is not None:
             self.workflow_promise.do_reject(error)
 
@@ -663,8 +812,7 @@ class Scheduler:
             self._reject_job_now(job, error)
 
     def _prepare_job(self, job: Job, eval_args: tuple, eval_kwargs: dict) -> None:
-        if self._failed:
-            # The workflow already failed: start nothing new.
+        if self._stopping:
             self._jobs.discard(job)
             return
         job.eval_args = (tuple(eval_args), eval_kwargs)
@@ -785,11 +933,14 @@ class Scheduler:
         from redun.backends.reasons import explain_invalid_result
 
         reason = explain_invalid_result(task, hit.result, hit.call_hash)
+        # redun's line first, then which Files changed.
+        prefix = job_action("Miss", job.id)
         self.log(
-            job_action("Miss", job.id)
-            + f"{reason.message()} (result={trim_string(repr(hit.result))}, "
-            f"eval_hash={job.eval_hash[:8]})"
+            prefix + f"Cached result is no longer valid (result={trim_string(repr(hit.result))}, "
+            f"eval_hash={job.eval_hash[:8]})."
         )
+        if reason.files:
+            self.log(" " * len(prefix) + reason.message())
         return None
 
     def _log_cache_miss(self, job: Job, query: CacheQuery) -> None:
@@ -799,7 +950,14 @@ class Scheduler:
         args, kwargs = job.args
         arguments, params = live_call_args(job.task, args, kwargs, self.type_registry)
         reason = self.backend.explain_cache_miss(query, arguments, params)
-        self.log(job_action("Miss", job.id) + reason.message())
+        prefix = job_action("Miss", job.id)
+        redun_line = reason.redun_message(query.args_hash)
+        if redun_line is None:
+            self.log(prefix + reason.message())
+        else:
+            # redun's wording first (scripts read it), then the precise reason.
+            self.log(prefix + redun_line)
+            self.log(" " * len(prefix) + reason.message())
 
     def _collapse(self, job: Job, other: Job) -> None:
         """Common subexpression: `job` takes the result of the identical job `other`."""
@@ -922,6 +1080,8 @@ class Scheduler:
         self, job: Job, result: Any, job_tags: list[tuple[str, Any]] | None = None
     ) -> None:
         """An executor finished `job` with `result` (which may contain more expressions)."""
+        if job.execution is not self._current_execution:
+            return  # a job of a run that was stopped: nobody waits for it any more
         self.events_queue.put((self._done_job_now, job, result, job_tags))
 
     def reject_job(
@@ -932,6 +1092,8 @@ class Scheduler:
         job_tags: list[tuple[str, Any]] | None = None,
     ) -> None:
         """An executor failed `job` (None: the whole workflow fails)."""
+        if job is not None and job.execution is not self._current_execution:
+            return
         self.events_queue.put((self._reject_job_now, job, error, error_traceback, job_tags))
 
     def add_job_tags(self, job: Job, tags: list[tuple[str, Any]]) -> None:
@@ -977,7 +1139,7 @@ class Scheduler:
             )
             self._reject_job_now(job, SchedulerError(message))
             return
-        if self._failed:
+        if self._stopping:
             # Its one-step result is cached; do not start its children.
             self._jobs.discard(job)
             return
@@ -1043,6 +1205,14 @@ class Scheduler:
                 self.traceback = error_traceback
             self._reject_workflow(error)
             return
+        if job.submitted:
+            self._task_failures += 1
+            if isinstance(error, KeyboardInterrupt) and self._interrupt is None:
+                # A task's KeyboardInterrupt stops the run as Ctrl-C would.
+                self._interrupt = SchedulerInterrupted(
+                    message=f"Job {job.id[:8]} ({job.task.fullname}) raised KeyboardInterrupt"
+                )
+                self._stop(self.stop_grace)
         self._release(job)
         if job_tags:
             job.job_tags.extend(job_tags)
@@ -1135,6 +1305,36 @@ def _config_int(section: Any, key: str, default: int) -> int:
         return int(raw)
     except (TypeError, ValueError):
         raise SchedulerError(f"[scheduler] {key} = {raw!r} is not an integer") from None
+
+
+def _config_float(section: Any, key: str, default: float) -> float:
+    raw = section.get(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value >= 0:
+        raise SchedulerError(f"[scheduler] {key} = {raw!r} is not a number of seconds >= 0")
+    return value
+
+
+def _config_bool(section: Any, key: str, default: bool) -> bool:
+    raw = str(section.get(key, default)).strip().lower()
+    if raw in ("true", "1", "yes", "on"):
+        return True
+    if raw in ("false", "0", "no", "off"):
+        return False
+    raise SchedulerError(f"[scheduler] {key} = {raw!r}: use true or false")
+
+
+def _flushed(backend: Any) -> Any:
+    """try_flush for a backend without one: a plain flush, which either writes or raises."""
+
+    def try_flush() -> bool:
+        backend.flush()
+        return True
+
+    return try_flush
 
 
 def _debugger_active() -> bool:

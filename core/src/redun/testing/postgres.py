@@ -77,6 +77,10 @@ class PostgresServer:
             "UTF8",
             "--locale=C.UTF-8",
         )
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the (initialized) cluster: again after `stop`, to end a simulated outage."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data_dir} -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off"
@@ -93,8 +97,9 @@ class PostgresServer:
             "start",
         )
 
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server; ``mode="fast"`` writes out every commit first (a clean shutdown)."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
 
     def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"

@@ -20,6 +20,9 @@ def main() -> None:
     parser.add_argument("--cpu", default="8", help="allocatable cpu of the emulated node")
     parser.add_argument("--memory", default="32Gi", help="allocatable memory of the emulated node")
     parser.add_argument("--tick", type=float, default=0.1, help="controller period, seconds")
+    parser.add_argument(
+        "--processes", action="store_true", help="run pods as host processes (benchmarks only)"
+    )
     args = parser.parse_args()
     allocatable = {
         "cpu": args.cpu,
@@ -27,7 +30,9 @@ def main() -> None:
         "ephemeral-storage": "100Gi",
         "pods": "110",
     }
-    server, emulator = serve(args.port, allocatable=allocatable, tick=args.tick)
+    server, emulator = serve(
+        args.port, processes=args.processes, allocatable=allocatable, tick=args.tick
+    )
     stopping = threading.Event()
 
     def stop(signum: int, frame: object) -> None:

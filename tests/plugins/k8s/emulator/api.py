@@ -16,7 +16,6 @@ import copy
 import json
 import re
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -175,11 +174,16 @@ class Emulator:
             self.cluster.reset()
             return {"reset": True}
         if path == "/emulator/stats":
+            times = self.controller.container_times
             if method == "DELETE":
                 self.cluster.requests.clear()
+                times.clear()
+            span = [min(t[0] for t in times), max(t[1] for t in times)] if times else None
             return {
                 "requests": dict(self.cluster.requests),
                 "total": sum(self.cluster.requests.values()),
+                "containers_run": len(times),
+                "container_span": span,
             }
         if path == "/emulator/config" and method == "POST":
             body = body or {}
@@ -346,7 +350,13 @@ class Emulator:
                 meta["deletionTimestamp"] = now_iso()
                 return obj
             if plural == "pods":
+                # A pod delete answers with the pod, now terminating (a Job or Secret: Status).
                 self.controller.delete_pod(obj)
+                terminating = copy.deepcopy(obj)
+                terminating["metadata"].update(
+                    deletionTimestamp=now_iso(), deletionGracePeriodSeconds=0
+                )
+                return terminating
             elif plural == "jobs":
                 self._delete_job(obj, policy)
                 if policy == "Foreground":
@@ -489,21 +499,25 @@ def make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
 
 def serve(
     port: int = 0,
-    handler_factory: Callable[[Emulator], type[BaseHTTPRequestHandler]] = make_handler,
+    processes: bool = False,
     **controller_options: Any,
 ) -> tuple[ThreadingHTTPServer, Emulator]:
-    """Start the API on 127.0.0.1:`port` (0: any free port) with its controller running."""
+    """Start the API on 127.0.0.1:`port` (0: any free port) with its controller running.
+
+    With `processes`, pods run as host processes (`kubelet.ProcessKubelet`, benchmarks).
+    """
     import secrets
 
-    from tests.plugins.k8s.emulator.kubelet import Kubelet
+    from tests.plugins.k8s.emulator.kubelet import Kubelet, ProcessKubelet
 
     cluster = Cluster()
     server = ThreadingHTTPServer(("127.0.0.1", port), None)  # type: ignore[arg-type]
     server.daemon_threads = True
     address = f"127.0.0.1:{server.server_address[1]}"
-    kubelet = Kubelet(secrets.token_hex(4), server.server_address[1])
+    kind = ProcessKubelet if processes else Kubelet
+    kubelet = kind(secrets.token_hex(4), server.server_address[1])
     controller = Controller(cluster, kubelet, **controller_options)
     emulator = Emulator(cluster, controller, address)
-    server.RequestHandlerClass = handler_factory(emulator)
+    server.RequestHandlerClass = make_handler(emulator)
     controller.start()
     return server, emulator

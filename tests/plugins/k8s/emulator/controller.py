@@ -128,8 +128,10 @@ class Controller:
         }
         # pod uid -> what the kubelet knows of its container
         self.containers: dict[str, dict[str, Any]] = {}
-        # job uid -> when the controller first saw it and when it finished (monotonic-free epoch)
+        # job uid -> when the controller first saw it and when it finished (epoch seconds)
         self.job_times: dict[str, dict[str, float]] = {}
+        # (started, finished) of every container that ran to its end, for benchmarks
+        self.container_times: list[tuple[float, float]] = []
         self._to_kill: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -154,6 +156,7 @@ class Controller:
         with self.cluster.lock:
             self.containers.clear()
             self.job_times.clear()
+            self.container_times.clear()
             self._to_kill.clear()
         self.kubelet.remove_all()
 
@@ -360,6 +363,8 @@ class Controller:
         now: float,
     ) -> None:
         terminated = {"exitCode": code, "reason": reason, "finishedAt": now_iso()}
+        if entry["started_at"]:
+            self.container_times.append((entry["started_at"], now))
         if message:
             terminated["message"] = message
         if code != 0 and pod["spec"].get("restartPolicy") == "OnFailure":

@@ -180,3 +180,78 @@ class Kubelet:
         self.remove_all()
         self.pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.volume_root, ignore_errors=True)
+
+
+class ProcessKubelet(Kubelet):
+    """Runs each container's command as a host process instead (benchmarks only).
+
+    No isolation, no image and no mounts: hostPath volumes must already be the
+    same paths on the host. It lets a benchmark run a thousand pods on a small
+    machine, where a thousand podman containers would measure podman instead.
+    """
+
+    def __init__(self, instance: str, api_port: int, workers: int = 4) -> None:
+        super().__init__(instance, api_port, workers=workers)
+        self._procs: dict[str, tuple[subprocess.Popen, str]] = {}
+
+    def image_present(self, image: str) -> bool:
+        return True
+
+    def run_args(
+        self, pod: dict[str, Any], container: dict[str, Any], env: dict[str, str], name: str
+    ) -> list[str]:
+        meta = pod["metadata"]
+        full_env = {
+            **os.environ,
+            **LOOPBACK_SAFE_ENV,
+            "HOSTNAME": pod["spec"].get("hostname") or meta["name"],
+            **env,
+        }
+        command = list(container.get("command") or []) + list(container.get("args") or [])
+        return [name, json.dumps(full_env), *command]
+
+    def start(self, args: list[str]) -> str:
+        name, env_json, *command = args
+        workdir = os.path.join(self.volume_root, name)
+        os.makedirs(workdir, exist_ok=True)
+        log_path = os.path.join(workdir, "log")
+        try:
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(
+                    command,
+                    cwd=workdir,
+                    env=json.loads(env_json),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+        except OSError as error:
+            raise StartError("StartError", str(error)) from None
+        self._procs[name] = (proc, log_path)
+        return name
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        states = {}
+        for name, (proc, _) in list(self._procs.items()):
+            code = proc.poll()
+            states[name] = {"State": "running" if code is None else "exited", "ExitCode": code}
+        return states
+
+    def oom_killed(self, name: str) -> bool:
+        return False
+
+    def logs(self, name: str, tail: int | None = None) -> str:
+        entry = self._procs.get(name)
+        if entry is None:
+            return ""
+        with open(entry[1], errors="replace") as infile:
+            lines = infile.read().splitlines(keepends=True)
+        return "".join(lines[-tail:] if tail else lines)
+
+    def kill(self, names: list[str]) -> None:
+        for name in names:
+            entry = self._procs.pop(name, None)
+            if entry is not None and entry[0].poll() is None:
+                entry[0].kill()
+                entry[0].wait()

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from redun.backends.base import (
@@ -39,7 +39,11 @@ from redun.backends.db.buffer import WriteBuffer
 from redun.backends.db.driver_sql import DriverStatements
 from redun.backends.db.engine import (
     WRITE_OPTION,
+    Outage,
+    describe_uri,
+    error_reason,
     is_sqlite,
+    is_transient,
     make_engine,
     resolve_db_uri,
     with_retries,
@@ -68,6 +72,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("redun")
 
 DEFAULT_MAX_VALUE_SIZE = 1_000_000_000
+# Long enough for a managed PostgreSQL failover (30-60 s), with room to spare.
+DEFAULT_DB_OUTAGE_TIMEOUT = 300.0
 DEFAULT_VALUE_STORE_MIN_SIZE = 1024
 MAX_VALUE_SIZE_PREVIEW = 1_000_000
 ALL_CACHE_RESULTS = frozenset(CacheResult)
@@ -134,6 +140,17 @@ class RedunBackendDb(RedunBackend):
         self.db_retries = _config_number(config, "db_retries", 3, int)
         self.db_retries_backoff = _config_number(config, "db_retries_backoff", 1.0, float)
         self.db_retries_backoff_max = _config_number(config, "db_retries_backoff_max", 60.0, float)
+        self.db_outage_timeout = _config_number(
+            config, "db_outage_timeout", DEFAULT_DB_OUTAGE_TIMEOUT, float
+        )
+        self.where = describe_uri(self.db_uri)
+        self._outage = (
+            Outage(self.where, self.db_outage_timeout, self.logger)
+            if self.db_outage_timeout > 0
+            else None
+        )
+        # Set by a running scheduler: waiting for the database ends once it says so (Ctrl-C).
+        self.abort_waits: Any = lambda: False
         self.max_value_size = _config_number(config, "max_value_size", DEFAULT_MAX_VALUE_SIZE, int)
         self.value_store_min_size = _config_number(
             config, "value_store_min_size", DEFAULT_VALUE_STORE_MIN_SIZE, int
@@ -169,7 +186,7 @@ class RedunBackendDb(RedunBackend):
         with self._lock:
             if self.engine is not None:
                 return self.engine
-            where = make_url(self.db_uri).render_as_string(hide_password=True)
+            where = self.where
             try:
                 engine = make_engine(self.db_uri, echo=bool(os.environ.get("REDUN_DB_ECHO")))
                 with_retries(
@@ -249,31 +266,90 @@ class RedunBackendDb(RedunBackend):
         return is_compatible(self.get_db_version())
 
     def flush(self) -> None:
+        """Write every buffered record, waiting out an outage (`db_outage_timeout`)."""
         with self._lock:
             if not self._buffer or self.engine is None:
                 return
-            buffer = self._buffer
-            engine = self.engine
+            self._write_buffer(self._retry)
 
-            def write() -> None:
-                with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
-                    with connection.begin():
-                        buffer.write(connection)
+    def try_flush(self) -> bool:
+        """Write the buffer if the database answers now; False if the records stay held.
 
+        The scheduler calls this on its own thread: an outage never blocks it, and
+        it raises only once writing is impossible or the outage lasted too long.
+        """
+        with self._lock:
+            if not self._buffer or self.engine is None:
+                return True
+            outage = self._outage
+            if outage is None:
+                self.flush()
+                return True
             try:
-                with_retries(
-                    write, self.db_retries, self.db_retries_backoff, self.db_retries_backoff_max
-                )
-            except IntegrityError as error:
-                # A batch that breaks the schema's rules would fail forever: drop it.
-                self._buffer = WriteBuffer()
-                raise RedunDatabaseError(
-                    f"Could not record provenance ({error.orig}); this batch of records was "
-                    "not written. Records must refer to values and tasks recorded before."
-                ) from error
+                self._write_buffer(lambda write: write(), transient_ok=True)
+            except (DBAPIError, OSError) as error:
+                outage.failed(error, self._held())
+                return False
+            if outage.since is not None:
+                outage.ended()
+            return True
+
+    def _write_buffer(self, run: Any, transient_ok: bool = False) -> None:
+        """Write the buffer in one transaction through `run(write)` (which may retry)."""
+        buffer = self._buffer
+        engine = self.engine
+
+        def write() -> None:
+            with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
+                with connection.begin():
+                    buffer.write(connection)
+
+        try:
+            run(write)
+        except IntegrityError as error:
+            # A batch that breaks the schema's rules would fail forever: drop it.
             self._buffer = WriteBuffer()
-            self._remember(self._known_values, buffer.values)
-            self._remember(self._known_calls, buffer.call_nodes)
+            raise RedunDatabaseError(
+                f"Could not record provenance ({error_reason(error)}); this batch of records "
+                "was not written. Records must refer to values and tasks recorded before."
+            ) from None
+        except DBAPIError as error:
+            if transient_ok and is_transient(error):
+                raise
+            raise self._write_error(error) from None
+        self._buffer = WriteBuffer()
+        self._remember(self._known_values, buffer.values)
+        self._remember(self._known_calls, buffer.call_nodes)
+
+    def _write_error(self, error: BaseException) -> RedunDatabaseError:
+        """One line saying what went wrong and what to do (never SQL or parameters)."""
+        reason = error_reason(error)
+        lowered = reason.lower()
+        if "full" in lowered:
+            hint = "free space where it lives; jobs recorded before this point are kept"
+        elif "readonly" in lowered or "read-only" in lowered:
+            hint = "the repository is read-only: run from a writable copy of it"
+        else:
+            hint = "check it and [backend] db_uri"
+        return RedunDatabaseError(
+            f"Could not write to the database {self.where}: {reason}; {hint}."
+        )
+
+    def _held(self) -> int:
+        buffer = self._buffer
+        return len(buffer.jobs) + len(buffer.job_ends) + len(buffer.call_nodes)
+
+    def _retry(self, func: Any) -> Any:
+        """`func()`, retried through transient errors and outages (see engine.with_retries)."""
+        return with_retries(
+            func,
+            self.db_retries,
+            self.db_retries_backoff,
+            self.db_retries_backoff_max,
+            outage=self._outage,
+            abort=self.abort_waits,
+            held=self._held,
+        )
 
     @staticmethod
     def _remember(known: set[str], new: Iterable[str]) -> None:
@@ -353,10 +429,7 @@ class RedunBackendDb(RedunBackend):
                     self._hot_connection = None
                 raise
 
-        rows = with_retries(
-            run, self.db_retries, self.db_retries_backoff, self.db_retries_backoff_max
-        )
-        return _Rows(rows)
+        return _Rows(self._retry(run))
 
     def _write(self) -> Connection:
         return self._require_engine().connect().execution_options(**{WRITE_OPTION: True})

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote_plus, urlparse, urlunparse
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from redun.backends.db.errors import RedunDatabaseError
@@ -21,6 +21,9 @@ DEFAULT_DB_URI = "sqlite:///.redun/redun.db"
 DEFAULT_DB_USERNAME_ENV = "REDUN_DB_USERNAME"
 DEFAULT_DB_PASSWORD_ENV = "REDUN_DB_PASSWORD"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# A server that does not answer at all (no refusal) fails a connection attempt after this.
+PG_CONNECT_TIMEOUT_S = 10
+URI_EXAMPLES = "sqlite:///PATH/redun.db or postgresql://USER@HOST:PORT/DB"
 WRITE_OPTION = "redun_write"
 
 T = TypeVar("T")
@@ -40,6 +43,7 @@ def resolve_db_uri(db_uri: str | None, config: Mapping[str, str]) -> str:
     if secret_name:
         return _uri_from_aws_secret(secret_name)
     uri = db_uri or config.get("db_uri") or DEFAULT_DB_URI
+    check_uri(uri)
     if is_sqlite(uri):
         return uri
     parts = urlparse(uri)
@@ -58,6 +62,31 @@ def resolve_db_uri(db_uri: str | None, config: Mapping[str, str]) -> str:
     elif user:
         parts = parts._replace(netloc=f"{user}@{parts.netloc}")
     return urlunparse(parts)
+
+
+def check_uri(uri: str) -> None:
+    """A one-line error for a db_uri that is no URL or names no known database kind."""
+    try:
+        url = make_url(uri)
+    except ArgumentError:
+        raise RedunDatabaseError(
+            f"[backend] db_uri {uri!r} is not a database URL; use {URI_EXAMPLES}."
+        ) from None
+    try:
+        url.get_dialect()
+    except NoSuchModuleError:
+        raise RedunDatabaseError(
+            f"[backend] db_uri {uri!r}: unknown kind of database {url.drivername!r}; "
+            f"use {URI_EXAMPLES}."
+        ) from None
+
+
+def describe_uri(uri: str) -> str:
+    """The URI to show in messages (never its password)."""
+    try:
+        return make_url(uri).render_as_string(hide_password=True)
+    except ArgumentError:
+        return uri
 
 
 def _uri_from_aws_secret(secret_name: str) -> str:
@@ -99,7 +128,11 @@ def make_engine(uri: str, echo: bool = False) -> Engine:
         return _sqlite_engine(uri, echo)
     from redun._version import __version__
 
-    engine = create_engine(_driver_uri(uri), echo=echo, pool_pre_ping=True)
+    url = make_url(_driver_uri(uri))
+    connect_args = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -129,6 +162,11 @@ def _sqlite_engine(uri: str, echo: bool) -> Engine:
             path = path[1:]
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        read_only = bool(path) and _is_read_only(path)
+        if read_only:
+            # A repository we may not write (a shared or archived .redun/) can still be read,
+            # as redun reads it; SQLite's WAL mode would otherwise insist on writing.
+            uri = _read_only_uri(path)
         engine = create_engine(
             uri,
             echo=echo,
@@ -143,7 +181,7 @@ def _sqlite_engine(uri: str, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if not memory:
+        if not memory and not read_only:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -161,27 +199,148 @@ def _sqlite_engine(uri: str, echo: bool) -> Engine:
     return engine
 
 
+def _is_read_only(path: str) -> bool:
+    """An existing database file that we may not write, or whose directory we may not."""
+    if not os.path.exists(path):
+        return False
+    directory = os.path.dirname(os.path.abspath(path))
+    return not (os.access(path, os.W_OK) and os.access(directory, os.W_OK))
+
+
+def _read_only_uri(path: str) -> str:
+    """SQLite's read-only URI; immutable when no writer has it open (no WAL files)."""
+    from urllib.parse import quote
+
+    immutable = not any(os.path.exists(path + suffix) for suffix in ("-wal", "-shm"))
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
+    return f"sqlite:///file:{quote(os.path.abspath(path))}?{query}&uri=true"
+
+
+TRANSIENT_WORDS = (
+    "locked",
+    "busy",
+    "connection",
+    "server closed",
+    "terminat",
+    "timeout",
+    "shutting down",
+    "starting up",
+    "in recovery",
+)
+# During an outage the database is asked again at least this often.
+OUTAGE_POLL_S = 5.0
+
+
 def is_transient(error: Exception) -> bool:
-    """Errors worth retrying: locks, busy databases, dropped connections."""
+    """Errors worth retrying: locks, busy databases, dropped or refused connections."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     if not isinstance(error, OperationalError):
         return False
     text = str(error.orig).lower()
-    return any(
-        word in text
-        for word in ("locked", "busy", "connection", "server closed", "terminat", "timeout")
-    )
+    return any(word in text for word in TRANSIENT_WORDS)
 
 
-def with_retries(func: Callable[[], T], retries: int, backoff: float, backoff_max: float) -> T:
-    """Run `func`, retrying transient database errors with exponential backoff."""
+def error_reason(error: BaseException) -> str:
+    """The driver's own first line, without SQLAlchemy's SQL text and parameters."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+class Outage:
+    """Since when the database has not answered, so every caller waits out the same deadline.
+
+    `timeout` is ``[backend] db_outage_timeout``: how long a run keeps going with
+    its records held in memory before it gives up. The user is told once when
+    the outage starts and once when it ends.
+    """
+
+    def __init__(self, where: str, timeout: float, logger: Any) -> None:
+        self.where = where
+        self.timeout = timeout
+        self.logger = logger
+        self.since: float | None = None
+        self.warned = False
+
+    def failed(self, error: BaseException, held: int, warn: bool = True) -> None:
+        """A transient failure: start the clock, warn (once), or raise once time is up."""
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        elif now - self.since >= self.timeout:
+            raise self.gave_up(error) from None
+        if warn and not self.warned:
+            self.warned = True
+            self.logger.warning(
+                f"The database {self.where} does not answer ({error_reason(error)}): the run "
+                f"goes on with {held} record(s) held in memory and retries for up to "
+                f"{self.timeout:g} s ([backend] db_outage_timeout)."
+            )
+
+    def gave_up(self, error: BaseException) -> RedunDatabaseError:
+        waited = time.monotonic() - (self.since or time.monotonic())
+        return RedunDatabaseError(
+            f"The database {self.where} did not answer for {waited:.0f} s "
+            f"({error_reason(error)}); records of jobs finished since then are lost. Check "
+            "the server, or raise [backend] db_outage_timeout to wait longer."
+        )
+
+    def ended(self) -> None:
+        if self.warned:
+            self.logger.warning(
+                f"The database {self.where} answers again after "
+                f"{time.monotonic() - (self.since or 0):.0f} s; the held records are written."
+            )
+        self.since = None
+        self.warned = False
+
+
+def with_retries(
+    func: Callable[[], T],
+    retries: int,
+    backoff: float,
+    backoff_max: float,
+    outage: Outage | None = None,
+    abort: Callable[[], bool] | None = None,
+    held: Callable[[], int] = lambda: 0,
+) -> T:
+    """Run `func`, retrying transient database errors with exponential backoff.
+
+    `retries` quick retries; with an `outage`, then on for as long as it allows
+    (polling at least every OUTAGE_POLL_S). `abort`, checked while waiting,
+    ends the waiting early.
+    """
     attempt = 0
     while True:
         try:
-            return func()
+            result = func()
         except (OperationalError, DBAPIError) as error:
-            if attempt >= retries or not is_transient(error):
+            if not is_transient(error):
                 raise
-            time.sleep(min(backoff * (2**attempt), backoff_max))
+            if outage is not None:
+                outage.failed(error, held(), warn=attempt >= retries)
+            elif attempt >= retries:
+                raise
+            if abort is not None and abort():
+                if outage is not None:
+                    raise outage.gave_up(error) from None
+                raise
+            delay = min(backoff * (2**attempt), backoff_max)
+            if attempt >= retries:
+                delay = min(delay, OUTAGE_POLL_S)
+            _sleep(delay, abort)
             attempt += 1
+        else:
+            if outage is not None and outage.since is not None:
+                outage.ended()
+            return result
+
+
+def _sleep(seconds: float, abort: Callable[[], bool] | None) -> None:
+    """Sleep in short steps, so that a signal (seen through `abort`) ends it quickly."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or (abort is not None and abort()):
+            return
+        time.sleep(min(left, 0.1))

@@ -1,0 +1,82 @@
+"""A repository we may not write (shared, archived, someone else's) can still be read.
+
+The database was closed cleanly, so SQLite's WAL files are gone: opening it in
+WAL mode would have to create them, which a read-only directory forbids.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.core.reliability.helpers import REDUN, Project
+
+WORKFLOW = """
+from redun import task
+
+
+@task()
+def add(a: int, b: int) -> int:
+    return a + b
+"""
+
+# Root may write anywhere: without these capabilities it is held to the file modes.
+NOT_ROOT = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+
+
+@pytest.fixture
+def read_only_repo(tmp_path: Path) -> Iterator[Project]:
+    """A repository with one recorded run, closed cleanly, then made read-only."""
+    project = Project(tmp_path, WORKFLOW, f"sqlite:///{tmp_path / '.redun' / 'redun.db'}")
+    done = project.run("add", "--a", "1", "--b", "2")
+    assert done.returncode == 0, done.stderr
+    db = project.config_dir / "redun.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("SKIPPED LOUDLY: as root the read-only test needs setpriv (util-linux)")
+    project.config_dir.chmod(0o555)
+    try:
+        yield project
+    finally:
+        project.config_dir.chmod(0o755)
+
+
+def as_user(command: list[str]) -> list[str]:
+    return [*NOT_ROOT, *command] if os.geteuid() == 0 else command
+
+
+def test_redun_log_reads_a_read_only_repository(read_only_repo: Project) -> None:
+    project = read_only_repo
+    done = subprocess.run(
+        as_user([*REDUN, "-c", str(project.config_dir), "log"]),
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Exec " in done.stdout and "[ DONE ]" in done.stdout
+    assert not list(project.config_dir.glob("redun.db-*")), "the read left files behind"
+
+
+def test_redun_run_in_a_read_only_repository_says_so_in_one_line(read_only_repo: Project) -> None:
+    project = read_only_repo
+    done = subprocess.run(
+        as_user(project.command("add", "--a", "3", "--b", "4")),
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "read-only" in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr

@@ -89,14 +89,19 @@ def test_no_name_conflicts_with_every_plugin_installed(manager: RedunPluginManag
 
 
 def test_every_registered_target_imports(manager: RedunPluginManager) -> None:
+    import importlib
+
     specs = [
         *manager.executor_specs().values(),
         *manager.filesystem_specs().values(),
         *manager.command_specs().values(),
-        *manager.value_type_specs().values(),
+        *manager.backend_specs().values(),
     ]
     for spec in specs:
         assert load_target(spec.target) is not None, spec
+    # A value type's target is the module defining it (imported as the type registry does).
+    for spec in manager.value_type_specs().values():
+        assert importlib.import_module(spec.target.partition(":")[0]) is not None, spec
 
 
 def test_import_redun_is_slim() -> None:

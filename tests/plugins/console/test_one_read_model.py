@@ -64,7 +64,7 @@ def fail(x: int) -> int:
 def main() -> list:
     return [square(3), write("out.txt", "hello"), shout("hi")]
 """
-MISS = re.compile(r"Miss\s+Job (\w+):\s+(.*?)(?: \(result=.*)?$")
+MISS = re.compile(r"Miss\s+Job (\w+):\s+(.*)$")
 JOB = re.compile(r"^\s*Job (\w{8}) \[(.{6})\] .*?:  ([\w.]+)\(")
 
 
@@ -103,10 +103,17 @@ class Project:
         assert result.exit_code == 1, result.output
         tasks = dict(re.findall(r"Run\s+Job (\w+):\s+([\w.]+)\(", result.stderr))
         found = {}
-        for line in result.stderr.splitlines():
+        lines = result.stderr.splitlines()
+        for number, line in enumerate(lines):
             miss = MISS.search(line)
             if miss:
-                found[_task_of(line, result.stderr, miss.group(1), tasks)] = miss.group(2)
+                reason = miss.group(2)
+                following = lines[number + 1] if number + 1 < len(lines) else ""
+                continued = re.match(r"^\[redun\]  +(\S.*)$", following)
+                if continued:
+                    # redun's wording first; the precise reason follows, indented.
+                    reason = continued.group(1)
+                found[_task_of(line, result.stderr, miss.group(1), tasks)] = reason
         return found
 
 

@@ -52,10 +52,12 @@ test-k8s-other: install $(K8S_OTHER_VENV)/.installed
 	  --ignore tests/plugins/k8s/emulator; \
 	  rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests" >&2; [ $$rc -eq 0 ]
 
-# Container image for `type = docker` executors, built locally without a registry.
+# Container image for container executors, built locally without a registry.
+# IMAGE_PLUGINS="aws" builds one with redun-aws (and boto3) for AWS Batch.
 IMAGE ?= localhost/redun:dev
+IMAGE_PLUGINS ?=
 image: install
-	bash images/build.sh $(IMAGE)
+	IMAGE_PLUGINS="$(IMAGE_PLUGINS)" bash images/build.sh $(IMAGE)
 
 lint: install
 	$(VENV)/bin/ruff check .

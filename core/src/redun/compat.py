@@ -17,10 +17,11 @@ carrying the install hint.
 
 from __future__ import annotations
 
+import dis
 import importlib
 import sys
 from collections.abc import Callable
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 _EXPRESSION = {
@@ -174,13 +175,34 @@ def module_getattr(module_name: str) -> Callable[[str], Any]:
         target = table.get(name)
         if target is None:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        value = resolve(target)
+        from redun.plugins.errors import MissingPluginAttributeError, MissingPluginImportError
+
+        try:
+            value = resolve(target)
+        except MissingPluginImportError as error:
+            # `from redun import X` turns any AttributeError into a message without the
+            # install hint, so it gets the ImportError; attribute reads (and hasattr)
+            # get an AttributeError carrying the same hint.
+            if _is_import_from(sys._getframe(1)):
+                raise
+            raise MissingPluginAttributeError(
+                f"module {module_name!r} has no attribute {name!r}: {error}"
+            ) from None
         if not target.startswith(("executor:", "filesystem:", "value_type:")):
             # Plugin lookups stay live: registrations can change (tests, register_executor).
             setattr(sys.modules[module_name], name, value)
         return value
 
     return __getattr__
+
+
+_IMPORT_FROM = dis.opmap["IMPORT_FROM"]
+
+
+def _is_import_from(frame: FrameType) -> bool:
+    """Whether `frame` is executing ``from module import name`` (its current instruction)."""
+    code = frame.f_code.co_code
+    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_FROM
 
 
 def alias_plugin_module(alias: str, executor_type: str) -> ModuleType:

@@ -153,8 +153,12 @@ def test_executor_module_without_its_plugin_is_an_import_error_with_the_hint(ali
     )
     assert isinstance(info.value, MissingPluginError)
     assert alias not in sys.modules
-    with pytest.raises(ImportError, match=f"pip install {distribution}"):
+    # An attribute read is an AttributeError (hasattr says False), with the same hint.
+    with pytest.raises(AttributeError, match=f"has no attribute '{class_name}': .*pip install"):
         getattr(redun, class_name)
+    assert not hasattr(redun, class_name)
+    with pytest.raises(ImportError, match=f"pip install {distribution}"):
+        exec(f"from redun import {class_name}", {})
 
 
 FAKE_EXECUTORS = """\

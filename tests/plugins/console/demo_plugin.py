@@ -33,7 +33,7 @@ class DemoLogScreen(RouteScreen):
         self.query_one("#demo", Static).update(f"demo logs of job {self.job_id}")
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 def redun_console_screens() -> list[ScreenSpec]:
     return [
         ScreenSpec(
@@ -44,7 +44,7 @@ def redun_console_screens() -> list[ScreenSpec]:
     ]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 def redun_console_job_links(job: Any, tags: dict[str, list]) -> list[JobLink] | None:
     if not job.task.endswith(".fail_on"):
         return None

@@ -21,6 +21,10 @@ class MissingPluginImportError(MissingPluginError, ImportError):
     """An import of a redun name that a plugin provides (``redun.executors.k8s``) and none does."""
 
 
+class MissingPluginAttributeError(MissingPluginError, AttributeError):
+    """``redun.DockerExecutor`` read without the plugin providing it: `hasattr` says False."""
+
+
 class PluginLoadError(PluginError):
     """A plugin's module failed to import."""
 

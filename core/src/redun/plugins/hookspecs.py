@@ -11,7 +11,15 @@ whose functions are decorated with ``redun.plugins.hookimpl``. Builtins
 Provider hooks return lists of the frozen specs in ``redun.plugins.types``;
 their ``target`` strings are imported only when the named thing is used.
 Event hooks are always called on the scheduler thread and cost nothing when no
-plugin implements them.
+plugin implements them. An exception raised by an event hook is logged as a
+warning and the run goes on; with ``REDUN_PLUGINS_STRICT=1`` (the test suite
+sets it) it is re-raised, failing the run.
+
+After loading, every hook implementation must name a hook specified here or
+added by a plugin (``redun_add_hookspecs``): an unknown name is a one-line
+warning naming the distribution (an error in strict mode). A plugin that
+implements another plugin's hooks marks them ``@hookimpl(optionalhook=True)``,
+so it loads quietly where that plugin is not installed.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from redun.executors.base import Executor
     from redun.plugins.types import (
         BackendSpec,
         CommandOptionSpec,
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
         FileSystemSpec,
         ValueTypeSpec,
     )
+    from redun.scheduler import Execution, Job, Scheduler
 
 hookspec = pluggy.HookspecMarker("redun")
 
@@ -159,11 +169,12 @@ def redun_config_sections() -> list[ConfigSectionSpec]:
     """
 
 
-@hookspec
+@hookspec(historic=True)
 def redun_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
     """Add hookspecs of your own, so other plugins can extend yours.
 
-    Called once, right after all plugins are registered, on the loading thread.
+    Called once, right after all plugins are registered, on the loading thread
+    (historic: a plugin registered later is called when it registers).
 
     Example::
 
@@ -178,7 +189,7 @@ def redun_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
 
 
 @hookspec
-def redun_job_env(job: Any, executor: Any) -> dict[str, str] | None:
+def redun_job_env(job: Job, executor: Executor) -> dict[str, str] | None:
     """Environment variables to add to a container job.
 
     Called by container executors (docker, k8s, ...) on the scheduler thread
@@ -197,7 +208,7 @@ def redun_job_env(job: Any, executor: Any) -> dict[str, str] | None:
 
 
 @hookspec
-def redun_scheduler_setup(scheduler: Any) -> None:
+def redun_scheduler_setup(scheduler: Scheduler) -> None:
     """Adjust a freshly built Scheduler (add executors, set limits).
 
     Called once per Scheduler, at the end of its construction, on the
@@ -215,7 +226,7 @@ def redun_scheduler_setup(scheduler: Any) -> None:
 
 
 @hookspec
-def redun_execution_started(scheduler: Any, execution: Any) -> None:
+def redun_execution_started(scheduler: Scheduler, execution: Execution) -> None:
     """An execution has started; its root job is about to be evaluated.
 
     Example::
@@ -227,7 +238,7 @@ def redun_execution_started(scheduler: Any, execution: Any) -> None:
 
 
 @hookspec
-def redun_job_submitted(scheduler: Any, job: Any) -> None:
+def redun_job_submitted(scheduler: Scheduler, job: Job) -> None:
     """A job was handed to its executor (cache misses only).
 
     Example::
@@ -239,7 +250,7 @@ def redun_job_submitted(scheduler: Any, job: Any) -> None:
 
 
 @hookspec
-def redun_job_done(scheduler: Any, job: Any, result: Any) -> None:
+def redun_job_done(scheduler: Scheduler, job: Job, result: Any) -> None:
     """A job finished successfully (ran or was served from the cache).
 
     Example::
@@ -252,7 +263,7 @@ def redun_job_done(scheduler: Any, job: Any, result: Any) -> None:
 
 
 @hookspec
-def redun_job_failed(scheduler: Any, job: Any, error: BaseException) -> None:
+def redun_job_failed(scheduler: Scheduler, job: Job, error: BaseException) -> None:
     """A job failed with `error`.
 
     Example::
@@ -264,7 +275,7 @@ def redun_job_failed(scheduler: Any, job: Any, error: BaseException) -> None:
 
 
 @hookspec
-def redun_execution_finished(scheduler: Any, execution: Any, status: str) -> None:
+def redun_execution_finished(scheduler: Scheduler, execution: Execution, status: str) -> None:
     """An execution ended with `status` ``"DONE"`` or ``"FAILED"``.
 
     Example::

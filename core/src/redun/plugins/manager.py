@@ -17,7 +17,12 @@ from typing import Any, TypeVar
 import pluggy
 
 from redun.plugins import hookspecs
-from redun.plugins.errors import MissingPluginError, PluginConflictError, PluginLoadError
+from redun.plugins.errors import (
+    MissingPluginError,
+    PluginConflictError,
+    PluginError,
+    PluginLoadError,
+)
 from redun.plugins.types import (
     BackendSpec,
     CommandOptionSpec,
@@ -119,35 +124,67 @@ class RedunPluginManager(pluggy.PluginManager):
         self._cache: dict[str, Any] = {}
         self._lock = threading.RLock()
         self.load_errors: list[PluginLoadError] = []
+        # Plugins blocked by REDUN_DISABLED_PLUGINS (pluggy's set_blocked): name -> origin.
+        self.disabled: dict[str, Origin] = {}
 
     # -- loading -------------------------------------------------------------
 
     def load(self, autoload: bool | None = None) -> None:
-        """Register builtins, then entry points (unless autoload is disabled)."""
+        """Register builtins, then entry points (unless autoload is disabled), then check
+        that every hook implementation names a known hook."""
         from redun._version import DISTRIBUTION_VERSION
 
+        disabled = _env_list("REDUN_DISABLED_PLUGINS")
         for module_name in BUILTIN_PLUGINS:
-            module = importlib.import_module(module_name)
             name = module_name.removeprefix("redun.")
-            self.register(module, name=name)
-            self._origins[name] = (CORE_DISTRIBUTION, DISTRIBUTION_VERSION, module_name)
+            origin = (CORE_DISTRIBUTION, DISTRIBUTION_VERSION, module_name)
+            if name in disabled or name.removeprefix("builtins.") in disabled:
+                self._block(name, origin)
+                continue
+            self.register(importlib.import_module(module_name), name=name)
+            self._origins[name] = origin
 
         if autoload is None:
             autoload = not _env_flag("REDUN_DISABLE_PLUGIN_AUTOLOAD")
         if autoload:
-            self._load_entry_points()
-        self.hook.redun_add_hookspecs(pluginmanager=self)
+            self._load_entry_points(disabled)
+        # Historic: a plugin registered later (register_plugin) gets the call too.
+        self.hook.redun_add_hookspecs.call_historic(kwargs={"pluginmanager": self})
+        self._check_hook_names()
 
-    def _load_entry_points(self) -> None:
+    def _block(self, name: str, origin: Origin) -> None:
+        self.set_blocked(name)
+        self.disabled[name] = origin
+
+    def _check_hook_names(self) -> None:
+        """A misspelled hook is a one-line warning naming its distribution (strict: error)."""
+        try:
+            self.check_pending()
+        except pluggy.PluginValidationError:
+            problems = [
+                f"plugin '{impl.plugin_name}' from {self.distribution_of(impl.plugin_name)} "
+                f"implements unknown hook '{name}' (misspelled, or the plugin defining it is "
+                "not installed; mark implementations of optional hooks optionalhook=True)"
+                for name, caller in sorted(vars(self.hook).items())
+                if not name.startswith("_") and not caller.has_spec()
+                for impl in caller.get_hookimpls()
+                if not impl.optionalhook
+            ]
+            if self.strict:
+                raise PluginError("; ".join(problems)) from None
+            for problem in problems:
+                logger.warning("%s", problem)
+
+    def _load_entry_points(self, disabled: set[str]) -> None:
         import importlib_metadata
 
-        disabled = _env_list("REDUN_DISABLED_PLUGINS")
         seen: set[str] = set()
         for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in seen or self.has_plugin(ep.name):
                 continue
             seen.add(ep.name)
-            if disabled and (ep.name in disabled or _entry_point_origin(ep)[0] in disabled):
+            if ep.name in disabled or _entry_point_origin(ep)[0] in disabled:
+                self._block(ep.name, _entry_point_origin(ep))
                 continue
             try:
                 module = ep.load()
@@ -190,11 +227,16 @@ class RedunPluginManager(pluggy.PluginManager):
         return self._origin(plugin_name)[0]
 
     def plugin_infos(self) -> list[PluginInfo]:
+        """Registered plugins in registration order, then the disabled ones."""
         infos = []
         for name, plugin in self.list_name_plugin():
+            if plugin is None:  # blocked: listed below
+                continue
             dist, version, module = self._origin(name)
             hooks = tuple(sorted(caller.name for caller in self.get_hookcallers(plugin) or []))
             infos.append(PluginInfo(name, dist, version, hooks, module))
+        for name, (dist, version, module) in self.disabled.items():
+            infos.append(PluginInfo(name, dist, version, (), module, disabled=True))
         return infos
 
     def has_listeners(self, hook_name: str) -> bool:
@@ -216,7 +258,7 @@ class RedunPluginManager(pluggy.PluginManager):
             registry: dict[str, SpecT] = {}
             owners: dict[str, str] = {}
             for impl in getattr(self.hook, hook.__name__).get_hookimpls():
-                for spec in getattr(impl.plugin, hook.__name__)() or []:
+                for spec in impl.function() or []:
                     for name in names_of(spec):
                         if name in registry:
                             first, second = owners[name], impl.plugin_name
@@ -266,7 +308,7 @@ class RedunPluginManager(pluggy.PluginManager):
             if "command_option" not in self._cache:
                 found: list[tuple[str, CommandOptionSpec]] = []
                 for impl in self.hook.redun_command_options.get_hookimpls():
-                    for spec in impl.plugin.redun_command_options() or []:
+                    for spec in impl.function() or []:
                         found.append((self.distribution_of(impl.plugin_name), spec))
                 self._cache["command_option"] = found
             return [item for item in self._cache["command_option"] if item[1].command == command]
@@ -307,12 +349,10 @@ class RedunPluginManager(pluggy.PluginManager):
         provider = KNOWN_PROVIDERS.get((kind, name))
         if provider is None:
             hint = f"installed: {', '.join(known) or 'none'}"
+        elif any(origin[0] == provider for origin in self.disabled.values()):
+            hint = f"{provider} is disabled by REDUN_DISABLED_PLUGINS"
         elif any(self._origin(name)[0] == provider for name in list(self._origins)):
-            hint = (
-                f"{provider} is installed but provides no such {kind} in this version"
-                if provider not in _env_list("REDUN_DISABLED_PLUGINS")
-                else f"{provider} is disabled by REDUN_DISABLED_PLUGINS"
-            )
+            hint = f"{provider} is installed but provides no such {kind} in this version"
         else:
             hint = f"pip install {provider}"
         return MissingPluginError(f"No {label} '{name}': {hint}")

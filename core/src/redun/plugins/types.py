@@ -100,3 +100,4 @@ class PluginInfo:
     version: str
     hooks: tuple[str, ...] = field(default_factory=tuple)
     module: str = ""
+    disabled: bool = False  # blocked by REDUN_DISABLED_PLUGINS

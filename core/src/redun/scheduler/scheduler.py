@@ -443,6 +443,8 @@ class Scheduler:
         try:
             hook(scheduler=self, **kwargs)
         except Exception as error:
+            if self._plugin_manager.strict:
+                raise
             self.logger.warning("Plugin hook %s failed: %r", name, error)
 
     def _process_events(self, workflow_promise: Promise) -> None:

@@ -95,7 +95,8 @@ def redun_job_env(job: Any, executor: Any) -> dict[str, str] | None:
     return env or None
 
 
-@hookimpl
+# The console's hooks: optional, so redun-aws loads quietly without redun-console.
+@hookimpl(optionalhook=True)
 def redun_console_screens() -> list[Any]:
     from redun_console.types import ScreenSpec
 
@@ -108,7 +109,7 @@ def redun_console_screens() -> list[Any]:
     ]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 def redun_console_job_links(job: Any, tags: dict[str, list]) -> list[Any] | None:
     if "aws_batch_job" not in tags:
         return None

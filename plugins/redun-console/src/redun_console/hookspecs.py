@@ -1,7 +1,8 @@
 """Hooks of the console, added to redun's plugin manager through ``redun_add_hookspecs``.
 
-Other plugins implement them with ``redun.plugins.hookimpl`` in the same
-module as their other redun hooks.
+Other plugins implement them with ``@redun.plugins.hookimpl(optionalhook=True)``
+in the same module as their other redun hooks: optional, because where
+redun-console is not installed these hooks do not exist.
 """
 
 from __future__ import annotations

@@ -75,6 +75,7 @@ class WriteBuffer:
         self.handles: dict[str, dict] = {}
         self.handle_edges: set[tuple[str, str]] = set()
         self.tags: dict[str, dict] = {}
+        self.tag_edits: set[tuple[str, str]] = set()  # (parent, child): imported tag history
 
     def __bool__(self) -> bool:
         return bool(
@@ -157,6 +158,11 @@ class WriteBuffer:
             [{"parent_id": p, "child_id": c} for p, c in self.handle_edges],
         )
         insert_ignore(connection, schema.tag, list(self.tags.values()))
+        insert_ignore(
+            connection,
+            schema.tag_edit,
+            [{"parent_id": p, "child_id": c} for p, c in self.tag_edits],
+        )
 
     def _upsert_evaluations(self, connection: Connection) -> None:
         def build() -> Any:

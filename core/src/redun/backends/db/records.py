@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from redun.backends.base import TagEntity
-from redun.backends.db.buffer import insert_ignore
+from redun.backends.db.buffer import WriteBuffer, insert_ignore
 from redun.backends.db.errors import RedunDatabaseError
 from redun.backends.db.models import (
     Argument,
@@ -337,7 +337,11 @@ def _roots_first(jobs: list[dict]) -> list[dict]:
 
 
 def put_records(connection: Connection, records: list[dict]) -> int:
-    """Insert records not present yet; return how many were new."""
+    """Insert records not present yet; return how many were new.
+
+    The rows go through the scheduler's write buffer, so they are inserted in
+    its order (parents before children) by the same statements.
+    """
     for record in records:
         _check(record)
     existing = set(has_records(connection, [get_pk(record) for record in records]))
@@ -347,145 +351,40 @@ def put_records(connection: Connection, records: list[dict]) -> int:
         if pk not in existing:
             existing.add(pk)
             new[record["_type"]].append(record)
-
-    values = new["Value"]
-    insert_ignore(
-        connection,
-        Value.__table__,
-        [
-            {
-                "value_hash": r["value_hash"],
-                "type": r["type"],
-                "format": r["format"],
-                "value": b64decode(r["data"]),
-            }
-            for r in values
-        ],
-    )
-    insert_ignore(
-        connection,
-        Subvalue.__table__,
-        [
-            {"value_hash": child, "parent_value_hash": r["value_hash"]}
-            for r in values
-            for child in r["subvalues"]
-        ],
-    )
-    subtypes = [(r["value_hash"], r["subtype"]) for r in values if r.get("subtype")]
-    insert_ignore(
-        connection,
-        File.__table__,
-        [{"value_hash": h, "path": s["path"]} for h, s in subtypes if s["_type"] == "File"],
-    )
-    insert_ignore(
-        connection,
-        Task.__table__,
-        [
-            {"hash": h, "name": s["name"], "namespace": s["namespace"], "source": s["source"]}
-            for h, s in subtypes
-            if s["_type"] == "Task"
-        ],
-    )
-
-    nodes = new["CallNode"]
-    insert_ignore(
-        connection,
-        CallNode.__table__,
-        [
-            {
-                "call_hash": r["call_hash"],
-                "task_name": r["task_name"],
-                "task_hash": r["task_hash"],
-                "args_hash": r["args_hash"],
-                "value_hash": r["value_hash"],
-                "timestamp": _parse_timestamp(r["timestamp"]),
-            }
-            for r in nodes
-        ],
-    )
-    insert_ignore(
-        connection,
-        CallEdge.__table__,
-        [
-            {"parent_id": r["call_hash"], "child_id": child, "call_order": order}
-            for r in nodes
-            for order, child in enumerate(r["children"])
-        ],
-    )
-    insert_ignore(
-        connection,
-        Argument.__table__,
-        [
-            {
-                "arg_hash": arg["arg_hash"],
-                "call_hash": r["call_hash"],
-                "value_hash": arg["value_hash"],
-                "arg_position": int(name) if name.isdigit() else None,
-                "arg_key": None if name.isdigit() else name,
-            }
-            for r in nodes
-            for name, arg in r["args"].items()
-        ],
-    )
-    insert_ignore(
-        connection,
-        ArgumentResult.__table__,
-        [
-            {"arg_hash": arg["arg_hash"], "result_call_hash": upstream}
-            for r in nodes
-            for arg in r["args"].values()
-            for upstream in arg["upstream"]
-        ],
-    )
-    _rebuild_subtree_tasks(connection, [r["call_hash"] for r in nodes])
-
-    insert_ignore(
-        connection,
-        Job.__table__,
-        [
-            {
-                "id": r["id"],
-                "start_time": _parse_timestamp(r["start_time"]),
-                "end_time": _parse_timestamp(r["end_time"]),
-                "task_hash": r["task_hash"],
-                "cached": r["cached"],
-                "call_hash": r["call_hash"],
-                "parent_id": r["parent_id"],
-                "execution_id": r["execution_id"],
-            }
-            for r in _roots_first(new["Job"])
-        ],
-    )
-    insert_ignore(
-        connection,
-        Execution.__table__,
-        [
-            {"id": r["id"], "args": r["args"], "job_id": r["job_id"], "updated_time": None}
-            for r in new["Execution"]
-        ],
-    )
-    tags = new["Tag"]
-    insert_ignore(
-        connection,
-        Tag.__table__,
-        [
-            {
-                "tag_hash": r["tag_hash"],
-                "entity_type": TagEntity(r["entity_type"]),
-                "entity_id": r["entity_id"],
-                "key": r["key"],
-                "value": r["value"],
-                "is_current": True,
-            }
-            for r in tags
-        ],
-    )
-    insert_ignore(
-        connection,
-        TagEdit.__table__,
-        [{"parent_id": parent, "child_id": r["tag_hash"]} for r in tags for parent in r["parents"]],
-    )
-    if tags:
+    buffer = WriteBuffer()
+    _buffer_values(buffer, new["Value"])
+    _buffer_call_nodes(buffer, new["CallNode"])
+    for r in _roots_first(new["Job"]):
+        buffer.jobs[r["id"]] = {
+            "id": r["id"],
+            "start_time": _parse_timestamp(r["start_time"]),
+            "end_time": _parse_timestamp(r["end_time"]),
+            "task_hash": r["task_hash"],
+            "cached": r["cached"],
+            "call_hash": r["call_hash"],
+            "parent_id": r["parent_id"],
+            "execution_id": r["execution_id"],
+        }
+    for r in new["Execution"]:
+        buffer.executions[r["id"]] = {
+            "id": r["id"],
+            "args": r["args"],
+            "job_id": r["job_id"],
+            "updated_time": None,
+        }
+    for r in new["Tag"]:
+        buffer.tags[r["tag_hash"]] = {
+            "tag_hash": r["tag_hash"],
+            "entity_type": TagEntity(r["entity_type"]),
+            "entity_id": r["entity_id"],
+            "key": r["key"],
+            "value": r["value"],
+            "is_current": True,
+        }
+        buffer.tag_edits.update((parent, r["tag_hash"]) for parent in r["parents"])
+    buffer.write(connection)
+    _rebuild_subtree_tasks(connection, [r["call_hash"] for r in new["CallNode"]])
+    if new["Tag"]:
         # Only tags without children are current.
         connection.execute(
             update(Tag)
@@ -493,6 +392,58 @@ def put_records(connection: Connection, records: list[dict]) -> int:
             .values(is_current=False)
         )
     return sum(len(group) for group in new.values())
+
+
+def _buffer_values(buffer: WriteBuffer, values: list[dict]) -> None:
+    for r in values:
+        value_hash = r["value_hash"]
+        buffer.values[value_hash] = {
+            "value_hash": value_hash,
+            "type": r["type"],
+            "format": r["format"],
+            "value": b64decode(r["data"]),
+        }
+        buffer.subvalues.update((child, value_hash) for child in r["subvalues"])
+        subtype = r.get("subtype")
+        if not subtype:
+            continue
+        if subtype["_type"] == "File":
+            buffer.files[value_hash] = {"value_hash": value_hash, "path": subtype["path"]}
+        elif subtype["_type"] == "Task":
+            buffer.tasks[value_hash] = {
+                "hash": value_hash,
+                "name": subtype["name"],
+                "namespace": subtype["namespace"],
+                "source": subtype["source"],
+            }
+
+
+def _buffer_call_nodes(buffer: WriteBuffer, nodes: list[dict]) -> None:
+    """Call nodes with their edges and arguments; their subtree task sets are not part of
+    records and are rebuilt once they are in the database (`_rebuild_subtree_tasks`)."""
+    for r in nodes:
+        call_hash = r["call_hash"]
+        buffer.call_nodes[call_hash] = {
+            "call_hash": call_hash,
+            "task_name": r["task_name"],
+            "task_hash": r["task_hash"],
+            "args_hash": r["args_hash"],
+            "value_hash": r["value_hash"],
+            "timestamp": _parse_timestamp(r["timestamp"]),
+        }
+        buffer.call_edges.extend(
+            {"parent_id": call_hash, "child_id": child, "call_order": order}
+            for order, child in enumerate(r["children"])
+        )
+        for name, arg in r["args"].items():
+            buffer.arguments[arg["arg_hash"]] = {
+                "arg_hash": arg["arg_hash"],
+                "call_hash": call_hash,
+                "value_hash": arg["value_hash"],
+                "arg_position": int(name) if name.isdigit() else None,
+                "arg_key": None if name.isdigit() else name,
+            }
+            buffer.argument_results.update((arg["arg_hash"], up) for up in arg["upstream"])
 
 
 def _rebuild_subtree_tasks(connection: Connection, call_hashes: list[str]) -> None:

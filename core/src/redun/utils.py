@@ -163,12 +163,16 @@ def _is_namedtuple(value: Any) -> bool:
 
 
 def _nested_children(value: Any, kind: type) -> list[Any] | None:
-    """The direct children of a container redun traverses, or None for a leaf."""
+    """The direct children of a container redun traverses, or None for a leaf.
+
+    Every tuple subclass is a container (namedtuples and tuple-like records
+    alike), as the scheduler's own scan (`redun.scheduler.nested`) treats them.
+    """
     if kind is list or kind is tuple or kind is set:
         return list(value)
     if kind is dict:
         return [*value.keys(), *value.values()]
-    if _is_namedtuple(value):
+    if isinstance(value, tuple):
         return list(value)
     if dataclasses.is_dataclass(kind):
         return [getattr(value, field.name) for field in dataclasses.fields(value)]
@@ -176,7 +180,7 @@ def _nested_children(value: Any, kind: type) -> list[Any] | None:
 
 
 def iter_nested_value(value: Any) -> Iterator[Any]:
-    """Leaves of a value nested in lists, tuples, sets, dicts, namedtuples and dataclasses.
+    """Leaves of a value nested in lists, tuples (subclasses too), sets, dicts and dataclasses.
 
     Dicts yield their keys, then their values. Iterative, so deep nesting
     cannot exhaust the recursion limit.
@@ -214,13 +218,27 @@ def map_nested_value(func: Callable[[Any], Any], value: Any) -> Any:
         }
     if kind is tuple:
         return tuple([map_nested_value(func, item) for item in value])
-    if _is_namedtuple(value):
-        return kind(*[map_nested_value(func, item) for item in value])
+    if isinstance(value, tuple):
+        return _rebuild_tuple(value, [map_nested_value(func, item) for item in value])
     if kind is set:
         return {map_nested_value(func, item) for item in value}
     if dataclasses.is_dataclass(kind):
         return _map_dataclass(func, value)
     return func(value)
+
+
+def _rebuild_tuple(value: tuple, items: list[Any]) -> tuple:
+    """A tuple subclass instance like `value` holding `items` (and its attributes)."""
+    kind = type(value)
+    if _is_namedtuple(value):
+        return kind(*items)
+    try:
+        rebuilt = tuple.__new__(kind, items)
+    except TypeError:  # C tuple types (os.stat_result, time.struct_time) take one sequence
+        return kind(items)
+    if getattr(value, "__dict__", None):
+        rebuilt.__dict__.update(value.__dict__)
+    return rebuilt
 
 
 def _map_dataclass(func: Callable[[Any], Any], value: Any) -> Any:

@@ -179,3 +179,39 @@ def test_multimap():
     assert mm == {"a": [3, 1], "b": [2], "c": [4]}
     assert mm == MultiMap([("c", 4), ("a", 1), ("a", 3), ("b", 2)])
     assert mm.as_dict()["c"] == [4]
+
+
+class TupleRecord(tuple):
+    """A tuple subclass without namedtuple fields, carrying an attribute."""
+
+
+def test_tuple_subclasses_are_containers_for_every_walker():
+    """iter/map and the scheduler's scan agree: a Task result inside one is evaluated."""
+    import time
+
+    from redun import Scheduler, task
+    from redun.config import Config
+    from redun.scheduler.nested import has_expression
+
+    pair = TupleRecord((1, [2, 3]))
+    pair.label = "kept"
+    assert list(iter_nested_value(pair)) == [1, 2, 3]
+    doubled = map_nested_value(lambda x: x * 2, pair)
+    assert type(doubled) is TupleRecord and doubled == (2, [4, 6]) and doubled.label == "kept"
+    stamp = time.gmtime(0)
+    assert map_nested_value(lambda x: x, stamp) == stamp
+    assert type(map_nested_value(lambda x: x, stamp)) is time.struct_time
+
+    @task(name="one", namespace="tuple_subclass_test")
+    def one() -> int:
+        return 1
+
+    @task(name="make_pair", namespace="tuple_subclass_test")
+    def make_pair() -> TupleRecord:
+        return TupleRecord((one(), 2))
+
+    assert has_expression(TupleRecord((one(), 2)))
+    result = Scheduler(config=Config({"backend": {"db_uri": "sqlite:///:memory:"}})).run(
+        make_pair()
+    )
+    assert type(result) is TupleRecord and result == (1, 2)

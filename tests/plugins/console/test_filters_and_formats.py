@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from redun.tags import ANY_VALUE, format_tag_key_value, parse_tag_key_value
 from redun_console.app import RedunConsole
 from redun_console.filters import FilterError, parse_filter
 from redun_console.fmt import command_line, duration, format_timedelta, tag_text
@@ -19,9 +20,19 @@ def test_filter_words_keys_and_values() -> None:
     query = parse_filter("status:Failed task:main tag:env=prod tag:n=3 tag:flag words here")
     assert query.statuses == ("FAILED",)
     assert query.tasks == ("main",)
-    assert query.tags == (("env", "prod"), ("n", 3), ("flag", None))
+    assert query.tags == (("env", "prod"), ("n", 3), ("flag", ANY_VALUE))
     assert query.words == ("words", "here")
     assert not parse_filter("   ")
+
+
+@pytest.mark.parametrize(
+    "text", ["3", "01", "1.5", "1e3", "true", "null", "", "[1,2]", '"3"', "abc", "a=b"]
+)
+def test_tag_values_parse_and_show_as_the_core_does(text: str) -> None:
+    """The console's tag words mean what `redun log --tag` means, and show as it shows."""
+    ((key, value),) = parse_filter(f"tag:k={text}").tags
+    assert (key, value) == parse_tag_key_value(f"k={text}")
+    assert tag_text(key, value) == format_tag_key_value(key, value)
 
 
 def test_filter_dates_absolute_and_relative() -> None:

@@ -7,13 +7,12 @@ command line. The same text is the query part of a route
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from redun.backends.db.status import EXECUTION_STATUSES
-from redun.tags import ANY_VALUE
+from redun.tags import parse_tag_key_value
 
 KEYS = ("status", "task", "tag", "after", "before")
 
@@ -26,7 +25,7 @@ class FilterError(ValueError):
 class ExecutionFilter:
     statuses: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
-    tags: tuple[tuple[str, object], ...] = ()  # (key, value); value None = any value
+    tags: tuple[tuple[str, object], ...] = ()  # (key, value); ANY_VALUE matches any value
     after: datetime | None = None
     before: datetime | None = None
     words: tuple[str, ...] = field(default_factory=tuple)
@@ -41,21 +40,11 @@ class ExecutionFilter:
         return {
             "statuses": self.statuses,
             "tasks": self.tasks,
-            "tags": [(key, ANY_VALUE if value is None else value) for key, value in self.tags],
+            "tags": list(self.tags),
             "after": self.after,
             "before": self.before,
             "words": self.words,
         }
-
-
-def parse_tag_value(text: str) -> object:
-    """Tag values as the CLI parses them: JSON when it looks like JSON, else the string."""
-    if text == "":
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def parse_date(text: str, key: str) -> datetime:
@@ -99,8 +88,11 @@ def parse_filter(text: str) -> ExecutionFilter:
         elif key == "task":
             tasks.append(value)
         elif key == "tag":
-            tag_key, has_value, tag_value = value.partition("=")
-            tags.append((tag_key, parse_tag_value(tag_value) if has_value else None))
+            # Parsed by the core's rule, as `redun log --tag` parses it.
+            try:
+                tags.append(parse_tag_key_value(value, value_required=False))
+            except ValueError as error:
+                raise FilterError(f"tag:{value}: {error}") from None
         elif key == "after":
             after = parse_date(value, key)
         else:

@@ -6,6 +6,7 @@ import json
 import shlex
 from datetime import datetime, timedelta, timezone
 
+from redun.tags import format_tag_value
 from rich.text import Text
 
 # Ids are shown with at least this many characters (redun showed 8; never fewer).
@@ -68,5 +69,6 @@ def command_line(args_json: str) -> str:
 
 
 def tag_text(key: str, value: object) -> str:
-    shown = value if isinstance(value, str) else json.dumps(value)
-    return f"{key}={shown}"
+    """``key=value`` as `redun log` writes it (a string that would parse as something
+    else is quoted), untrimmed."""
+    return f"{key}={format_tag_value(value)}"

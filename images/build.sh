@@ -10,12 +10,31 @@
 # 3. `podman build` on top of the base: the wheels are installed offline
 #    (--no-index) into /opt/redun, so the build needs no network.
 #
-# DISTS chooses the distributions (default: core and redun-docker); REBUILD_BASE=1
-# redoes the debootstrap step.
+# IMAGE_PLUGINS="aws k8s" picks plugins by name (the core always comes along);
+# DISTS lists distribution folders instead (default: core and redun-docker). Each
+# plugin's SDK (boto3 for aws, ...) comes as wheels from its pyproject's
+# dependencies; no `aws` CLI is needed (S3 staging uses `redun fs cp`).
+# REBUILD_BASE=1 redoes the debootstrap step; DRY_RUN=1 prints the distributions.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 image="${1:-${IMAGE:-localhost/redun:dev}}"
 dists="${DISTS:-core plugins/redun-docker}"
+if [ -n "${IMAGE_PLUGINS:-}" ]; then
+  dists="core"
+  for plugin in $IMAGE_PLUGINS; do
+    plugin="${plugin#redun-}"
+    if [ ! -f "$root/plugins/redun-$plugin/pyproject.toml" ]; then
+      known="$(cd "$root/plugins" && ls -d redun-* | sed 's/^redun-//' | tr '\n' ' ')"
+      echo "image: unknown plugin '$plugin' in IMAGE_PLUGINS (known: $known)" >&2
+      exit 2
+    fi
+    dists+=" plugins/redun-$plugin"
+  done
+fi
+if [ -n "${DRY_RUN:-}" ]; then
+  echo "$dists"
+  exit 0
+fi
 work="$root/build/image"
 python="${PYTHON:-python3}"
 [ -x "$root/.venv/bin/python" ] && python="$root/.venv/bin/python"

@@ -60,8 +60,19 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("backends", ("redun.backends",)),
     ("scheduler", ("redun.scheduler",)),
     # The public API and the CLI. redun.executors.launch is redun's import path for
-    # `redun launch`, which builds a Scheduler, so it sits here and not with executors.
-    ("api", ("redun", "redun.cli", "redun.testing", "redun.pytest", "redun.executors.launch")),
+    # `redun launch`, which builds a Scheduler, so it sits here and not with executors;
+    # redun.federated_tasks builds on subrun and launch.
+    (
+        "api",
+        (
+            "redun",
+            "redun.cli",
+            "redun.testing",
+            "redun.pytest",
+            "redun.executors.launch",
+            "redun.federated_tasks",
+        ),
+    ),
 ]
 ALLOWED_CYCLES = [{"redun.file", "redun.value"}]
 

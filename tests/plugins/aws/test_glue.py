@@ -67,7 +67,7 @@ def test_glue_timeout_and_stop(moto: MotoServer, glue_wf: Any) -> None:
 
 
 def test_concurrent_runs_are_resubmitted(moto: MotoServer, glue_wf: Any) -> None:
-    scheduler = glue_wf.scheduler(max_concurrent_runs="1", job_retry_interval="10")
+    scheduler = glue_wf.scheduler(max_concurrent_runs="1", job_retry_interval="20")
     assert scheduler.run([glue_wf.glue_add(1, 1), glue_wf.glue_add(2, 2)]) == [2, 4]
     assert moto.calls()["glue:startjobrun"] >= 3
     assert len(glue_runs(moto)) == 2

@@ -88,7 +88,14 @@ def test_failing_task_shows_its_cloud_logging_lines(project: Path) -> None:
     assert "log line from inside the batch task" in logs
 
 
-def test_ctrl_c_deletes_the_job_and_its_container(project: Path, batch: BatchEmulator) -> None:
+@pytest.mark.parametrize(
+    ("signum", "exit_code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_signal_deletes_the_job_and_its_container(
+    project: Path, batch: BatchEmulator, signum: signal.Signals, exit_code: int
+) -> None:
     run = subprocess.Popen(
         [REDUN, "run", "workflow.py", "nap", "--seconds", "120"],
         cwd=project,
@@ -101,12 +108,12 @@ def test_ctrl_c_deletes_the_job_and_its_container(project: Path, batch: BatchEmu
             assert time.monotonic() < deadline, "the task never started"
             assert run.poll() is None, run.communicate()[1]
             time.sleep(0.2)
-        run.send_signal(signal.SIGINT)
+        run.send_signal(signum)
         _, stderr = run.communicate(timeout=60)
     finally:
         if run.poll() is None:
             run.kill()
-    assert run.returncode == 1
+    assert run.returncode == exit_code, stderr[-2000:]
     assert "Cancelling 1 job(s) still running" in stderr
     assert batch.containers() == []
     deadline = time.monotonic() + 30

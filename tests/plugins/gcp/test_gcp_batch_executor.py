@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,15 @@ def square(x):
     return x * x
 
 
+@task
+def nap_mark(seconds, marker):
+    import time
+    with open(marker, "a") as out:
+        out.write("started\\n")
+    time.sleep(seconds)
+    return marker
+
+
 @task(script=True)
 def shout(text):
     return f"echo {text} | tr a-z A-Z"
@@ -52,9 +62,23 @@ def upper_file(src: File, dest: str, as_mount: bool):
 """
 
 
+RUNNER = """
+import sys
+sys.path.insert(0, {workdir!r})
+from redun.scheduler import Scheduler
+import gcp_test_workflow as wf
+scheduler = Scheduler(config={config!r})
+print(scheduler.run([wf.nap_mark.options(executor="gcp")(4, m) for m in {markers!r}]))
+"""
+
+
 @pytest.fixture
-def wf(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
-    workdir = tmp_path_factory.mktemp("gcpwf")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gcpwf")
+
+
+@pytest.fixture
+def wf(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     (workdir / "gcp_test_workflow.py").write_text(WORKFLOW)
     monkeypatch.chdir(workdir)
     monkeypatch.syspath_prepend(str(workdir))
@@ -63,13 +87,12 @@ def wf(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
     return gcp_test_workflow
 
 
+def config_of(tmp_path: Path, section: dict[str, str]) -> dict[str, Any]:
+    return {"backend": {"db_uri": f"sqlite:///{tmp_path / 'redun.db'}"}, "executors.gcp": section}
+
+
 def scheduler(tmp_path: Path, section: dict[str, str]) -> Scheduler:
-    return Scheduler(
-        config={
-            "backend": {"db_uri": f"sqlite:///{tmp_path / 'redun.db'}"},
-            "executors.gcp": section,
-        }
-    )
+    return Scheduler(config=config_of(tmp_path, section))
 
 
 def created_jobs(batch: BatchEmulator) -> list[dict]:
@@ -139,6 +162,39 @@ def test_array_of_twenty_is_one_batch_job(
     # Polling lists the array's tasks: never one request per task.
     assert not [path for _, path in batch.requests if re.search(r"/tasks/\d+$", path)]
     assert any(path.endswith("/taskGroups/group0/tasks") for _, path in batch.requests)
+
+
+@pytest.mark.container
+def test_reattach_to_an_array_after_sigkill(
+    tmp_path: Path,
+    batch: BatchEmulator,
+    gcs_bucket: str,
+    container_image: str,
+    wf: Any,
+    workdir: Path,
+) -> None:
+    """Array tasks still running when their scheduler died are followed through labels
+    and the array's eval_hashes file, not submitted again."""
+    config = config_of(tmp_path, gcp_config(batch, gcs_bucket, container_image))
+    markers = [str(tmp_path / f"marker{i}") for i in range(2)]
+    runner = RUNNER.format(workdir=str(workdir), config=config, markers=markers)
+    first = subprocess.Popen([sys.executable, "-c", runner], cwd=workdir)
+    try:
+        deadline = time.monotonic() + 90
+        while not all(Path(marker).exists() for marker in markers):
+            assert time.monotonic() < deadline, "the array's tasks never started"
+            assert first.poll() is None
+            time.sleep(0.1)
+    finally:
+        first.kill()
+        first.wait()
+    results = Scheduler(config=config).run(
+        [wf.nap_mark.options(executor="gcp")(4, m) for m in markers]
+    )
+    assert results == markers
+    assert [Path(marker).read_text() for marker in markers] == ["started\n"] * 2
+    (job,) = created_jobs(batch)
+    assert job["taskGroups"][0]["taskCount"] == "2"
 
 
 @pytest.mark.container

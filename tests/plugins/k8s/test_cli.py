@@ -64,6 +64,7 @@ def test_first_run_and_fully_cached_rerun(project: Path, k8s: K8sEmulator) -> No
     k8s.wait_until_empty()
 
 
+@pytest.mark.slow
 def test_list_logs_and_kill_jobs(project: Path, k8s: K8sEmulator) -> None:
     marker = project / "shared" / "marker"
     run = subprocess.Popen(

@@ -181,6 +181,7 @@ def test_job_spec_carries_resources_labels_affinity_and_env(
     k8s.wait_until_empty("redun-tests")
 
 
+@pytest.mark.slow
 def test_memory_limit_reaches_the_container(k8s: K8sEmulator, tmp_path: Path, wf: Any) -> None:
     sched = scheduler(k8s, tmp_path)
     limit = sched.run(wf.memory_limit.options(executor="k8s", memory=0.3)())
@@ -188,6 +189,7 @@ def test_memory_limit_reaches_the_container(k8s: K8sEmulator, tmp_path: Path, wf
     assert 300_000_000 - 4096 < limit <= 300_000_000
 
 
+@pytest.mark.slow
 def test_gpu_request_waits_for_a_node_with_gpus(k8s: K8sEmulator, tmp_path: Path, wf: Any) -> None:
     """No emulated node has GPUs: the pod stays Pending (Unschedulable) until the deadline."""
     from redun_k8s.executor import K8STimeoutExceeded

@@ -58,6 +58,8 @@ def test_list_jobs_and_logs_of_an_execution(repo: Path, workdir: Path) -> None:
     assert lines[0].split() == ["SLURM_ID", "STATE", "TASK", "JOB", "EXECUTION", "EXECUTOR"]
     tasks = sorted((line.split()[2], line.split()[1]) for line in lines[1:])
     assert tasks == [("slurm_test.double", "COMPLETED")] * 5 + [("slurm_test.fanout", "COMPLETED")]
+    # Each index of the array names its own redun job.
+    assert len({line.split()[3] for line in lines[1:] if "double" in line}) == 5
     array_id = next(line.split()[0] for line in lines[1:] if "_" in line.split()[0]).split("_")[0]
     array_logs = slurm_cmd(repo, "logs", array_id)
     assert array_logs.output.count(f"==> SLURM job {array_id}_") == 5

@@ -71,9 +71,11 @@ def error_code(error: BaseException) -> str:
 
 
 def error_message(error: BaseException) -> str:
+    """The service's message, on one line."""
+    message = str(error)
     if isinstance(error, botocore.exceptions.ClientError):
-        return str(error.response.get("Error", {}).get("Message", "")) or str(error)
-    return str(error)
+        message = str(error.response.get("Error", {}).get("Message", "")) or message
+    return " ".join(message.split())
 
 
 def describe_failure(error: BaseException, action: str) -> str | None:

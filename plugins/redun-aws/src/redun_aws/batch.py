@@ -271,9 +271,10 @@ class AWSBatchExecutor(RemoteExecutor):
         props: dict[str, Any] = {
             "image": spec.image,
             "command": ["redun", "--version"],
+            # The executor's defaults: each job overrides them, so sizes share a definition.
             "resourceRequirements": [
-                {"type": "VCPU", "value": f"{spec.vcpus:g}"},
-                {"type": "MEMORY", "value": str(int(spec.memory * 1024))},
+                {"type": "VCPU", "value": f"{float(self.settings['vcpus']):g}"},
+                {"type": "MEMORY", "value": str(int(float(self.settings["memory"]) * 1024))},
             ],
             "privileged": _flag(
                 spec.options.get("privileged", self.settings["privileged"]),

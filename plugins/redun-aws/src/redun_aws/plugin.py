@@ -15,6 +15,7 @@ from redun.plugins import (
     CommandSpec,
     ExecutorSpec,
     FileSystemSpec,
+    ValueTypeSpec,
     hookimpl,
 )
 
@@ -46,6 +47,11 @@ def redun_executors() -> list[ExecutorSpec]:
             config_keys=GLUE_KEYS,
         ),
     ]
+
+
+@hookimpl
+def redun_value_types() -> list[ValueTypeSpec]:
+    return [ValueTypeSpec("redun.ShardedS3Dataset", "redun_aws.dataset")]
 
 
 @hookimpl

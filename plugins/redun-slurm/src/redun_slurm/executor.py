@@ -28,6 +28,7 @@ from redun.executors.remote import (
     LABEL_ARRAY,
     LABEL_EVAL_HASH,
     LABEL_EXECUTOR,
+    LABEL_JOB_ID,
     LABEL_SCRATCH,
     LOG_TAIL_LINES,
     RemoteExecutor,
@@ -48,6 +49,8 @@ TAG_JOB = "slurm_job"
 TAG_LOG = "slurm_log"
 # The subdirectory of scratch holding SLURM's output files and the jobs' exit statuses.
 LOG_SUBDIR = "slurm"
+# Next to an array's core scratch files: each index's redun job id, a line each.
+ARRAY_JOB_IDS = "job_ids"
 
 
 class SlurmTimeoutError(RemoteJobTimeoutError):
@@ -238,6 +241,13 @@ class SlurmExecutor(RemoteExecutor):
 
     def submit_array_command(self, spec: RemoteSpec, size: int) -> list[str]:
         os.makedirs(self.log_dir, exist_ok=True)
+        # One comment serves the whole array; each index's redun job id goes in scratch.
+        job_ids = "\n".join(labels.get(LABEL_JOB_ID, "") for labels in spec.array_labels)
+        array_uuid = spec.labels.get(LABEL_ARRAY, "")
+        scratch.write_bytes(
+            scratch.get_array_scratch_file(self.scratch_prefix, array_uuid, ARRAY_JOB_IDS),
+            job_ids.encode(),
+        )
         array_id = self.commands.sbatch(self.sbatch_arguments(spec, size), self.job_script(spec))
         self._array_sizes[array_id] = size
         return [f"{array_id}_{index}" for index in range(size)]
@@ -339,10 +349,10 @@ class SlurmExecutor(RemoteExecutor):
     ) -> list[tuple[SlurmJob, dict[str, str]]]:
         """This executor's jobs SLURM still knows (or among `jobs`), with their labels.
 
-        An array's comment holds the array's labels; each index's eval_hash
-        comes from the array's scratch files.
+        An array's comment holds the array's labels; each index's eval_hash and
+        redun job id come from the array's scratch files.
         """
-        hashes: dict[str, list[str]] = {}
+        indexed: dict[str, list[dict[str, str]]] = {}
         found = []
         for job in self.commands.squeue() if jobs is None else jobs:
             labels = job.labels
@@ -355,24 +365,33 @@ class SlurmExecutor(RemoteExecutor):
             array_uuid = labels.get(LABEL_ARRAY)
             _, _, index = job.id.partition("_")
             if array_uuid and index.isdigit():
-                if array_uuid not in hashes:
-                    hashes[array_uuid] = self._array_hashes(array_uuid)
-                array_hashes = hashes[array_uuid]
+                if array_uuid not in indexed:
+                    indexed[array_uuid] = self._array_labels(array_uuid)
+                per_index = indexed[array_uuid]
+                unknown = {LABEL_EVAL_HASH: "", LABEL_JOB_ID: ""}
                 labels = {
                     **labels,
-                    LABEL_EVAL_HASH: array_hashes[int(index)]
-                    if int(index) < len(array_hashes)
-                    else "",
+                    **(per_index[int(index)] if int(index) < len(per_index) else unknown),
                 }
             found.append((job, labels))
         return found
 
-    def _array_hashes(self, array_uuid: str) -> list[str]:
-        path = scratch.get_array_scratch_file(self.scratch_prefix, array_uuid, "eval_hashes")
+    def _array_file(self, array_uuid: str, name: str) -> list[str]:
+        path = scratch.get_array_scratch_file(self.scratch_prefix, array_uuid, name)
         try:
             return scratch.read_bytes(path).decode().split("\n")
         except FileNotFoundError:
             return []
+
+    def _array_labels(self, array_uuid: str) -> list[dict[str, str]]:
+        """Each index's eval_hash (the core's file) and redun job id (ours)."""
+        hashes = self._array_file(array_uuid, scratch.SCRATCH_HASHES)
+        job_ids = self._array_file(array_uuid, ARRAY_JOB_IDS)
+        job_ids += [""] * (len(hashes) - len(job_ids))
+        return [
+            {LABEL_EVAL_HASH: eval_hash, LABEL_JOB_ID: job_id}
+            for eval_hash, job_id in zip(hashes, job_ids)
+        ]
 
     def list_jobs(self) -> dict[str, dict[str, str]]:
         """Jobs still queued or running: the ones a restarted scheduler re-attaches to."""

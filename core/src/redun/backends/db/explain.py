@@ -247,6 +247,7 @@ def compare_call(
         previous_call_hash=previous.call_hash,
         args=tuple(changes),
         files=tuple(files),
+        previous_args_hash=previous.args_hash,
     )
 
 

@@ -17,6 +17,7 @@ else:
     import tomli as tomllib
 from redun._version import DISTRIBUTION_VERSION
 from redun.plugins.manager import RedunPluginManager, load_target
+from redun.value import Value, get_type_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = ("docker", "aws", "gcp", "k8s", "slurm", "console")
@@ -93,10 +94,13 @@ def test_every_registered_target_imports(manager: RedunPluginManager) -> None:
         *manager.executor_specs().values(),
         *manager.filesystem_specs().values(),
         *manager.command_specs().values(),
-        *manager.value_type_specs().values(),
+        *manager.backend_specs().values(),
     ]
     for spec in specs:
         assert load_target(spec.target) is not None, spec
+    # A value type's target names the module defining it: the type loads by its name.
+    for value_spec in manager.value_type_specs().values():
+        assert issubclass(get_type_registry().parse_type_name(value_spec.type_name), Value)
 
 
 def test_import_redun_is_slim() -> None:

@@ -97,6 +97,18 @@ def bencode(data: Any, f: IO[bytes] | None = None) -> bytes | None:
     return None
 
 
+class BdecodeError(ValueError):
+    """Bytes that are not valid bencoding."""
+
+
+class BdecodeTypeError(BdecodeError, TypeError):
+    """A byte that starts no bencoded item (a TypeError, as redun raises it)."""
+
+
+class BdecodeKeyError(BdecodeError, AssertionError):
+    """A dict key that is not a string (an AssertionError, as redun raises it)."""
+
+
 def _read_until(stream: IO[bytes], end: bytes) -> bytes:
     buffer = bytearray()
     while True:
@@ -104,7 +116,7 @@ def _read_until(stream: IO[bytes], end: bytes) -> bytes:
         if byte == end:
             return bytes(buffer)
         if not byte:
-            raise ValueError(f"bdecode: data ended before the expected {end!r}")
+            raise BdecodeError(f"bdecode: data ended before the expected {end!r}")
         buffer += byte
 
 
@@ -122,24 +134,24 @@ def _decode(stream: IO[bytes]) -> Any:
         result = {}
         while (key := _decode(stream)) is not _END:
             if not isinstance(key, (str, bytes)):
-                raise ValueError(f"bdecode: dict key {key!r} is not a string")
+                raise BdecodeKeyError(f"bdecode: dict key {key!r} is not a string")
             value = _decode(stream)
             if value is _END:
-                raise ValueError(f"bdecode: dict key {key!r} has no value")
+                raise BdecodeError(f"bdecode: dict key {key!r} has no value")
             result[key] = value
         return result
     if head.isdigit():
         length = int(head + _read_until(stream, b":"))
         raw = stream.read(length)
         if len(raw) != length:
-            raise ValueError(f"bdecode: string of {length} bytes is truncated to {len(raw)}")
+            raise BdecodeError(f"bdecode: string of {length} bytes is truncated to {len(raw)}")
         try:
             return raw.decode()
         except UnicodeDecodeError:
             return raw
     if head == b"e":
         return _END
-    raise ValueError(f"bdecode: unexpected byte {head!r}; the data is not bencoded")
+    raise BdecodeTypeError(f"bdecode: unexpected byte {head!r}; the data is not bencoded")
 
 
 _END = object()
@@ -152,5 +164,5 @@ def bdecode(data: bytes | str | IO[bytes]) -> Any:
     stream = BytesIO(data) if isinstance(data, bytes) else data
     result = _decode(stream)
     if result is _END:
-        raise ValueError("bdecode: data starts with an end marker")
+        raise BdecodeError("bdecode: data starts with an end marker")
     return result

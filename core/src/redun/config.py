@@ -349,53 +349,88 @@ def absolute_db_uri(db_uri: str, config_dir: str | os.PathLike) -> str:
     return prefix + str((config_dir / path).resolve())
 
 
+def _is_url(path: str) -> bool:
+    return "://" in path and not path.startswith("file://")
+
+
+def _join(base: str, name: str) -> str:
+    return f"{base.rstrip('/')}/{name}" if _is_url(base) else os.path.join(base, name)
+
+
 def postprocess_config(config: Config, config_dir: str | os.PathLike) -> Config:
-    """Fill the keys redun derives from the config dir (absolute db_uri, repos.default)."""
-    config_dir = Path(config_dir).absolute()
-    config.configdir = str(config_dir)
+    """Fill the keys redun derives from the config dir (absolute db_uri, repos.default).
+
+    `config_dir` may be a URL (``s3://bucket/conf``), as for ``subrun(config_dir=...)``.
+    """
+    raw = os.fspath(config_dir)
+    remote = _is_url(raw)
+    base = raw.rstrip("/") if remote else str(Path(raw).absolute())
+    config.configdir = base
     backend = config.get("backend")
     db_uri = backend.get("db_uri", DEFAULT_DB_URI) if backend is not None else DEFAULT_DB_URI
-    config.set("backend", "db_uri", absolute_db_uri(db_uri, config_dir))
-    config.set("backend", "config_dir", str(config_dir))
+    config.set("backend", "db_uri", db_uri if remote else absolute_db_uri(db_uri, base))
+    config.set("backend", "config_dir", base)
     if "repos" not in config or DEFAULT_REPO_NAME not in config["repos"]:
-        config.set(f"repos.{DEFAULT_REPO_NAME}", "config_dir", str(config_dir))
+        config.set(f"repos.{DEFAULT_REPO_NAME}", "config_dir", base)
     if "scheduler" not in config:
         config.parser.add_section("scheduler")
         config._rebuild()
     context_file = config["scheduler"].get("context_file")
     if context_file and not os.path.isabs(context_file):
-        config.set("scheduler", "context_file", str(config_dir / context_file))
-    _merge_federated_configs(config, config_dir)
+        config.set("scheduler", "context_file", _join(base, context_file))
+    _merge_federated_configs(config, base)
     return config
 
 
-def _merge_federated_configs(config: Config, config_dir: Path) -> None:
+def _federated_config_dir(raw: str, config_dir: str) -> str:
+    """Where a ``federated_configs`` entry points: as redun reads it, else by our rule.
+
+    redun takes a relative entry relative to the working directory; one that
+    is not there is taken relative to the config dir.
+    """
+    if _is_url(raw) or os.path.isabs(raw):
+        return raw
+    candidates = [os.path.abspath(raw), _join(config_dir, raw)]
+    for candidate in candidates:
+        if _is_url(candidate) or os.path.exists(os.path.join(candidate, CONFIG_FILENAME)):
+            return candidate
+    raise ConfigError(
+        f"[scheduler] federated_configs: no {CONFIG_FILENAME} in {raw!r} (looked in "
+        f"{candidates[0]} and {candidates[1]}); give a config directory"
+    )
+
+
+def _merge_federated_configs(config: Config, config_dir: str) -> None:
     paths = config["scheduler"].get("federated_configs", "").split()
     for raw in paths:
-        other_dir = Path(raw) if os.path.isabs(raw) else config_dir / raw
+        other_ini = _join(_federated_config_dir(raw, config_dir), CONFIG_FILENAME)
         other = Config()
-        other.read_path(str(other_dir / CONFIG_FILENAME))
+        other.read_path(other_ini)
         for name in other.parser.sections():
             if not name.startswith(("executors.", "federated_tasks.")):
                 continue
             if config.parser.has_section(name):
                 raise ConfigError(
                     f"[{name}] is defined both in {config.sources.get(name)} and in "
-                    f"{other_dir / CONFIG_FILENAME} (federated_configs); rename one"
+                    f"{other_ini} (federated_configs); rename one"
                 )
             for key, value in other.parser.items(name, raw=True):
                 config.set(name, key, value)
-            config.sources[name] = str(other_dir / CONFIG_FILENAME)
+            config.sources[name] = other_ini
 
 
 def load_config(config_dir: str | os.PathLike, validate: bool = True) -> Config:
-    """Read ``<config_dir>/redun.ini``, post-process and validate it."""
-    path = Path(config_dir)
+    """Read ``<config_dir>/redun.ini`` (a local directory or a URL), post-process, validate.
+
+    A local directory without redun.ini gives the default configuration; a URL
+    must hold one.
+    """
+    raw = os.fspath(config_dir)
     config = Config()
-    ini = path / CONFIG_FILENAME
-    if ini.exists():
-        config.read_path(str(ini))
-    postprocess_config(config, path)
+    ini = _join(raw, CONFIG_FILENAME)
+    if _is_url(raw) or os.path.exists(ini):
+        config.read_path(ini)
+    postprocess_config(config, raw)
     if validate:
         config.validate()
     return config

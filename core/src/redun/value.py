@@ -458,7 +458,7 @@ def is_unknown_function(func: Callable) -> bool:
 
 
 # Hashing a function reads its source; do it once per function object.
-_function_hashes: weakref.WeakKeyDictionary[Callable, str] = weakref.WeakKeyDictionary()
+_function_hashes: weakref.WeakKeyDictionary[Callable, tuple[Any, str]] = weakref.WeakKeyDictionary()
 
 
 class Function(ProxyValue):
@@ -476,10 +476,14 @@ class Function(ProxyValue):
                 f"function {instance.__qualname__} is defined inside another function; functions "
                 "used as redun arguments or results must be defined at module level."
             )
-        self._hash = _function_hashes.get(instance)
-        if self._hash is None:
+        # Cached per code object: replacing __code__ (autoreload, patching) re-hashes.
+        code = getattr(instance, "__code__", None)
+        cached = _function_hashes.get(instance)
+        if cached is not None and cached[0] is code:
+            self._hash = cached[1]
+        else:
             self._hash = self._calc_hash()
-            _function_hashes[instance] = self._hash
+            _function_hashes[instance] = (code, self._hash)
 
     def __repr__(self) -> str:
         return f"<function {self.fullname}>"

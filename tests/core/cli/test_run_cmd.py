@@ -361,16 +361,25 @@ def test_dryrun_names_the_reason_for_each_miss(
     def write_workflow(suffix: str) -> None:
         script.write_text(DRYRUN_WORKFLOW.format(ns=name, suffix=suffix))
 
+    first_lines: list[str] = []
+
     def misses(*args: str) -> list[str]:
+        """Each miss's precise reason: the line under redun's, where redun logs one."""
         result = run("run", "--dryrun", script.name, "main", *args)
         assert result.exit_code == 1, result.output
-        return [
-            line.split(":  ", 1)[1] for line in result.output.splitlines() if "Miss   Job" in line
-        ]
+        lines = result.output.splitlines() + [""]
+        reasons = []
+        for line, following in zip(lines, lines[1:]):
+            if "Miss   Job" in line:
+                first_lines.append(line.split(":  ", 1)[1])
+                detail = following.removeprefix("[redun]")
+                reasons.append(detail.strip() if detail.startswith("   ") else first_lines[-1])
+        return reasons
 
     write_workflow("")
     assert run("run", script.name, "main").exit_code == 0
     assert misses("--n", "5") == ["New arguments: n changed (3 --> 5)."]
+    assert first_lines[-1].startswith(f"Existing task '{name}.main()' is called with new arguments")
     (tmp_path / "out.txt").write_text("edited")
     assert misses()[0].startswith(
         "Cached result is no longer valid: File output 'out.txt' changed."

@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -228,9 +229,16 @@ def test_dryrun_explains_a_cache_miss(repo, redun_log):
     redun_log.clear()
     with pytest.raises(DryRunResult):
         repo().run(inc(2), dryrun=True)
-    misses = [line for line in log_lines(redun_log) if line.startswith("Miss ")]
+    lines = log_lines(redun_log)
+    misses = [i for i, line in enumerate(lines) if line.startswith("Miss ")]
     assert len(misses) == 1
-    assert misses[0].endswith("New arguments: x changed (1 --> 2).")
+    # redun's line first, then the precise reason.
+    assert re.fullmatch(
+        r"Miss   Job \w{8}:  Existing task 'cache_test.inc\(\)' is called with new arguments "
+        r"\(task_hash=\w{8}, args_hash=\w{8} --> \w{8}\)\.",
+        lines[misses[0]],
+    )
+    assert lines[misses[0] + 1].strip() == "New arguments: x changed (1 --> 2)."
 
 
 @task

@@ -79,7 +79,9 @@ def test_alias_executor_forwards_to_its_target(scheduler):
     assert isinstance(aliased.executors["fast"], AliasExecutor)
     assert aliased.run(thread_name.options(executor="fast")(2)).startswith("redun-default")
     broken = Scheduler(config=memory_config(executors={"x": {"type": "alias", "target": "nope"}}))
-    with pytest.raises(ExecutorError, match="targets unknown executor 'nope'"):
+    with pytest.raises(
+        ExecutorError, match=r"^Could not find executor `nope` from options: default, process \("
+    ):
         broken.run(thread_name.options(executor="x")(3))
     with pytest.raises(ExecutorError, match="needs `target"):
         AliasExecutor("y")

@@ -1,11 +1,11 @@
-"""A static file server on 127.0.0.1 for HTTP filesystem tests."""
+"""HTTP servers on 127.0.0.1 for tests: static files, or any request handler."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,7 +18,13 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @contextmanager
 def serve_directory(directory: Path) -> Iterator[str]:
     """Serve `directory` over HTTP; yields the base URL."""
-    handler = functools.partial(QuietHandler, directory=str(directory))
+    with serve(functools.partial(QuietHandler, directory=str(directory))) as url:
+        yield url
+
+
+@contextmanager
+def serve(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve requests with `handler` on a free loopback port; yields the base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -70,12 +70,15 @@ def slurm_cluster() -> Iterator[Cluster]:
     # Outside pytest's 0700 temp dir: munged runs as user munge and must reach its files.
     directory = Path(tempfile.mkdtemp(prefix="redun-slurm-cluster-"))
     directory.chmod(0o755)
-    proc = subprocess.run(
-        ["bash", str(SETUP), "start", str(directory)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "REDUN_SLURM_CPUS": str(NODE_CPUS)},
-    )
+    for _ in range(2):  # a free port may be taken by someone else before slurmctld binds it
+        proc = subprocess.run(
+            ["bash", str(SETUP), "start", str(directory)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "REDUN_SLURM_CPUS": str(NODE_CPUS)},
+        )
+        if proc.returncode == 0:
+            break
     try:
         if proc.returncode != 0:
             slurm_unavailable(f"cluster did not start: {proc.stderr.strip()[-800:]}")

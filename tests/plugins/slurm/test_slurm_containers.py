@@ -14,7 +14,9 @@ from redun.scheduler import Scheduler
 from tests.helpers.containers import session_containers
 from tests.plugins.slurm.conftest import Cluster, on_slurm, slurm_config
 
-pytestmark = pytest.mark.container
+# The first container test of a session builds the shared test image (debootstrap and
+# wheels: minutes on a loaded 2-core machine), inside this test's time limit.
+pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
 
 
 def test_task_runs_in_a_podman_container_inside_the_slurm_job(

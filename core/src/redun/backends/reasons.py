@@ -76,6 +76,8 @@ class MissReason:
     files: tuple[FileChange, ...] = ()
     # The earlier job that made `previous_call_hash`, when the store knows it.
     previous_job_id: str | None = None
+    # The arguments hash of the call compared against (for redun's wording).
+    previous_args_hash: str | None = None
 
     def message(self) -> str:
         """One sentence for a log line."""
@@ -117,6 +119,30 @@ class MissReason:
             return f"{prefix}: {'; '.join(parts)}." if parts else f"{prefix}."
         text = "; ".join(parts)
         return text[0].upper() + text[1:] + "."
+
+    def redun_message(self, args_hash: str) -> str | None:
+        """The line redun 0.44 logs for this miss, or None where it logs none.
+
+        ``redun run --dryrun`` prints it first, so scripts reading redun's
+        lines keep working; `message` follows with the precise reason.
+        """
+        task, task_hash, args = self.task_name, _short(self.task_hash), _short(args_hash)
+        if self.kind == NEW_TASK and not self.args and not self.files:
+            return (
+                f"New task '{task}()' with previous arguments "
+                f"(task_hash={_short(self.previous_task_hash)} --> {task_hash}, args_hash={args})."
+            )
+        if self.kind == NEW_ARGS and self.previous_args_hash:
+            return (
+                f"Existing task '{task}()' is called with new arguments (task_hash={task_hash}, "
+                f"args_hash={_short(self.previous_args_hash)} --> {args})."
+            )
+        if self.kind in (NEVER_RUN, NEW_TASK, NEW_ARGS):
+            return (
+                f"New task '{task}()' is called with new arguments "
+                f"(task_hash={task_hash}, args_hash={args})."
+            )
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {

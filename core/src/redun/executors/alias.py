@@ -25,7 +25,11 @@ class AliasExecutor(Executor):
         super().__init__(name, scheduler=scheduler, config=config)
         target = target if target is not None else config.get("target")
         if not target:
-            raise ExecutorError(f"[executors.{name}] type = alias needs `target = EXECUTOR_NAME`")
+            # redun's wording first; then where to put it.
+            raise ExecutorError(
+                "Alias executors must provide the `target` config: "
+                f"[executors.{name}] type = alias needs `target = EXECUTOR_NAME`"
+            )
         self._target = target
 
     @property
@@ -35,9 +39,11 @@ class AliasExecutor(Executor):
         executors = self._scheduler.executors if self._scheduler else {}
         executor = executors.get(self._target)
         if executor is None or executor is self:
+            options = [name for name in executors if name != self.name]
             raise ExecutorError(
-                f"Alias executor {self.name!r} targets unknown executor {self._target!r}; "
-                f"configured executors: {', '.join(sorted(executors)) or 'none'}"
+                f"Could not find executor `{self._target}` from options: "
+                f"{', '.join(sorted(options)) or 'none'} (the target of alias executor "
+                f"{self.name!r})"
             )
         return executor
 

@@ -336,7 +336,12 @@ class Scheduler:
             expr = root_task(quote(expr))
         details = self.backend.get_job(parent_job_id)
         if not details:
-            raise SchedulerError(f"Unknown parent_job_id: {parent_job_id}")
+            # ValueError as in redun; the rest says what to do.
+            raise ValueError(
+                f"Unknown parent_job_id: {parent_job_id} is not in this scheduler's database; "
+                "a subrun extending the calling execution needs the caller's database "
+                "(a shared [backend] db_uri), or new_execution=True"
+            )
         execution = Execution(details["execution_id"])
         self._current_execution = execution
         self._extending = True
@@ -928,11 +933,14 @@ class Scheduler:
         from redun.backends.reasons import explain_invalid_result
 
         reason = explain_invalid_result(task, hit.result, hit.call_hash)
+        # redun's line first, then which Files changed.
+        prefix = job_action("Miss", job.id)
         self.log(
-            job_action("Miss", job.id)
-            + f"{reason.message()} (result={trim_string(repr(hit.result))}, "
-            f"eval_hash={job.eval_hash[:8]})"
+            prefix + f"Cached result is no longer valid (result={trim_string(repr(hit.result))}, "
+            f"eval_hash={job.eval_hash[:8]})."
         )
+        if reason.files:
+            self.log(" " * len(prefix) + reason.message())
         return None
 
     def _log_cache_miss(self, job: Job, query: CacheQuery) -> None:
@@ -942,7 +950,14 @@ class Scheduler:
         args, kwargs = job.args
         arguments, params = live_call_args(job.task, args, kwargs, self.type_registry)
         reason = self.backend.explain_cache_miss(query, arguments, params)
-        self.log(job_action("Miss", job.id) + reason.message())
+        prefix = job_action("Miss", job.id)
+        redun_line = reason.redun_message(query.args_hash)
+        if redun_line is None:
+            self.log(prefix + reason.message())
+        else:
+            # redun's wording first (scripts read it), then the precise reason.
+            self.log(prefix + redun_line)
+            self.log(" " * len(prefix) + reason.message())
 
     def _collapse(self, job: Job, other: Job) -> None:
         """Common subexpression: `job` takes the result of the identical job `other`."""

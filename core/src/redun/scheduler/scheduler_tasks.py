@@ -7,6 +7,7 @@ the few that redun hashes by source carry redun's hash in ``compat``.
 from __future__ import annotations
 
 import importlib
+import os
 import pprint
 from typing import Any
 
@@ -211,6 +212,18 @@ def with_export_options(expr: QuotedExpression, options: dict) -> Any:
     return _with_export_options.export_options(**options)(expr)
 
 
+def _subrun_config(config_dir: str) -> Any:
+    """The sub-scheduler's config from `config_dir` (a directory or URL where it runs)."""
+    from redun.config import CONFIG_FILENAME, ConfigError, load_config
+
+    if "://" not in config_dir and not os.path.isfile(os.path.join(config_dir, CONFIG_FILENAME)):
+        raise ConfigError(
+            f"subrun(config_dir={config_dir!r}): no {CONFIG_FILENAME} there; the directory "
+            "is read where the sub-scheduler runs"
+        )
+    return load_config(config_dir)
+
+
 @task(
     namespace="redun",
     name="subrun_root_task",
@@ -230,11 +243,11 @@ def _subrun_root_task(
     export_options: dict | None = None,
 ) -> dict:
     """Run quoted `expr` in a fresh Scheduler wherever this task's executor runs it."""
-    from redun.config import Config, load_config
+    from redun.config import Config
     from redun.scheduler.scheduler import Scheduler
 
     if config_dir is not None:
-        config_obj = load_config(config_dir)
+        config_obj = _subrun_config(config_dir)
     else:
         config_obj = Config(config_dict=config)
     sub_scheduler = Scheduler(config=config_obj)

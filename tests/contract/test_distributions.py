@@ -94,6 +94,7 @@ def test_every_registered_target_imports(manager: RedunPluginManager) -> None:
         *manager.executor_specs().values(),
         *manager.filesystem_specs().values(),
         *manager.command_specs().values(),
+        *manager.backend_specs().values(),
     ]
     for spec in specs:
         assert load_target(spec.target) is not None, spec

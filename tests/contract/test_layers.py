@@ -75,6 +75,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
 ]
 ALLOWED_CYCLES = [{"redun.file", "redun.value"}]
+STORE_PACKAGE = "redun.backends.db"
 
 
 def _module_names() -> dict[str, Path]:
@@ -234,6 +235,18 @@ def test_no_import_cycles_but_file_and_value() -> None:
 def test_the_cycle_finder_finds_cycles() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
     assert _cycles(graph) == [{"a", "b", "c"}]
+
+
+def test_only_the_store_package_speaks_sql() -> None:
+    """SQLAlchemy, alembic and the ORM models stay inside redun.backends.db."""
+    speaking = [
+        f"{MODULES[module].relative_to(ROOT)}:{line}: {name}"
+        for module in sorted(MODULES)
+        if not module.startswith(STORE_PACKAGE)
+        for line, name in imports_of(module)
+        if name.split(".")[0] in ("sqlalchemy", "alembic")
+    ]
+    assert not speaking, "SQL outside the state-store package:\n" + "\n".join(speaking)
 
 
 @pytest.mark.parametrize("layer, prefixes", LAYERS, ids=[name for name, _ in LAYERS])

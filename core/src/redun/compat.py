@@ -9,9 +9,10 @@ a name is first asked for: ``import redun`` stays cheap and plugin lookups
 wait for their first use.
 
 A target is ``"module:attr"``, ``"executor:TYPE"`` (the class registered for
-``type = TYPE``: code registration first, then plugins) or
-``"filesystem:SCHEME"``. A plugin name nothing installed provides raises
-``MissingPluginImportError``, an ImportError carrying the install hint.
+``type = TYPE``: code registration first, then plugins),
+``"filesystem:SCHEME"`` or ``"value_type:TYPE_NAME"``. A plugin name nothing
+installed provides raises ``MissingPluginImportError``, an ImportError
+carrying the install hint.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ REEXPORTS: dict[str, dict[str, str]] = {
         "AWSGlueExecutor": "executor:aws_glue",
         "GCPBatchExecutor": "executor:gcp_batch",
         "K8SExecutor": "executor:k8s",
+        "ShardedS3Dataset": "value_type:redun.ShardedS3Dataset",
     },
     "redun.scheduler": {
         **_EXPRESSION,
@@ -119,6 +121,7 @@ REEXPORTS: dict[str, dict[str, str]] = {
         "S3FileSystem": "filesystem:s3",
         "GSFileSystem": "filesystem:gs",
         "AzureBlobFileSystem": "filesystem:az",
+        "ShardedS3Dataset": "value_type:redun.ShardedS3Dataset",
     },
 }
 
@@ -130,6 +133,8 @@ def resolve(target: str) -> Any:
         from redun.plugins.manager import get_executor_class
 
         return _or_import_error(get_executor_class, name)
+    if kind == "value_type":
+        return _value_type_class(name)
     if kind == "filesystem":
         from redun.plugins.manager import get_filesystem_class
 
@@ -138,6 +143,18 @@ def resolve(target: str) -> Any:
     for attr in name.split("."):
         obj = getattr(obj, attr)
     return obj
+
+
+def _value_type_class(type_name: str) -> type:
+    """The class of a plugin's Value type (``redun.ShardedS3Dataset``), named by its type name."""
+    from redun.plugins.errors import MissingPluginImportError
+    from redun.plugins.manager import get_plugin_manager
+
+    manager = get_plugin_manager()
+    spec = manager.value_type_specs().get(type_name)
+    if spec is None:
+        raise MissingPluginImportError(str(manager.missing("value_type", type_name)))
+    return getattr(importlib.import_module(spec.target), type_name.rpartition(".")[2])
 
 
 def _or_import_error(lookup: Callable[[str], Any], name: str) -> Any:
@@ -158,7 +175,7 @@ def module_getattr(module_name: str) -> Callable[[str], Any]:
         if target is None:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
         value = resolve(target)
-        if not target.startswith(("executor:", "filesystem:")):
+        if not target.startswith(("executor:", "filesystem:", "value_type:")):
             # Plugin lookups stay live: registrations can change (tests, register_executor).
             setattr(sys.modules[module_name], name, value)
         return value

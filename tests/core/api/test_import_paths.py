@@ -68,7 +68,7 @@ def test_every_reexport_resolves_to_an_object_of_that_name() -> None:
     for module_name, table in REEXPORTS.items():
         module = importlib.import_module(module_name)
         for name, target in table.items():
-            if target.startswith(("executor:", "filesystem:")):
+            if target.startswith(("executor:", "filesystem:", "value_type:")):
                 continue  # plugin names: tested below
             value = getattr(module, name)
             assert value is resolve(target), (module_name, name)
@@ -175,7 +175,11 @@ def helper():
 def third_party(site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A third party's distribution providing every cloud executor type (ours disabled)."""
     monkeypatch.setenv("REDUN_DISABLED_PLUGINS", OUR_PLUGINS)
-    modules = {"acme_exec.plugin": PLUGIN_SOURCE, "acme_exec.__init__": ""}
+    modules = {
+        "acme_exec.plugin": PLUGIN_SOURCE,
+        "acme_exec.__init__": "",
+        "acme_exec.dataset": "class ShardedS3Dataset:\n    pass\n",
+    }
     for module in ("batch", "glue", "gcp", "kube", "box"):
         modules[f"acme_exec.{module}"] = FAKE_EXECUTORS.format(module=module) + "".join(
             f"class {name}(Executor):\n    pass\n\n\n"
@@ -195,7 +199,7 @@ CLASSES = {
     "DockerExecutor": ("box", "docker"),
 }
 PLUGIN_SOURCE = (
-    "from redun.plugins import ExecutorSpec, hookimpl\n\n\n"
+    "from redun.plugins import ExecutorSpec, ValueTypeSpec, hookimpl\n\n\n"
     "@hookimpl\n"
     "def redun_executors():\n"
     "    return [\n"
@@ -203,7 +207,10 @@ PLUGIN_SOURCE = (
         f"        ExecutorSpec({executor_type!r}, 'acme_exec.{module}:{name}'),\n"
         for name, (module, executor_type) in CLASSES.items()
     )
-    + "    ]\n"
+    + "    ]\n\n\n"
+    "@hookimpl\n"
+    "def redun_value_types():\n"
+    "    return [ValueTypeSpec('redun.ShardedS3Dataset', 'acme_exec.dataset')]\n"
 )
 
 
@@ -222,6 +229,25 @@ def test_executor_modules_are_the_modules_of_whatever_plugin_provides_the_type(
 
     assert helper() == "batch"
     assert AWSBatchExecutor.__module__ == "acme_exec.batch"
+
+
+def test_sharded_s3_dataset_comes_from_the_plugin_registering_its_type(
+    third_party: Path,
+) -> None:
+    from redun import ShardedS3Dataset
+    from redun.file import ShardedS3Dataset as from_file
+
+    assert ShardedS3Dataset is from_file is sys.modules["acme_exec.dataset"].ShardedS3Dataset
+
+
+def test_sharded_s3_dataset_without_its_plugin_says_what_to_install() -> None:
+    with pytest.raises(ImportError) as info:
+        from redun import ShardedS3Dataset  # noqa: F401
+    assert str(info.value) == "No value type 'redun.ShardedS3Dataset': pip install redun-aws"
+    assert "ShardedS3Dataset" not in redun.__all__  # `from redun import *` needs no plugin
+    namespace: dict = {}
+    exec("from redun import *", namespace)
+    assert "Scheduler" in namespace
 
 
 def test_patching_the_redun_path_patches_the_plugin(third_party: Path) -> None:

@@ -171,39 +171,40 @@ def test_jobs_children_and_status_counts(repo: Repo) -> None:
 
 
 def test_ids_calls_values_and_tasks(repo: Repo) -> None:
-    execution = browse.get_execution(repo.session, repo.executions["done"])
+    reader = repo.backend.reader()
+    execution = reader.execution(repo.executions["done"])
     assert execution is not None
-    root = browse.get_job(repo.session, execution.job_id)
+    root = reader.job(execution.job_id)
     assert root is not None and root.call_hash is not None
-    assert browse.ids_with_prefix(repo.session, "Execution", execution.id[:8]) == [execution.id]
-    assert browse.ids_with_prefix(repo.session, "Job", "zz-no-such") == []
-    assert browse.first_job_of_call(repo.session, root.call_hash) == root.id
-    assert set(browse.call_arguments(repo.session, root.call_hash)) == {"0"}
+    assert reader.ids_with_prefix("Execution", execution.id[:8]) == [execution.id]
+    assert reader.ids_with_prefix("Job", "zz-no-such") == []
+    assert reader.first_job_of_call(root.call_hash) == root.id
+    root_detail = reader.job_detail(root.id)
+    assert [arg.name for arg in root_detail.call.arguments] == ["0"]
+    assert root_detail.call.arguments[0].value.preview == "3"
 
-    # The second run of main(3) reused the first one's result.
-    cached_run = browse.get_execution(repo.session, repo.executions["cached"])
+    # The second run of main(3) reused the first one's result, and says whose.
+    cached_run = reader.execution(repo.executions["cached"])
     assert cached_run is not None
-    cached_root = browse.get_job(repo.session, cached_run.job_id)
+    cached_root = reader.job(cached_run.job_id)
     assert cached_root is not None and cached_root.cached and cached_root.status == "CACHED"
-    source = browse.earlier_call(
-        repo.session, cached_root.id, cached_root.start_time, call_hash=root.call_hash, cached=False
-    )
-    assert source is not None and (source.job_id, source.execution_id) == (root.id, execution.id)
-    assert browse.earlier_call(repo.session, root.id, root.start_time, task_name="x.y") is None
+    reason = reader.explain_job(cached_root.id)
+    assert (reason.kind, reason.previous_job_id) == ("cached", root.id)
+    assert reason.previous_call_hash == root.call_hash
 
-    leaf_job = browse.child_jobs(repo.session, root.id, size=1)[0]
+    leaf_job = reader.child_jobs(root.id, size=1)[0]
     assert leaf_job.call_hash is not None
-    argument = browse.call_arguments(repo.session, leaf_job.call_hash)["0"]
-    consumers = browse.value_consumers(repo.session, argument)
-    assert leaf_job.id in {job.id for job in consumers}
-    call = repo.backend.session.get(Job, leaf_job.id).call_node
-    producers = browse.value_producers(repo.session, call.value_hash)
-    assert leaf_job.id in {job.id for job in producers}
+    argument = reader.job_detail(leaf_job.id).call.arguments[0].value
+    assert leaf_job.id in {job.id for job in reader.value_detail(argument.hash).consumers}
+    result = reader.job_detail(leaf_job.id).call.result
+    produced = reader.value_detail(result.hash).producers
+    assert leaf_job.id in {job.id for job in produced}
+    assert all(job.arguments is not None for job in produced)  # ready to print
 
-    [version] = browse.task_versions(repo.session, root.task_hash)
+    [version] = reader.task_versions(root.task_hash)
     assert version.hash == root.task_hash and version.jobs >= 1 and "def main" in version.source
-    assert browse.find_tasks(repo.session, "browse_test.main") == [root.task_hash]
-    assert browse.find_tasks(repo.session, "main") == [root.task_hash]
+    assert reader.find_tasks("browse_test.main") == [root.task_hash]
+    assert reader.find_tasks("main") == [root.task_hash]
 
 
 def test_change_token_follows_jobs(db_uri: str) -> None:

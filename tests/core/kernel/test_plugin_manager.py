@@ -220,3 +220,14 @@ def test_load_target_forms() -> None:
     assert load_target("json:dumps") is json.dumps
     assert load_target("json.dumps") is json.dumps
     assert load_target("os.path:join") is __import__("os").path.join
+
+
+def test_load_target_of_a_module_imports_it(site: Path) -> None:
+    """ValueTypeSpec targets name a module, which may not be imported yet."""
+    make_distribution(site, "pkg-x", "1.0", {}, {"pkg_x.__init__": "", "pkg_x.types": "A = 1\n"})
+    module = load_target("pkg_x.types")
+    assert module.__name__ == "pkg_x.types" and module.A == 1
+    assert load_target("pkg_x.types.A") == 1
+    make_distribution(site, "pkg-y", "1.0", {}, {"pkg_y": "import not_installed_anywhere\n"})
+    with pytest.raises(ModuleNotFoundError, match="not_installed_anywhere"):
+        load_target("pkg_y")

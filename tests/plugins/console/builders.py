@@ -41,7 +41,7 @@ def latest_execution_id(db_uri: str) -> str:
     backend = RedunBackendDb(db_uri=db_uri)
     backend.load()
     try:
-        return latest_execution(backend.session)
+        return latest_execution(backend.reader())
     finally:
         backend.close()
 

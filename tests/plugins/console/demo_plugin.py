@@ -19,8 +19,8 @@ class DemoLogScreen(RouteScreen):
         super().__init__(route, job_id=job_id)
 
     @classmethod
-    def resolve(cls, session: Any, job_id: str) -> dict[str, Any]:
-        return {"job_id": match_prefix(session, "Job", job_id)}
+    def resolve(cls, reader: Any, job_id: str) -> dict[str, Any]:
+        return {"job_id": match_prefix(reader, "Job", job_id)}
 
     @classmethod
     def route_for(cls, job_id: str, **_: Any) -> str:

@@ -92,7 +92,7 @@ def test_redun_console_in_a_terminal(repo: Repo, config_dir: Path, tmux: Tmux) -
     assert "console_test.fail_on" in screen
 
     tmux.keys("End", "Enter")
-    screen = tmux.wait_for("Why: Ran because this is the first recorded call of task fail_on.")
+    screen = tmux.wait_for("Why: Never run before: no earlier call of task 'console_test.fail_on'.")
     assert "ValueError: cannot handle 2" in screen
 
     tmux.keys("?")

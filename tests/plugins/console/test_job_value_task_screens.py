@@ -48,7 +48,7 @@ def test_failed_job_shows_error_traceback_arguments_and_why_it_ran(repo: Repo) -
         assert rows(app.screen.query_one("#arguments", LinkTable))[0][0] == "0"
         assert rows(app.screen.query_one("#arguments", LinkTable))[0][3] == "2"
         assert text(app, "#reason") == (
-            "Why: Ran because this is the first recorded call of task fail_on."
+            "Why: Never run before: no earlier call of task 'console_test.fail_on'."
         )
         assert "def fail_on(x: int) -> int:" in text(app, "#source")
 
@@ -58,13 +58,17 @@ def test_failed_job_shows_error_traceback_arguments_and_why_it_ran(repo: Repo) -
 def test_cached_job_says_where_its_result_came_from(repo: Repo) -> None:
     job = job_of(repo, "cached", "main")
     original = job_of(repo, "done", "main")
+    backend = repo.backend()
+    try:
+        call_hash = backend.reader().job(original).call_hash
+    finally:
+        backend.close()
 
     async def steps(app, pilot):
         assert "CACHED" in text(app, "#summary")
         assert "Cached yes" in text(app, "#summary")
         assert text(app, "#reason") == (
-            f"Why: Cached: reused the result of job {original[:8]} "
-            f"in execution {repo.executions['done'][:8]}."
+            f"Why: Cached: reused call {call_hash[:8]} made by job {original[:8]}."
         )
         assert text(app, "#result") == "[1, 2, 3]"
         assert len(rows(app.screen.query_one("#children", LinkTable))) == 3
@@ -75,13 +79,14 @@ def test_cached_job_says_where_its_result_came_from(repo: Repo) -> None:
 
 def test_job_that_ran_for_new_arguments_or_new_code_says_so(repo: Repo) -> None:
     async def new_args(app, pilot):
-        assert "Ran because of new arguments compared with job" in text(app, "#reason")
-        assert text(app, "#reason").endswith("changed 0.")
+        assert text(app, "#reason") == "Why: New arguments: n changed (3 --> 4)."
 
     run_console(repo, f"jobs/{job_of(repo, 'more', 'main')}", new_args)
 
     async def new_code(app, pilot):
-        assert "Ran because the task's code changed since job" in text(app, "#reason")
+        reason = text(app, "#reason")
+        assert reason.startswith("Why: New task code for 'console_test.greet' (task_hash ")
+        assert reason.endswith("); same arguments as before.")
 
     run_console(repo, f"jobs/{job_of(repo, 'greet2', 'greet')}", new_code)
 
@@ -90,7 +95,10 @@ def test_running_job_has_no_result_yet(repo: Repo) -> None:
     async def steps(app, pilot):
         assert "RUNNING" in text(app, "#summary")
         assert "still running" in text(app, "#result")
-        assert text(app, "#reason").startswith("Why: Running")
+        # No call record yet: the reason is known from the earlier calls of the task.
+        assert text(app, "#reason") == (
+            "Why: Never run before: no earlier call of task 'console_test.crash_later'."
+        )
 
     run_console(repo, f"jobs/{job_of(repo, 'running', 'crash_later')}", steps)
 

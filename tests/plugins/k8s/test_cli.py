@@ -80,10 +80,14 @@ def test_list_logs_and_kill_jobs(project: Path, k8s: K8sEmulator) -> None:
             assert run.poll() is None, run.stdout.read() if run.stdout else ""
             assert time.monotonic() < deadline, "the job did not start"
             time.sleep(0.1)
-        listing = redun(project, "k8s", "list-jobs").stdout
+        (job,) = k8s.jobs()
+        execution = job["metadata"]["labels"]["redun.insitro.com/execution_id"]
+        listing = redun(project, "k8s", "list-jobs", "--execution", execution).stdout
         (row,) = [line for line in listing.splitlines() if "k8stest.nap" in line]
         job_name, state = row.split()[:2]
-        assert state == "Running"
+        assert state == "Running" and job_name == job["metadata"]["name"]
+        other = redun(project, "k8s", "list-jobs", "--execution", "0" * 36).stdout
+        assert other.startswith("No jobs of executor 'k8s'")
         assert "napping now" in redun(project, "k8s", "logs", job_name).stdout
         assert redun(project, "k8s", "kill-jobs", "--all").stdout.strip() == f"Deleted {job_name}"
         output, _ = run.communicate(timeout=90)

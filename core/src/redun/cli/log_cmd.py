@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -39,188 +38,91 @@ def _parse_tags(values: tuple[str, ...], option: str) -> list[tuple[str, Any]]:
     return tags
 
 
-def _like_prefix(column: Any, prefix: str) -> Any:
-    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return column.like(pattern, escape="\\")
+def record_filter(options: dict[str, Any]) -> Any:
+    """The read model's filter for `redun log`'s options (``--exec`` and friends)."""
+    from redun.backends.db.reader import RecordFilter
+
+    types = {type_name for flag, type_name in TYPE_FLAGS.items() if options.get(flag)}
+    if options.get("file"):
+        types.add("File")
+    return RecordFilter(
+        types=frozenset(types),
+        all_types=bool(options.get("all")),
+        execution_statuses=tuple(_split_commas(options.get("exec_status") or "")),
+        job_statuses=tuple(_split_commas(options.get("job_status") or "")),
+        task_names=tuple(options.get("task_name") or ()),
+        task_hashes=tuple(options.get("task_hash") or ()),
+        value_types=tuple(options.get("value_type") or ()),
+        file_paths=tuple(options.get("file_path") or ()),
+        execution_ids=tuple(_split_commas(options.get("exec_id") or "")),
+        results=tuple(options.get("result") or ()),
+        arguments=tuple(options.get("arg") or ()),
+        tags=tuple(_parse_tags(options.get("tag") or (), "--tag")),
+        execution_tags=tuple(_parse_tags(options.get("exec_tag") or (), "--exec-tag")),
+    )
 
 
-def _full_ids(session: Any, column: Any, prefixes: Iterable[str], option: str) -> list[str]:
-    """Full ids (hashes) for ids or unique prefixes, as `redun log` prints them shortened."""
-    from sqlalchemy import select
-
-    ids = []
-    for prefix in prefixes:
-        found = list(session.execute(select(column).where(_like_prefix(column, prefix)).limit(2)))
-        if not found:
-            raise CliError(f"{option} {prefix}: nothing recorded has this id (or id prefix).")
-        if len(found) > 1:
-            raise CliError(f"{option} {prefix}: id prefix is ambiguous; give more characters.")
-        ids.append(found[0][0])
-    return ids
-
-
-def _resolve_execution(session: Any, exec_id: str) -> str:
-    """An execution id from a full id, id prefix, ``-`` or ``~N``."""
-    from redun.backends.db.models import Execution
-    from redun.backends.db.query import QueryError, infer_specialty_id
+def search(reader: Any, options: dict[str, Any]) -> Any:
+    from redun.backends.db.reader import QueryError
 
     try:
-        record = infer_specialty_id(session, exec_id, include_files=False)
+        return reader.search(record_filter(options))
     except QueryError as error:
         raise CliError(str(error)) from None
-    if record is not None:
-        return record.id
-    return _full_ids(session, Execution.id, [exec_id], "--exec-id")[0]
 
 
-def build_query(session: Any, options: dict[str, Any], has_id: bool) -> tuple[Any, bool]:
-    """The CallGraphQuery for the filters, and whether it fell back to recent executions.
+def find_records(reader: Any, record_id: str, types: Any = None) -> list[Any]:
+    """The refs an id names: one record, or every version of a task name.
 
-    Filters that only make sense for some record types (``--job-status`` for
-    jobs, ``--value-type`` for values, ...) select those types when no type
-    flag is given, so ``redun log --job-status FAILED`` lists failed jobs.
-    """
-    from redun.backends.db.models import Task, Value
-    from redun.backends.db.query import CallGraphQuery, QueryError
-
-    query = CallGraphQuery(session).order_by("time")
-    types: set[str] = set()
-    try:
-        if options["exec_status"]:
-            types.add("Execution")
-            query = query.filter_execution_statuses(_split_commas(options["exec_status"]))
-        if options["job_status"]:
-            types.add("Job")
-            query = query.filter_job_statuses(_split_commas(options["job_status"]))
-        if options["value_type"]:
-            types.add("Value")
-            query = query.filter_value_types(options["value_type"])
-        if options["file_path"]:
-            types.add("Value")
-            query = query.filter_file_paths(options["file_path"])
-        for flag, type_name in TYPE_FLAGS.items():
-            if options[flag]:
-                types.add(type_name)
-        if options["all"]:
-            types.update(CallGraphQuery.MODEL_NAMES)
-        if options["file"]:
-            types = {"Value"}
-            query = query.filter_value_types(["redun.File"])
-        job_filters = ("task_name", "task_hash", "result", "arg")
-        if not types and any(options[name] for name in job_filters):
-            types = {"Job"}
-        recent = not types and not has_id
-        if recent:
-            types = {"Execution"}
-        if types:
-            query = query.filter_types(types)
-        if options["exec_id"]:
-            ids = [_resolve_execution(session, i) for i in _split_commas(options["exec_id"])]
-            query = query.filter_execution_ids(ids)
-        if options["task_name"]:
-            query = query.filter_task_names(options["task_name"])
-        if options["task_hash"]:
-            query = query.filter_task_hashes(
-                _full_ids(session, Task.hash, options["task_hash"], "--task-hash")
-            )
-        if options["result"]:
-            query = query.filter_results(
-                _full_ids(session, Value.value_hash, options["result"], "--result")
-            )
-        if options["arg"]:
-            query = query.filter_arguments(
-                _full_ids(session, Value.value_hash, options["arg"], "--arg")
-            )
-        if options["tag"]:
-            query = query.filter_tags(_parse_tags(options["tag"], "--tag"))
-        if options["exec_tag"]:
-            query = query.filter_execution_tags(_parse_tags(options["exec_tag"], "--exec-tag"))
-    except QueryError as error:
-        raise CliError(str(error)) from None
-    return query, recent
-
-
-def _record_id(record: Any) -> str:
-    from redun.backends.db.query import MODEL_PKS
-
-    return getattr(record, MODEL_PKS[type(record)].key)
-
-
-def find_record(session: Any, query: Any, record_id: str) -> list[Any]:
-    """The records an id names: one record, or every version of a task name.
-
-    A task is also stored as a value with the same hash; the task is shown.
     Raises a one-line error for unknown ids and ambiguous prefixes.
     """
-    from redun.backends.db.models import Task, Value
-    from redun.backends.db.query import QueryError, infer_specialty_id
+    from redun.backends.db.reader import QueryError
 
     try:
-        special = infer_specialty_id(session, record_id)
+        found = reader.find(record_id, types)
     except QueryError as error:
         raise CliError(str(error)) from None
-    if special is not None:
-        return [special]
-    if record_id == "-":
-        raise CliError("No executions recorded yet: run a workflow with 'redun run' first.")
-    matches = list(query.like_id(record_id).limit(50))
-    task_ids = {record.hash for record in matches if isinstance(record, Task)}
-    matches = [m for m in matches if not (isinstance(m, Value) and m.value_hash in task_ids)]
-    if not matches:
+    if not found:
+        if record_id == "-":
+            raise CliError("No executions recorded yet: run a workflow with 'redun run' first.")
         raise CliError(
             f"No record matches '{record_id}': give an id or id prefix (see 'redun log --all'), "
             "'-' or '~N' for recent executions, or a file path."
         )
-    if all(isinstance(m, Task) and m.name == record_id for m in matches):
-        return matches
-    if len({_record_id(m) for m in matches}) > 1:
-        shown = ", ".join(
-            f"{type(m).__name__} {_record_id(m)[:12]}" for m in matches[:AMBIGUOUS_SHOWN]
-        )
-        more = "" if len(matches) <= AMBIGUOUS_SHOWN else f" and {len(matches) - 5} more"
+    if all(ref.type == "Task" and ref.name.rpartition(".")[2] == record_id for ref in found):
+        return found
+    if len(found) > 1:
+        shown = ", ".join(f"{ref.type} {ref.id[:12]}" for ref in found[:AMBIGUOUS_SHOWN])
+        more = "" if len(found) <= AMBIGUOUS_SHOWN else f" and {len(found) - AMBIGUOUS_SHOWN} more"
         raise CliError(
             f"Id prefix '{record_id}' is ambiguous ({shown}{more}); give more characters."
         )
-    return matches[:1]
+    return found
 
 
-def _json_lines(backend: Any, records: Iterable[Any]) -> Iterator[str]:
+def record_detail_of(reader: Any, ref: Any) -> Any:
+    """The read model's detail of the record a ref names (a File shows as its value)."""
+    if ref.type == "Execution":
+        return reader.execution_detail(ref.id)
+    if ref.type == "Job":
+        return reader.job_detail(ref.id)
+    if ref.type == "CallNode":
+        return reader.call_node_detail(ref.id)
+    if ref.type == "Task":
+        return reader.task_detail(ref.id)
+    return reader.value_detail(ref.id, limit=None)
+
+
+def _json_lines(backend: Any, ids: Iterable[str]) -> Iterator[str]:
     """One JSON object per record, in the export format (files as their File value)."""
-    from redun.backends.db.models import File
-    from redun.backends.db.query import FileMatch
-
-    ids = []
-    for record in records:
-        if isinstance(record, FileMatch):
-            record = record.file
-        ids.append(record.value_hash if isinstance(record, File) else _record_id(record))
-    for serialized in backend.get_records(ids):
+    for serialized in backend.get_records(list(ids)):
         yield json.dumps(serialized, sort_keys=True)
 
 
-def _text_detail(session: Any, record: Any) -> Iterator[str]:
-    from redun.backends.db.query import FileMatch
+def _text_detail(reader: Any, ref: Any) -> Iterator[str]:
     from redun.cli.record_format import record_detail
 
-    if isinstance(record, FileMatch):
-        yield from record_detail(session, record.file)
-    else:
-        yield from record_detail(session, record)
-
-
-def _file_lines(session: Any, query: Any) -> Iterator[str]:
-    from sqlalchemy import select
-
-    from redun.backends.db.models import File
-    from redun.cli.record_format import file_line
-
-    values = query.build().get("Value")
-    if values is None:
-        return
-    value_hashes = values.order_by(None).with_only_columns(values.selected_columns.value_hash)
-    stmt = select(File).where(File.value_hash.in_(value_hashes)).order_by(File.path)
-    for file in session.execute(stmt).scalars():
-        yield file_line(file)
+    yield from record_detail(record_detail_of(reader, ref))
 
 
 def _output(lines: Iterable[str], no_pager: bool) -> None:
@@ -271,53 +173,40 @@ def log(state: CliState, record_id: str | None, **options: Any) -> None:
     for the N-th latest, or a file path): that record in detail.
     """
     backend = state.get_backend()
-    session = backend.session
-    query, recent = build_query(session, options, has_id=record_id is not None)
+    reader = state.get_reader()
     fmt = options["format_"]
-
     if record_id is not None:
-        records = find_record(session, query, record_id)
+        types = record_filter(options).types - {"File"} or None
+        refs = find_records(reader, record_id, types)
         if fmt == "json":
-            _output(_json_lines(backend, records), options["no_pager"])
+            _output(_json_lines(backend, [ref.id for ref in refs]), options["no_pager"])
         else:
             _output(
-                (line for record in records for line in _text_detail(session, record)),
-                options["no_pager"],
+                (line for ref in refs for line in _text_detail(reader, ref)), options["no_pager"]
             )
         return
-    _output(_listing(backend, query, recent, options), options["no_pager"])
+    _output(_listing(backend, reader, search(reader, options), options), options["no_pager"])
 
 
-def _eager(query: Any) -> Any:
-    """The query with the relations that record lines print loaded in bulk."""
-    from redun.cli.record_format import execution_load_options, job_load_options
-
-    return replace(
-        query,
-        jobs=query.jobs.options(*job_load_options()),
-        executions=query.executions.options(*execution_load_options()),
-    )
-
-
-def _listing(backend: Any, query: Any, recent: bool, options: dict[str, Any]) -> Iterator[str]:
+def _listing(backend: Any, reader: Any, found: Any, options: dict[str, Any]) -> Iterator[str]:
     from redun.cli.record_format import record_detail, record_line
 
-    session = backend.session
-    if recent and options["format_"] == "text":
+    if found.recent and options["format_"] == "text":
         yield "Recent executions:"
         yield ""
     if options["count"]:
-        for record_type, count in query.count():
+        for record_type, count in found.count():
             yield f"{count:>8} {record_type}"
         return
     if options["format_"] == "json":
-        yield from _json_lines(backend, query.all())
+        yield from _json_lines(backend, [ref.id for ref in found.refs()])
         return
-    if options["file"]:
-        yield from _file_lines(session, query)
+    if found.files_only:
+        yield from (record_line(file) for file in found.files())
         return
-    for record in _eager(query).all():
-        if options["detail"]:
-            yield from record_detail(session, record)
-        else:
-            yield record_line(record)
+    if options["detail"]:
+        for ref in found.refs():
+            yield from record_detail(record_detail_of(reader, ref))
+        return
+    for row in found.rows():
+        yield record_line(row)

@@ -359,35 +359,34 @@ def _load_context_file(path: str) -> dict:
 
 def _rerun_call(state: CliState, record_id: str) -> tuple[Any, list, dict]:
     """The task and arguments of an earlier execution's root call (or of a job)."""
-    from redun.backends.db.models import Execution, Job
-    from redun.backends.db.query import QueryError, infer_id
+    from redun.backends.db.reader import QueryError
     from redun.task import get_task_registry
 
-    session = state.get_backend().session
+    reader = state.get_reader()
     try:
-        record = infer_id(session, record_id, include_files=False)
+        ref = reader.find_one(record_id, {"Execution", "Job"}, files=False)
     except QueryError as error:
         raise CliError(f"--rerun {record_id}: {error}") from None
-    if isinstance(record, Execution):
-        record = record.job
-    if not isinstance(record, Job):
+    if ref is None or ref.type not in ("Execution", "Job"):
         raise CliError(f"--rerun {record_id}: no execution or job has this id")
-    if record.call_node is None:
+    job_id = reader.execution(ref.id).job_id if ref.type == "Execution" else ref.id
+    detail = reader.job_detail(job_id, max_children=0)
+    if detail.call is None:
         raise CliError(f"--rerun {record_id}: the job never finished, so its arguments are unknown")
     args: dict[int, Any] = {}
     kwargs: dict[str, Any] = {}
-    for argument in record.call_node.arguments:
-        value, found = state.get_backend().get_value(argument.value_hash)
+    for argument in detail.call.arguments:
+        value, found = reader.load_value(argument.value.hash)
         if not found:
             raise CliError(
-                f"--rerun {record_id}: argument {argument.arg_key or argument.arg_position} "
+                f"--rerun {record_id}: argument {argument.name} "
                 "is no longer readable (its type cannot be loaded or it was deleted)"
             )
-        if argument.arg_key is not None:
-            kwargs[argument.arg_key] = value
+        if argument.key is not None:
+            kwargs[argument.key] = value
         else:
-            args[argument.arg_position] = value
-    task_name = record.task.fullname if record.task else record.call_node.task_name
+            args[argument.position] = value
+    task_name = detail.job.task
     task = get_task_registry().get(task_name)
     if task is None:
         raise CliError(f"--rerun {record_id}: task {task_name} is not defined by this workflow")

@@ -72,6 +72,17 @@ class CliState:
             self._backends[name] = backend
         return self._backends[name]
 
+    def get_reader(self, repo: str | None = None) -> Any:
+        """The read model of the default repo or a named one (`redun log`, `redun explain`)."""
+        backend = self.get_backend(repo)
+        reader = getattr(backend, "reader", None)
+        if reader is None:
+            raise CliError(
+                f"The state store {type(backend).__name__} has no read model: "
+                "browsing commands need one (see redun.backends.db.reader)."
+            )
+        return reader()
+
     def close(self) -> None:
         for backend in self._backends.values():
             backend.close()

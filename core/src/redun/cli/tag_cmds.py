@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from typing import Any
 
 import click
@@ -17,13 +16,6 @@ import click
 from redun.cli.errors import CliError
 from redun.cli.state import CliState, pass_state
 
-ID_ATTRS = {
-    "Execution": "id",
-    "Job": "id",
-    "CallNode": "call_hash",
-    "Task": "hash",
-    "Value": "value_hash",
-}
 USAGE = {
     "add": "redun tag add ID... KEY=VALUE...",
     "update": "redun tag update ID... KEY=VALUE...",
@@ -40,41 +32,34 @@ def _parse_tag(text: str, value_required: bool) -> tuple[str, Any]:
         raise CliError(f"Bad tag '{text}': {error}") from None
 
 
-def _resolve(session: Any, record_id: str) -> tuple[Any, str, str]:
+def _resolve(reader: Any, record_id: str) -> tuple[Any, str, str]:
     """(TagEntity, entity id, type name) of an id, unique prefix, ``-``, ``~N`` or file path."""
     from redun.backends.base import TagEntity
-    from redun.backends.db.models import File, Task
-    from redun.backends.db.query import CallGraphQuery, FileMatch
-    from redun.cli.log_cmd import find_record
+    from redun.cli.log_cmd import find_records
 
-    records = find_record(session, CallGraphQuery(session), record_id)
-    if len(records) > 1:
-        assert all(isinstance(record, Task) for record in records)
+    refs = find_records(reader, record_id)
+    if len(refs) > 1:
         raise CliError(
-            f"Task name '{record_id}' has {len(records)} versions: give the task hash "
+            f"Task name '{record_id}' has {len(refs)} versions: give the task hash "
             "(see 'redun log --task --task-name NAME')."
         )
-    record = records[0]
-    if isinstance(record, FileMatch):
-        record = record.file
-    if isinstance(record, File):
-        return TagEntity.Value, record.value_hash, "Value"
-    type_name = type(record).__name__
-    return TagEntity(type_name), getattr(record, ID_ATTRS[type_name]), type_name
+    ref = refs[0]
+    type_name = "Value" if ref.type == "File" else ref.type
+    return TagEntity(type_name), ref.id, type_name
 
 
-def _is_record(session: Any, text: str) -> bool:
+def _is_record(reader: Any, text: str) -> bool:
     """Whether `text` looks like an id and names a record (so ``tag rm ID key`` works)."""
     if not re.fullmatch(r"[0-9a-f][0-9a-f-]*|-|~\d+", text):
         return False
     try:
-        _resolve(session, text)
+        _resolve(reader, text)
     except CliError:
         return False
     return True
 
 
-def _split(session: Any, args: tuple[str, ...], command: str) -> tuple[list[tuple], list[str]]:
+def _split(reader: Any, args: tuple[str, ...], command: str) -> tuple[list[tuple], list[str]]:
     """Leading ids (resolved), then tag arguments.
 
     The first argument is always an id; later ones are ids while they name a
@@ -82,8 +67,8 @@ def _split(session: Any, args: tuple[str, ...], command: str) -> tuple[list[tupl
     """
     rest = list(args)
     targets = []
-    while rest and "=" not in rest[0] and (not targets or _is_record(session, rest[0])):
-        targets.append(_resolve(session, rest.pop(0)))
+    while rest and "=" not in rest[0] and (not targets or _is_record(reader, rest[0])):
+        targets.append(_resolve(reader, rest.pop(0)))
     if not targets or not rest:
         raise CliError(f"Give record ids, then tags: {USAGE[command]}")
     return targets, rest
@@ -104,32 +89,24 @@ def tag() -> None:
 @pass_state
 def list_(state: CliState, values: bool, filters: tuple[str, ...]) -> None:
     """Count current tags by key, or show the records carrying every KEY[=VALUE] given."""
-    from sqlalchemy import select
-
-    from redun.backends.db import Tag
-    from redun.backends.db.query import CallGraphQuery
+    from redun.backends.db.reader import RecordFilter
     from redun.cli.record_format import record_line
     from redun.tags import format_tag_key_value
 
-    session = state.get_backend().session
+    reader = state.get_reader()
     if filters:
-        tags = [_parse_tag(text, value_required=False) for text in filters]
-        for record in CallGraphQuery(session).order_by("time").filter_tags(tags).all():
-            click.echo(record_line(record))
+        tags = tuple(_parse_tag(text, value_required=False) for text in filters)
+        for row in reader.search(RecordFilter(tags=tags, all_types=True)).rows():
+            click.echo(record_line(row))
         return
-    rows = session.execute(
-        select(Tag.key, Tag.value, Tag.entity_type).where(
-            Tag.is_current.is_(True), Tag.entity_type != "Null"
-        )
-    ).all()
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for key, value, entity_type in rows:
-        label = format_tag_key_value(key, value) if values else key
-        counts[label][entity_type.name] += 1
     width = 30 if values else 10
     click.echo("Tags:")
-    for label in sorted(counts):
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts[label].items()))
+    counted = [
+        (format_tag_key_value(key, value) if values else key, per_type)
+        for key, value, per_type in reader.tag_counts(by_value=values)
+    ]
+    for label, per_type in sorted(counted, key=lambda item: item[0]):
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(per_type.items()))
         click.echo(f"  {label:<{width}} ({kinds})")
 
 
@@ -152,7 +129,7 @@ def update(state: CliState, args: tuple[str, ...]) -> None:
 def _write_tags(state: CliState, args: tuple[str, ...], action: str, **mode: bool) -> None:
     """`tag add` and `tag update`: the same parsing and output, another record mode."""
     backend = state.get_backend()
-    targets, rest = _split(backend.session, args, action)
+    targets, rest = _split(state.get_reader(), args, action)
     tags = [_parse_tag(text, value_required=True) for text in rest]
     for entity_type, entity_id, type_name in targets:
         backend.record_tags(entity_type, entity_id, tags, **mode)
@@ -164,30 +141,25 @@ def _write_tags(state: CliState, args: tuple[str, ...], action: str, **mode: boo
 @pass_state
 def rm(state: CliState, args: tuple[str, ...]) -> None:
     """Delete tags by KEY=VALUE, or every value of KEY."""
-    from sqlalchemy import or_, select
-
-    from redun.backends.db import Tag
     from redun.tags import ANY_VALUE
 
     backend = state.get_backend()
-    session = backend.session
-    targets, rest = _split(session, args, "rm")
+    reader = state.get_reader()
+    targets, rest = _split(reader, args, "rm")
     tags = [_parse_tag(text, value_required=False) for text in rest]
     keys = [key for key, value in tags if value is ANY_VALUE]
     pairs = [(key, value) for key, value in tags if value is not ANY_VALUE]
     for _, entity_id, type_name in targets:
-        conditions = [Tag.key.in_(keys)] if keys else []
-        conditions += [(Tag.key == key) & (Tag.value == value) for key, value in pairs]
-        current = session.execute(
-            select(Tag.key, Tag.value).where(
-                Tag.entity_id == entity_id, Tag.is_current.is_(True), or_(*conditions)
-            )
-        ).all()
+        current = [
+            (key, value)
+            for key, value in reader.current_tags([entity_id]).get(entity_id, ())
+            if key in keys or (key, value) in pairs
+        ]
         if not current:
             click.echo(f"No matching tags on {type_name}:{entity_id}.")
             continue
         backend.delete_tags(entity_id, pairs, keys)
-        deleted = sorted((key, value) for key, value in current)
+        deleted = sorted(current, key=lambda kv: (kv[0], json.dumps(kv[1], sort_keys=True)))
         click.echo(f"delete tag {type_name}:{entity_id} {_format_pairs(deleted)}")
 
 
@@ -196,32 +168,19 @@ def rm(state: CliState, args: tuple[str, ...]) -> None:
 @pass_state
 def history(state: CliState, record_id: str) -> None:
     """Every tag ever set on ID, with what replaced or deleted it."""
-    from sqlalchemy import select
-
-    from redun.backends.db import Tag, TagEdit
     from redun.tags import format_tag_key_value
 
-    session = state.get_backend().session
-    _, entity_id, type_name = _resolve(session, record_id)
-    tags = session.execute(select(Tag).where(Tag.entity_id == entity_id)).scalars().all()
-    children: dict[str, list[Tag]] = {}
-    for parent_id, child in session.execute(
-        select(TagEdit.parent_id, Tag)
-        .join(Tag, Tag.tag_hash == TagEdit.child_id)
-        .where(TagEdit.parent_id.in_([row.tag_hash for row in tags]))
-    ).all():
-        children.setdefault(parent_id, []).append(child)
+    reader = state.get_reader()
+    _, entity_id, type_name = _resolve(reader, record_id)
     click.echo(f"Tag history of {type_name}:{entity_id}")
-    for row in sorted(tags, key=lambda t: (t.key, t.is_current)):
-        state_text = "current" if row.is_current else _replaced_by(children.get(row.tag_hash))
-        click.echo(
-            f"  {row.tag_hash[:8]} {format_tag_key_value(row.key, row.value):40} {state_text}"
-        )
-
-
-def _replaced_by(children: list | None) -> str:
-    if not children:
-        return "superseded"
-    if all(child.entity_type.name == "Null" for child in children):
-        return "deleted"
-    return "replaced by " + ", ".join(child.tag_hash[:8] for child in children)
+    for row in reader.tag_history(entity_id):
+        if row.is_current:
+            state_text = "current"
+        elif row.deleted:
+            state_text = "deleted"
+        elif row.replaced_by:
+            state_text = "replaced by " + ", ".join(h[:8] for h in row.replaced_by)
+        else:
+            state_text = "superseded"
+        shown = format_tag_key_value(row.key, row.value)
+        click.echo(f"  {row.tag_hash[:8]} {shown:40} {state_text}")

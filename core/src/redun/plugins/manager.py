@@ -55,6 +55,7 @@ KNOWN_PROVIDERS: dict[tuple[str, str], str] = {
     ("filesystem", "gs"): "redun-gcp",
     ("command", "console"): "redun-console",
     ("command", "aws"): "redun-aws",
+    ("value_type", "redun.ShardedS3Dataset"): "redun-aws",
     ("command", "slurm"): "redun-slurm",
 }
 
@@ -63,6 +64,7 @@ KIND_LABELS = {
     "executor": "executor type",
     "filesystem": "filesystem for scheme",
     "command": "command",
+    "value_type": "value type",
 }
 
 SpecT = TypeVar("SpecT")
@@ -88,10 +90,15 @@ def _entry_point_origin(ep: Any, module: Any = None) -> Origin:
 
 
 def load_target(target: str) -> Any:
-    """Import ``"module:attr"`` (or ``"module.attr"``) and return the attribute."""
+    """Import ``"module:attr"``, ``"module.attr"`` or a module (``ValueTypeSpec``) and return it."""
     if ":" in target:
         module_name, _, attr_path = target.partition(":")
     else:
+        try:
+            return importlib.import_module(target)
+        except ModuleNotFoundError as error:
+            if error.name != target:
+                raise
         module_name, _, attr_path = target.rpartition(".")
     obj: Any = importlib.import_module(module_name)
     for attr in attr_path.split("."):
@@ -238,6 +245,7 @@ class RedunPluginManager(pluggy.PluginManager):
             "executor": self.executor_specs,
             "filesystem": self.filesystem_specs,
             "command": self.command_specs,
+            "value_type": self.value_type_specs,
         }[kind]()
 
     def backend_specs(self) -> dict[str, BackendSpec]:

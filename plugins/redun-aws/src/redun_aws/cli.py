@@ -112,19 +112,16 @@ def kill_jobs(state: CliState, statuses: str | None) -> None:
 
 def _log_stream_of_redun_job(state: CliState, prefix: str) -> tuple[str | None, str | None]:
     """(Batch job id, log stream) recorded on a redun job (id or prefix)."""
-    from redun.backends.db import Job
-
-    backend = state.get_backend()
-    matches = [row[0] for row in backend.session.query(Job.id).filter(Job.id.like(f"{prefix}%"))]
+    reader = state.get_reader()
+    matches = reader.ids_with_prefix("Job", prefix)
     if not matches:
         raise CliError(f"no redun job with id {prefix}")
-    if len(matches) > 1:
+    if len(matches) > 1 and prefix not in matches:
         raise CliError(f"redun job id {prefix} is ambiguous: type more characters")
-    tags = dict(list(backend.get_tags([matches[0]]).get(matches[0], [])))
+    job_id = prefix if prefix in matches else matches[0]
+    tags = dict(reader.current_tags([job_id]).get(job_id, ()))
     if "aws_batch_job" not in tags:
-        raise CliError(
-            f"redun job {matches[0][:8]} did not run on AWS Batch (no aws_batch_job tag)"
-        )
+        raise CliError(f"redun job {job_id[:8]} did not run on AWS Batch (no aws_batch_job tag)")
     return tags.get("aws_batch_job"), tags.get("aws_log_stream")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from redun.backends.db import browse
 from redun_console.resolve import match_prefix
 from redun_console.screens.base import RouteScreen
 from textual.widget import Widget
@@ -57,8 +56,8 @@ class BatchJobScreen(RouteScreen):
         super().__init__(route, job_id=job_id)
 
     @classmethod
-    def resolve(cls, session: Any, job_id: str) -> dict[str, Any]:
-        return {"job_id": match_prefix(session, "Job", job_id)}
+    def resolve(cls, reader: Any, job_id: str) -> dict[str, Any]:
+        return {"job_id": match_prefix(reader, "Job", job_id)}
 
     @classmethod
     def route_for(cls, job_id: str, **_: Any) -> str:
@@ -69,7 +68,7 @@ class BatchJobScreen(RouteScreen):
         yield Log(id="aws-batch-log", highlight=False)
 
     def load(self) -> None:
-        tags = dict(browse.get_tags(self.session, [self.job_id]).get(self.job_id, ()))
+        tags = dict(self.reader.current_tags([self.job_id]).get(self.job_id, ()))
         batch_job = tags.get("aws_batch_job")
         log_stream = tags.get("aws_log_stream")
         status, lines = batch_details(batch_job, log_stream)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import browse
+from redun.backends.db.reader import ReadError
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -36,9 +36,9 @@ class RedunConsole(App):
     ) -> None:
         super().__init__()
         self.backend = backend
-        self.session = backend.session
+        self.reader = backend.reader()
         self.router = Router(plugin_screens() if screens is None else screens)
-        self.first_screen = self.router.build(self.session, route)
+        self.first_screen = self.router.build(self.reader, route)
         self.poll_interval = poll_interval
         self._token: tuple | None = None
         self._repo_error = False
@@ -46,14 +46,14 @@ class RedunConsole(App):
     def on_mount(self) -> None:
         self.push_screen(self.first_screen)
         if self.poll_interval > 0:
-            self._token = browse.change_token(self.session)
+            self._token = self.reader.change_token()
             self.set_interval(self.poll_interval, self.poll)
 
     def open_route(self, route: str) -> bool:
         """Push the screen for `route`; say why in a notification if there is none."""
         self.end_read()
         try:
-            screen = self.router.build(self.session, route)
+            screen = self.router.build(self.reader, route)
         except RouteError as error:
             self.notify(str(error), severity="error")
             return False
@@ -62,7 +62,7 @@ class RedunConsole(App):
 
     def end_read(self) -> None:
         """End the read transaction, so the next query sees what was written since."""
-        self.session.rollback()
+        self.reader.end_read()
 
     def poll(self) -> None:
         """Live mode: reload the current screen when a job started or ended since last time."""
@@ -70,13 +70,13 @@ class RedunConsole(App):
             return  # shutting down: the screen's widgets may be gone already
         try:
             self.end_read()
-            token = browse.change_token(self.session)
+            token = self.reader.change_token()
             if token != self._token:
                 self._token = token
                 self.reload_screen()
             elif getattr(self.screen, "data_loaded", False):
                 self.screen.tick()  # type: ignore[attr-defined]
-        except browse.ReadError as error:
+        except ReadError as error:
             # A dropped connection or a restarting server: say so once, retry next time.
             if not self._repo_error:
                 reason = str(getattr(error, "orig", error)).strip().splitlines()[0]

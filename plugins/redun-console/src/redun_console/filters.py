@@ -37,7 +37,7 @@ class ExecutionFilter:
         )
 
     def browse_filters(self) -> dict[str, Any]:
-        """The keyword arguments of `redun.backends.db.browse.list_executions`."""
+        """The keyword arguments of the read model's `list_executions`."""
         return {
             "statuses": self.statuses,
             "tasks": self.tasks,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from redun.backends.db.browse import JobRow
+    from redun.backends.db.rows import JobRow
 
     from redun_console.types import JobLink, ScreenSpec
 

@@ -13,7 +13,7 @@ from redun_console.resolve import ResolveError, infer_route
 from redun_console.types import ScreenSpec
 
 if TYPE_CHECKING:
-    from redun.backends.db import RedunSession
+    from redun.backends.db.reader import CallGraphReader
 
 DEFAULT_ROUTE = "executions"
 
@@ -72,19 +72,19 @@ class Router:
                 return candidate, params
         return None
 
-    def build(self, session: RedunSession, route: str) -> Any:
+    def build(self, reader: CallGraphReader, route: str) -> Any:
         """The screen for `route`, its ids resolved; a bare id or ``-`` is inferred first."""
         route = route.strip().rstrip("/") or DEFAULT_ROUTE
         found = self.match(route)
         try:
             if found is None:
-                route = infer_route(session, route)
+                route = infer_route(reader, route)
                 found = self.match(route)
                 if found is None:
                     raise RouteError(f"no screen for {route}")
             target, params = found
             screen_class = target.screen_class()
-            params = screen_class.resolve(session, **params)
+            params = screen_class.resolve(reader, **params)
         except ResolveError as error:
             raise RouteError(str(error)) from None
         return screen_class(route, **params)

@@ -66,6 +66,7 @@ from redun.tags import CONTEXT_KEY
 
 if TYPE_CHECKING:
     from redun.backends.db.models import RedunSession, Value
+    from redun.backends.db.reader import CallGraphReader
     from redun.backends.reasons import ArgInfo, MissReason
 
 logger = logging.getLogger("redun")
@@ -384,6 +385,22 @@ class RedunBackendDb(RedunBackend):
                 # End the previous read so this one sees the latest commits.
                 self._session.commit()
             return self._session
+
+    def end_read(self) -> None:
+        """End the ORM session's read transaction by rolling it back (reads write nothing).
+
+        Unlike `session`, this never commits, so it also works after the
+        connection dropped: the next read reconnects.
+        """
+        with self._lock:
+            if self._session is not None:
+                self._session.rollback()
+
+    def reader(self) -> CallGraphReader:
+        """The read model of this repository (what `redun log` and the console read)."""
+        from redun.backends.db.reader import CallGraphReader
+
+        return CallGraphReader(self)
 
     def _read(self) -> Connection:
         return self._require_engine().connect()

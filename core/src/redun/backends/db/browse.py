@@ -1,27 +1,19 @@
-"""Pages of executions and jobs for browsing a repo (used by `redun console`).
+"""Executions and jobs as rows: pages, trees, counts, producers and consumers.
 
-Every function takes the backend's ORM session and plain parameters, and
-returns small frozen rows, so a caller never holds ORM objects across
-refreshes. Queries select only the columns a row has and are paged: on a
-repo of any size each call reads one page.
+The read model's queries over executions and jobs (`redun.backends.db.reader`
+is their public face). Every function takes the backend's ORM session and
+plain parameters and returns rows of `redun.backends.db.rows`. Queries
+select only the columns a row has and pages are bounded: on a repo of any
+size each call reads one page.
 
-Statuses are those of `redun.backends.db.status` (FAILED, RUNNING, CACHED,
-DONE for jobs; FAILED, RUNNING, DONE for executions). Task names match a task's name or full name
-(``namespace.name``); ``*`` matches any text. Tag filters are
+Statuses come from `redun.backends.db.status`. Task names match a task's name
+or full name (``namespace.name``); ``*`` matches any text. Tag filters are
 ``(key, value)`` pairs, `redun.tags.ANY_VALUE` matching any value of a key.
-
-Example::
-
-    from redun.backends.db import browse
-
-    for row in browse.list_executions(backend.session, statuses=["FAILED"], tasks=["wf.*"]):
-        print(row.id, row.status, row.task, row.start_time)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +31,13 @@ from redun.backends.db.models import (
     Value,
 )
 from redun.backends.db.query import MODEL_CLASSES, MODEL_PKS, CallGraphQuery
+from redun.backends.db.rows import (
+    ExecutionRow,
+    JobRow,
+    Tags,
+    TaskVersion,
+    task_fullname,
+)
 from redun.backends.db.status import (
     count_statuses,
     execution_status,
@@ -52,63 +51,6 @@ PAGE_SIZE = 200
 # Raised by any function here when the repo cannot be read (a dropped connection,
 # a restarting server); a caller may retry later with the same session.
 ReadError = SQLAlchemyError
-
-
-@dataclass(frozen=True)
-class ExecutionRow:
-    """An execution with the status and times of its root job."""
-
-    id: str
-    status: str
-    start_time: datetime
-    end_time: datetime | None
-    updated_time: datetime | None
-    args: str  # the recorded command line, a JSON list
-    task: str  # full name of the root job's task
-    job_id: str
-    tags: tuple[tuple[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class JobRow:
-    """A job with its task's full name, its status and how many child jobs it has."""
-
-    id: str
-    task: str
-    task_hash: str
-    status: str
-    start_time: datetime
-    end_time: datetime | None
-    cached: bool
-    call_hash: str | None
-    parent_id: str | None
-    execution_id: str
-    children: int = 0
-
-
-@dataclass(frozen=True)
-class EarlierCall:
-    """A job recorded before another one, and the call node it made."""
-
-    job_id: str
-    execution_id: str
-    call_hash: str
-    task_hash: str
-
-
-@dataclass(frozen=True)
-class TaskVersion:
-    """One hash recorded under a task's full name, and when its jobs ran."""
-
-    hash: str
-    jobs: int
-    first_seen: datetime | None
-    last_seen: datetime | None
-    source: str
-
-
-def task_fullname(namespace: str | None, name: str) -> str:
-    return f"{namespace}.{name}" if namespace else name
 
 
 def _fullname(task: Any) -> Any:
@@ -221,16 +163,36 @@ def get_execution(session: Session, execution_id: str) -> ExecutionRow | None:
     return _execution_row(row, get_tags(session, [row.id]).get(row.id, ()))
 
 
-def get_tags(session: Session, entity_ids: list[str]) -> dict[str, tuple[tuple[str, Any], ...]]:
-    """Current tags of each entity that has some, sorted by key (the backend's tag API)."""
-    if not entity_ids:
-        return {}
-    found = session.backend.get_tags(entity_ids)  # type: ignore[attr-defined]
-    return {
-        entity_id: tuple(sorted(tags, key=lambda kv: (kv[0], str(kv[1]))))
-        for entity_id, tags in found.items()
-        if len(tags)
+def executions_by_ids(session: Session, ids: Sequence[str]) -> list[ExecutionRow]:
+    """Rows of these executions, in the order given, with their tags."""
+    stmt, _ = _execution_select()
+    found = {
+        row.id: row
+        for chunk in chunks(ids)
+        for row in session.execute(stmt.where(Execution.id.in_(chunk)))
     }
+    tags = get_tags(session, list(found))
+    return [_execution_row(found[i], tags.get(i, ())) for i in ids if i in found]
+
+
+def get_tags(session: Session, entity_ids: Sequence[str]) -> dict[str, Tags]:
+    """Current tags of each entity that has some, sorted by key (the backend's tag API)."""
+    found: dict[str, Tags] = {}
+    for chunk in chunks(entity_ids):
+        for entity_id, tags in session.backend.get_tags(chunk).items():  # type: ignore[attr-defined]
+            if len(tags):
+                found[entity_id] = tuple(sorted(tags, key=lambda kv: (kv[0], str(kv[1]))))
+    return found
+
+
+CHUNK = 500
+
+
+def chunks(items: Sequence[str]) -> Iterable[list[str]]:
+    """`items` in lists short enough for one ``IN (...)`` on every database."""
+    items = list(items)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 # -- jobs ---------------------------------------------------------------------------
@@ -281,6 +243,16 @@ def _job_row(row: Any) -> JobRow:
 def get_job(session: Session, job_id: str) -> JobRow | None:
     row = session.execute(_job_select().where(Job.id == job_id)).first()
     return _job_row(row) if row else None
+
+
+def jobs_by_ids(session: Session, ids: Sequence[str]) -> list[JobRow]:
+    """Rows of these jobs, in the order given."""
+    found = {
+        row.id: _job_row(row)
+        for chunk in chunks(ids)
+        for row in session.execute(_job_select().where(Job.id.in_(chunk)))
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def _job_page(
@@ -357,65 +329,19 @@ def change_token(session: Session) -> tuple:
     return tuple(session.execute(select(func.max(Job.start_time), func.max(Job.end_time))).one())
 
 
-def earlier_call(
-    session: Session,
-    job_id: str,
-    before: datetime,
-    *,
-    call_hash: str | None = None,
-    task_hash: str | None = None,
-    other_task_hash: str | None = None,
-    task_name: str | None = None,
-    args_hash: str | None = None,
-    cached: bool | None = None,
-) -> EarlierCall | None:
-    """The latest job other than `job_id`, started before `before`, whose call matches.
-
-    Each given parameter must hold for the job's call node: its hash, task
-    hash, a task hash other than `other_task_hash`, task full name, arguments
-    hash; `cached` for the job itself.
-    """
-    conditions = [Job.start_time < before, Job.id != job_id]
-    for column, value in (
-        (CallNode.call_hash, call_hash),
-        (CallNode.task_hash, task_hash),
-        (CallNode.task_name, task_name),
-        (CallNode.args_hash, args_hash),
-        (Job.cached, cached),
-    ):
-        if value is not None:
-            conditions.append(column == value)
-    if other_task_hash is not None:
-        conditions.append(CallNode.task_hash != other_task_hash)
-    row = session.execute(
-        select(Job.id, Job.execution_id, CallNode.call_hash, CallNode.task_hash)
-        .join(CallNode, CallNode.call_hash == Job.call_hash)
-        .where(*conditions)
-        .order_by(Job.start_time.desc())
-        .limit(1)
-    ).first()
-    return EarlierCall(*row) if row else None
-
-
-def call_arguments(session: Session, call_hash: str) -> dict[str, str]:
-    """{argument name (or position): value hash} of a call node."""
-    rows = session.execute(
-        select(Argument.arg_position, Argument.arg_key, Argument.value_hash).where(
-            Argument.call_hash == call_hash
-        )
-    )
-    return {(key if key is not None else str(pos)): value for pos, key, value in rows}
-
-
 # -- values and tasks -----------------------------------------------------------------
 
 
-def value_producers(session: Session, value_hash: str, size: int = PAGE_SIZE) -> list[JobRow]:
-    """Jobs whose result is or contains the value, newest first."""
+def value_producers(
+    session: Session, value_hash: str, size: int | None = PAGE_SIZE
+) -> list[JobRow]:
+    """Jobs whose result is or contains the value, newest first (`size` None: all)."""
     return _related_jobs(session, CallNode.value_hash.in_(_with_parents(session, value_hash)), size)
 
 
-def value_consumers(session: Session, value_hash: str, size: int = PAGE_SIZE) -> list[JobRow]:
+def value_consumers(
+    session: Session, value_hash: str, size: int | None = PAGE_SIZE
+) -> list[JobRow]:
     """Jobs that received the value as an argument (or inside one), newest first."""
     calls = select(Argument.call_hash).where(
         Argument.value_hash.in_(_with_parents(session, value_hash))
@@ -429,8 +355,8 @@ def _with_parents(session: Session, value_hash: str) -> list[str]:
     return [value_hash, *session.scalars(parents)]
 
 
-def _related_jobs(session: Session, condition: Any, size: int) -> list[JobRow]:
-    stmt = _job_select().where(condition).order_by(Job.start_time.desc()).limit(size)
+def _related_jobs(session: Session, condition: Any, size: int | None) -> list[JobRow]:
+    stmt = _job_select().where(condition).order_by(Job.start_time.desc(), Job.id).limit(size)
     return [_job_row(row) for row in session.execute(stmt)]
 
 

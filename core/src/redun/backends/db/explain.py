@@ -283,8 +283,10 @@ def explain_job(session: Session, job_id: str) -> MissReason | None:
             )
         return MissReason(NO_RECORD, task_name, job.task_hash)
     if node.timestamp < job.start_time:
-        # This very call (same code, arguments and result) was recorded earlier.
-        return MissReason(NOT_REUSED, task_name, job.task_hash, previous_call_hash=node.call_hash)
+        # This very call (same code, arguments and result) was recorded earlier: it
+        # failed then too (errors are not reused), or caching was off.
+        kind = FAILED_BEFORE if node.value.type == ERROR_VALUE_TYPE else NOT_REUSED
+        return MissReason(kind, task_name, job.task_hash, previous_call_hash=node.call_hash)
     args = _recorded_args(session, [node.call_hash], params)[node.call_hash]
     return compare_call(
         session,

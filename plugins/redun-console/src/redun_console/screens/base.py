@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header
 from redun_console.widgets import LinkTable
 
 if TYPE_CHECKING:
-    from redun.backends.db import RedunSession
+    from redun.backends.db.reader import CallGraphReader
 
 
 class RouteScreen(Screen):
@@ -25,7 +25,9 @@ class RouteScreen(Screen):
     `load` runs on mount, on ctrl+r, and in live mode whenever
     a job starts or ends; it must update widgets in place, not rebuild them.
     `resolve` turns the route's parameters into full ids, or raises
-    `redun_console.resolve.ResolveError`.
+    `redun_console.resolve.ResolveError`. Screens read the repo through
+    `self.reader`, the core's read model (`redun.backends.db.reader`), and
+    only format what it returns.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -40,7 +42,7 @@ class RouteScreen(Screen):
         self.data_loaded = False
 
     @classmethod
-    def resolve(cls, session: RedunSession, **params: Any) -> dict[str, Any]:
+    def resolve(cls, reader: CallGraphReader, **params: Any) -> dict[str, Any]:
         return params
 
     @classmethod
@@ -49,8 +51,8 @@ class RouteScreen(Screen):
         return None
 
     @property
-    def session(self) -> RedunSession:
-        return self.app.session  # type: ignore[attr-defined]
+    def reader(self) -> CallGraphReader:
+        return self.app.reader  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield Header()

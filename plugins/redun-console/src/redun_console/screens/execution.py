@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import browse
+from redun.backends.db.reader import PAGE_SIZE
+from redun.backends.db.rows import ExecutionRow, JobRow
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -21,7 +22,7 @@ STATUS_COLUMNS = ("RUNNING", "FAILED", "CACHED", "DONE", "TOTAL")
 MORE = "more"
 
 
-def job_label(job: browse.JobRow) -> Text:
+def job_label(job: JobRow) -> Text:
     """One tree line: id, status, start, duration, task (and how many children)."""
     label = Text.assemble(
         (short_id(job.id), "bold"),
@@ -40,7 +41,7 @@ def job_label(job: browse.JobRow) -> Text:
 
 
 class ExecutionScreen(RouteScreen):
-    children_page_size = browse.PAGE_SIZE
+    children_page_size = PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "focus_tree", "Job tree"),
         Binding("s", "focus_statuses", "Status table"),
@@ -50,20 +51,20 @@ class ExecutionScreen(RouteScreen):
     def __init__(self, route: str, execution_id: str) -> None:
         self.execution_id = execution_id
         self.root_job_id: str | None = None
-        self.execution: browse.ExecutionRow | None = None
+        self.execution: ExecutionRow | None = None
         # Jobs shown as RUNNING, whose durations tick without a query.
-        self._running_jobs: dict[str, browse.JobRow] = {}
+        self._running_jobs: dict[str, JobRow] = {}
         self._tree_nodes: dict[str, TreeNode] = {}
         self._loaded_pages: dict[str, int] = {}
         super().__init__(route, execution_id=execution_id)
 
     @classmethod
-    def resolve(cls, session: Any, execution_id: str) -> dict[str, Any]:
+    def resolve(cls, reader: Any, execution_id: str) -> dict[str, Any]:
         if execution_id == "-" or execution_id.startswith("~"):
             from redun_console.resolve import latest_execution
 
-            return {"execution_id": latest_execution(session, execution_id)}
-        return {"execution_id": match_prefix(session, "Execution", execution_id)}
+            return {"execution_id": latest_execution(reader, execution_id)}
+        return {"execution_id": match_prefix(reader, "Execution", execution_id)}
 
     @classmethod
     def route_for(cls, execution_id: str, **_: Any) -> str:
@@ -86,7 +87,7 @@ class ExecutionScreen(RouteScreen):
         self.query_one(Tree).focus()
 
     def load(self) -> None:
-        execution = browse.get_execution(self.session, self.execution_id)
+        execution = self.reader.execution(self.execution_id)
         if execution is None:
             raise ResolveError(f"execution {self.execution_id} is gone")
         self.root_job_id = execution.job_id
@@ -125,7 +126,7 @@ class ExecutionScreen(RouteScreen):
 
     def _load_statuses(self) -> None:
         table = self.query_one("#statuses", DataTable)
-        counts = browse.job_status_counts(self.session, self.execution_id)
+        counts = self.reader.job_status_counts(self.execution_id)
         totals = {name: 0 for name in STATUS_COLUMNS}
         rows = []
         for task, per_status in counts.items():
@@ -148,7 +149,7 @@ class ExecutionScreen(RouteScreen):
 
     def _load_tree(self, root_job_id: str) -> None:
         tree = self.query_one(Tree)
-        root = browse.get_job(self.session, root_job_id)
+        root = self.reader.job(root_job_id)
         if root is None:
             return
         tree.root.set_label(job_label(root))
@@ -168,7 +169,7 @@ class ExecutionScreen(RouteScreen):
         children = [
             child
             for page in range(pages)
-            for child in browse.child_jobs(self.session, job_id, page, self.children_page_size)
+            for child in self.reader.child_jobs(job_id, page, self.children_page_size)
         ]
         existing = {child.data: child for child in node.children if child.data != MORE}
         added = False
@@ -186,7 +187,7 @@ class ExecutionScreen(RouteScreen):
             else:
                 child_node.set_label(label)
                 child_node.allow_expand = child.children > 0
-        parent_job = browse.get_job(self.session, job_id)
+        parent_job = self.reader.job(job_id)
         remaining = (parent_job.children if parent_job else 0) - len(children)
         more = [child for child in node.children if child.data == MORE]
         label = Text(f"… {remaining} more jobs (enter loads more)", "dim")
@@ -236,6 +237,6 @@ class ExecutionScreen(RouteScreen):
         self.query_one("#statuses", DataTable).focus()
 
     def action_open_task(self) -> None:
-        root = browse.get_job(self.session, self.root_job_id) if self.root_job_id else None
+        root = self.reader.job(self.root_job_id) if self.root_job_id else None
         if root:
             self.app.open_route(f"tasks/{root.task_hash}")  # type: ignore[attr-defined]

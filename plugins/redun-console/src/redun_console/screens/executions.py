@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import browse
+from redun.backends.db.reader import PAGE_SIZE
+from redun.backends.db.rows import ExecutionRow
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
@@ -21,7 +22,7 @@ FILTER_HELP = "status:done|failed|running  task:NAME  tag:KEY[=VALUE]  after:DAT
 
 
 class ExecutionsScreen(RouteScreen):
-    page_size = browse.PAGE_SIZE
+    page_size = PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("n", "page(1)", "Next page"),
@@ -34,11 +35,11 @@ class ExecutionsScreen(RouteScreen):
     def __init__(self, route: str, query: str = "", page: int = 0) -> None:
         self.query_text = query
         self.page = page
-        self.rows: list[browse.ExecutionRow] = []
+        self.rows: list[ExecutionRow] = []
         super().__init__(route, query=query)
 
     @classmethod
-    def resolve(cls, session: Any, query: str = "") -> dict[str, Any]:
+    def resolve(cls, reader: Any, query: str = "") -> dict[str, Any]:
         from redun_console.resolve import ResolveError
 
         try:
@@ -61,8 +62,8 @@ class ExecutionsScreen(RouteScreen):
 
     def load(self) -> None:
         query = parse_filter(self.query_text)
-        rows = browse.list_executions(
-            self.session, **query.browse_filters(), page=self.page, size=self.page_size
+        rows = self.reader.list_executions(
+            **query.browse_filters(), page=self.page, size=self.page_size
         )
         self.rows = rows
         self.tick()
@@ -119,7 +120,7 @@ class ExecutionsScreen(RouteScreen):
         self.set_query(" ".join(words))
 
 
-def _cells(row: browse.ExecutionRow) -> tuple:
+def _cells(row: ExecutionRow) -> tuple:
     return (
         short_id(row.id),
         status_text(row.status),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db.browse import PAGE_SIZE
+from redun.backends.db.reader import PAGE_SIZE
+from redun.backends.db.rows import JobDetail
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -13,8 +14,7 @@ from textual.containers import HorizontalScroll, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
-from redun_console.cache_reason import cache_reason
-from redun_console.detail import JobDetail, get_job_detail
+from redun_console.detail import full_preview
 from redun_console.fmt import duration, local_time, short_id, status_text, tag_text
 from redun_console.resolve import ResolveError, match_prefix
 from redun_console.screens.base import RouteScreen
@@ -51,8 +51,8 @@ class JobScreen(RouteScreen):
         super().__init__(route, job_id=job_id)
 
     @classmethod
-    def resolve(cls, session: Any, job_id: str) -> dict[str, Any]:
-        return {"job_id": match_prefix(session, "Job", job_id)}
+    def resolve(cls, reader: Any, job_id: str) -> dict[str, Any]:
+        return {"job_id": match_prefix(reader, "Job", job_id)}
 
     @classmethod
     def route_for(cls, job_id: str, **_: Any) -> str:
@@ -76,14 +76,14 @@ class JobScreen(RouteScreen):
                 yield Static(id="source", expand=False, shrink=False)
 
     def load(self) -> None:
-        detail = get_job_detail(self.session, self.job_id, self.max_children)
+        detail = self.reader.job_detail(self.job_id, self.max_children)
         if detail is None:
             raise ResolveError(f"job {self.job_id} is gone")
         self.detail = detail
-        job = detail.job
+        reason = self.reader.explain_job(self.job_id)
         self._show_summary(detail)
         self.query_one("#reason", Static).update(
-            Text.assemble(("Why: ", "bold"), cache_reason(self.session, job))
+            Text.assemble(("Why: ", "bold"), reason.message() if reason else "unknown")
         )
         self._show_arguments(detail)
         self._show_result(detail)
@@ -91,8 +91,9 @@ class JobScreen(RouteScreen):
         self.query_one("#links", LinkTable).sync(
             [(route, (label, route)) for label, route in self._links(detail)]
         )
+        source = detail.task.source if detail.task else ""
         self.query_one("#source", Static).update(
-            Syntax(detail.task_source or "# no source recorded", "python", line_numbers=True)
+            Syntax(source or "# no source recorded", "python", line_numbers=True)
         )
 
     def tick(self) -> None:
@@ -102,7 +103,7 @@ class JobScreen(RouteScreen):
     def _show_summary(self, detail: JobDetail) -> None:
         job = detail.job
         execution_tags = ", ".join(tag_text(k, v) for k, v in detail.execution_tags) or "none"
-        job_tags = ", ".join(tag_text(k, v) for k, v in detail.tags) or "none"
+        job_tags = ", ".join(tag_text(k, v) for k, v in job.tags) or "none"
         self.query_one("#summary", Static).update(
             Text.assemble(
                 ("Job ", "bold"),
@@ -132,7 +133,7 @@ class JobScreen(RouteScreen):
                         first_line(arg.value.preview),
                     ),
                 )
-                for arg in detail.arguments
+                for arg in (detail.call.arguments if detail.call else ())
             ]
         )
 
@@ -158,9 +159,10 @@ class JobScreen(RouteScreen):
             if detail.failure.logs:
                 parts += ["\n\nLogs:\n", "".join(detail.failure.logs).rstrip("\n")]
             result.update(Text.assemble(*parts))
-        elif detail.result is not None:
-            title.update(f"Result ({detail.result.type}, {short_id(detail.result.hash)})")
-            result.update(Text(detail.result.preview))
+        elif detail.call is not None:
+            value = detail.call.result
+            title.update(f"Result ({value.type}, {short_id(value.hash)})")
+            result.update(Text(full_preview(self.reader, value.hash)))
         else:
             title.update("Result")
             result.update(Text("(no result yet: the job is still running)", style="dim"))
@@ -175,10 +177,10 @@ class JobScreen(RouteScreen):
         ]
         if job.parent_id:
             links.insert(1, ("Parent job", f"jobs/{job.parent_id}"))
-        if detail.result is not None:
-            links.append(("Result value", f"values/{detail.result.hash}"))
+        if detail.call is not None:
+            links.append(("Result value", f"values/{detail.call.result.hash}"))
         tags: dict[str, list] = {}
-        for key, value in (*detail.execution_tags, *detail.tags):
+        for key, value in (*detail.execution_tags, *job.tags):
             tags.setdefault(key, []).append(value)
         links += [(link.label, link.route) for link in plugin_job_links(job, tags)]
         return links
@@ -191,7 +193,7 @@ class JobScreen(RouteScreen):
             "parent": f"jobs/{job.parent_id}" if job.parent_id else None,
             "execution": f"executions/{job.execution_id}",
             "task": f"tasks/{job.task_hash}",
-            "result": f"values/{self.detail.result.hash}" if self.detail.result else None,
+            "result": f"values/{self.detail.call.result.hash}" if self.detail.call else None,
         }
         route = routes[what]
         if route is None:

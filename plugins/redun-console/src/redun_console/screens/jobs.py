@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import browse
+from redun.backends.db.reader import PAGE_SIZE
+from redun.backends.db.rows import JobRow
 from redun.backends.db.status import JOB_STATUSES
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
@@ -32,7 +33,7 @@ def parse_jobs_query(query: str) -> tuple[str | None, str | None]:
     return task, status
 
 
-def job_cells(job: browse.JobRow) -> tuple:
+def job_cells(job: JobRow) -> tuple:
     return (
         short_id(job.id),
         status_text(job.status),
@@ -44,7 +45,7 @@ def job_cells(job: browse.JobRow) -> tuple:
 
 
 class JobsScreen(RouteScreen):
-    page_size = browse.PAGE_SIZE
+    page_size = PAGE_SIZE
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "page(1)", "Next page"),
         Binding("p", "page(-1)", "Prev page"),
@@ -54,13 +55,13 @@ class JobsScreen(RouteScreen):
         self.execution_id = execution_id
         self.task_name, self.job_status = parse_jobs_query(query)
         self.page = 0
-        self.jobs: list[browse.JobRow] = []
+        self.jobs: list[JobRow] = []
         super().__init__(route, execution_id=execution_id, query=query)
 
     @classmethod
-    def resolve(cls, session: Any, execution_id: str, query: str = "") -> dict[str, Any]:
+    def resolve(cls, reader: Any, execution_id: str, query: str = "") -> dict[str, Any]:
         parse_jobs_query(query)
-        full_id = match_prefix(session, "Execution", execution_id)
+        full_id = match_prefix(reader, "Execution", execution_id)
         return {"execution_id": full_id, "query": query}
 
     @classmethod
@@ -76,8 +77,7 @@ class JobsScreen(RouteScreen):
         self.query_one(LinkTable).focus()
 
     def load(self) -> None:
-        jobs = browse.execution_jobs(
-            self.session,
+        jobs = self.reader.execution_jobs(
             self.execution_id,
             self.task_name,
             self.job_status,

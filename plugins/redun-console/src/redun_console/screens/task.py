@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from redun.backends.db import browse
+from redun.backends.db.rows import TaskDetail
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -13,7 +13,6 @@ from textual.containers import HorizontalScroll, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
-from redun_console.detail import TaskDetail, get_task_detail
 from redun_console.fmt import local_time, short_id
 from redun_console.resolve import ResolveError, match_prefix
 from redun_console.screens.base import RouteScreen
@@ -36,11 +35,11 @@ class TaskScreen(RouteScreen):
         super().__init__(route, task=task)
 
     @classmethod
-    def resolve(cls, session: Any, task: str) -> dict[str, Any]:
+    def resolve(cls, reader: Any, task: str) -> dict[str, Any]:
         try:
-            return {"task": match_prefix(session, "Task", task)}
+            return {"task": match_prefix(reader, "Task", task)}
         except ResolveError:
-            hashes = browse.find_tasks(session, task)
+            hashes = reader.find_tasks(task)
             if not hashes:
                 raise ResolveError(f"no task with hash or name {task}") from None
             return {"task": hashes[0]}
@@ -64,14 +63,14 @@ class TaskScreen(RouteScreen):
         self.query_one("#versions", LinkTable).focus()
 
     def load(self) -> None:
-        detail = get_task_detail(self.session, self.task_hash)
+        detail = self.reader.task_detail(self.task_hash)
         if detail is None:
             raise ResolveError(f"task {self.task_hash} is gone")
         self.detail = detail
         self.query_one("#summary", Static).update(
             Text.assemble(
                 ("Task ", "bold"),
-                (detail.fullname, "bold"),
+                (detail.task.fullname, "bold"),
                 f"   {len(detail.versions)} version(s) recorded",
             )
         )
@@ -105,7 +104,7 @@ class TaskScreen(RouteScreen):
         self.query_one("#source", Static).update(
             Syntax(version.source or "# no source recorded", "python", line_numbers=True)
         )
-        jobs = browse.task_jobs(self.session, task_hash)
+        jobs = self.reader.task_jobs(task_hash)
         self.query_one("#task-jobs", LinkTable).sync(
             [(f"jobs/{job.id}", job_cells(job)) for job in jobs]
         )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from redun.backends.db.rows import ValueDetail
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
-from redun_console.detail import ValueDetail, get_value_detail
+from redun_console.detail import full_preview
 from redun_console.fmt import short_id
 from redun_console.resolve import ResolveError, match_prefix
 from redun_console.screens.base import RouteScreen
@@ -35,8 +36,8 @@ class ValueScreen(RouteScreen):
         super().__init__(route, value_hash=value_hash)
 
     @classmethod
-    def resolve(cls, session: Any, value_hash: str) -> dict[str, Any]:
-        return {"value_hash": match_prefix(session, "Value", value_hash)}
+    def resolve(cls, reader: Any, value_hash: str) -> dict[str, Any]:
+        return {"value_hash": match_prefix(reader, "Value", value_hash)}
 
     @classmethod
     def route_for(cls, value_hash: str, **_: Any) -> str:
@@ -58,16 +59,17 @@ class ValueScreen(RouteScreen):
             yield LinkTable(VALUE_COLUMNS, id="parents", classes="auto-table")
 
     def load(self) -> None:
-        detail = get_value_detail(self.session, self.value_hash)
+        detail = self.reader.value_detail(self.value_hash)
         if detail is None:
             raise ResolveError(f"value {self.value_hash} is gone")
         self.detail = detail
         parts: list[Any] = [("Value ", "bold"), detail.value.hash]
-        parts.append(f"\nType {detail.value.type}   Format {detail.format}")
-        if detail.file_path is not None:
-            parts += ["\nFile ", (detail.file_path, "bold"), f"   hash {detail.value.hash}"]
+        parts.append(f"\nType {detail.value.type}   Format {detail.value.format}")
+        if detail.value.file_path is not None:
+            parts += ["\nFile ", (detail.value.file_path, "bold"), f"   hash {detail.value.hash}"]
         self.query_one("#summary", Static).update(Text.assemble(*parts))
-        self.query_one("#preview", Static).update(Text(detail.value.preview))
+        preview = full_preview(self.reader, detail.value.hash)
+        self.query_one("#preview", Static).update(Text(preview))
         self.query_one("#producers", LinkTable).sync(
             [(f"jobs/{job.id}", job_cells(job)) for job in detail.producers]
         )

@@ -10,6 +10,7 @@ same command again for the fully cached re-run. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 BENCH_DIR = Path(__file__).resolve().parent
 WORKFLOWS = BENCH_DIR / "workflows"
@@ -104,6 +106,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
 )
 BY_NAME = {bench.name: bench for bench in BENCHMARKS}
 
+# The recording-lag benchmark (bench/recording_lag.py): one run per size, watched
+# from outside; `--only lag`, `--sizes lag:N` select it like the others.
+LAG = "lag"
+LAG_SIZES = (10_000,)
+LAG_COMPARE_SIZES = (2_000, 10_000)
+LAG_REFERENCE_MAX = 2_000
+LAG_TARGET_S = 1.0
+KNOWN = (*BY_NAME, LAG)
+
 REDUN_INI = """\
 [backend]
 db_uri = sqlite:///{db}
@@ -146,6 +157,21 @@ class Record:
     peak_rss_mb: float | None = None
     statements: int | None = None
     sql_per_task: float | None = None
+    load1: float | None = None
+    error: str = ""
+
+
+@dataclass
+class LagRecord:
+    """How long after its task finished a job's record was visible, over one run."""
+
+    engine: str
+    n: int
+    status: str
+    p50_s: float | None = None
+    p99_s: float | None = None
+    max_s: float | None = None
+    wall_s: float | None = None
     load1: float | None = None
     error: str = ""
 
@@ -379,13 +405,12 @@ def parse_sizes(spec: str, benches: Iterable[Benchmark]) -> dict[str, tuple[int,
         name, sep, numbers = part.rpartition(":")
         values = tuple(int(x.replace("_", "")) for x in numbers.split(",") if x)
         if sep:
-            if name not in BY_NAME:
-                raise SystemExit(
-                    f"unknown benchmark {name!r} in sizes; known: {', '.join(BY_NAME)}"
-                )
+            if name not in KNOWN:
+                raise SystemExit(f"unknown benchmark {name!r} in sizes; known: {', '.join(KNOWN)}")
             sizes[name] = values
         else:
             sizes.update({b.name: values for b in benches if b.unit == "tasks"})
+            sizes[LAG] = values
     return sizes
 
 
@@ -679,18 +704,91 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def plan(args: argparse.Namespace) -> list[tuple[Benchmark, int]]:
+def plan(args: argparse.Namespace) -> tuple[list[tuple[Benchmark, int]], tuple[int, ...]]:
+    """The (benchmark, size) runs, and the sizes of the recording-lag benchmark."""
     names = [x for x in args.only.split(",") if x]
-    unknown = [x for x in names if x not in BY_NAME]
+    unknown = [x for x in names if x not in KNOWN]
     if unknown:
-        raise SystemExit(f"unknown benchmark(s) {unknown}; known: {', '.join(BY_NAME)}")
-    benches = [BY_NAME[x] for x in names] if names else list(BENCHMARKS)
+        raise SystemExit(f"unknown benchmark(s) {unknown}; known: {', '.join(KNOWN)}")
+    benches = [BY_NAME[x] for x in names if x != LAG] if names else list(BENCHMARKS)
     sizes = parse_sizes(args.sizes, benches)
     items = []
     for bench in benches:
         default = bench.compare_sizes if args.compare else bench.sizes
         items += [(bench, n) for n in sizes.get(bench.name, default)]
-    return items
+    lag_sizes: tuple[int, ...] = ()
+    if not names or LAG in names:
+        lag_sizes = sizes.get(LAG, LAG_COMPARE_SIZES if args.compare else LAG_SIZES)
+    return items, lag_sizes
+
+
+def run_lag(engine: Engine, n: int, tmp_root: Path, timeout_s: float) -> LagRecord:
+    """The lag workflow at size n on a fresh SQLite file, watched by recording_lag."""
+    measure_lag = _sibling("recording_lag").measure_lag
+    workdir = Path(tempfile.mkdtemp(prefix=f"{engine.label}-lag-{n}-", dir=tmp_root))
+    config_dir = write_config(workdir)
+    log = workdir / "finished.log"
+    argv = [str(engine.redun), "-c", str(config_dir), "run", str(WORKFLOWS / "lag.py"), "main"]
+    argv += ["--n", str(n), "--log", str(log)]
+    load1 = os.getloadavg()[0]
+    result = measure_lag(argv, workdir, child_env(None), workdir / "redun.db", log, timeout_s)
+    kill_group_quietly(result.pid)
+    if result.returncode is None:
+        return LagRecord(engine.label, n, "timeout", wall_s=result.wall_s, load1=load1)
+    if result.returncode != 0 or result.seen < n:
+        error = f"exit code {result.returncode}, {result.seen} of {n} jobs seen"
+        return LagRecord(engine.label, n, "failed", wall_s=result.wall_s, error=error)
+    return LagRecord(
+        engine.label,
+        n,
+        "ok",
+        p50_s=result.p50_s,
+        p99_s=result.p99_s,
+        max_s=result.max_s,
+        wall_s=result.wall_s,
+        load1=load1,
+    )
+
+
+def _sibling(name: str) -> ModuleType:
+    """A module next to this script (run as a script or loaded by path from tests)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCH_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def lag_table(records: Sequence[LagRecord]) -> str:
+    return format_table(
+        ["engine", "n", "status", "lag p50 s", "lag p99 s", "lag max s", "wall s", "load"],
+        [
+            [
+                r.engine,
+                r.n,
+                f"{r.status} ({r.error})" if r.error else r.status,
+                r.p50_s,
+                r.p99_s,
+                r.max_s,
+                r.wall_s,
+                r.load1,
+            ]
+            for r in records
+        ],
+    )
+
+
+def lag_target(records: Sequence[LagRecord], ours: str) -> Target:
+    name = f"a finished job is durable within about {LAG_TARGET_S:g} s (lag p99, largest fan-out)"
+    runs = [r for r in records if r.engine == ours and r.status == "ok"]
+    if not runs:
+        return Target(name, "-", "not run")
+    worst = max(runs, key=lambda r: r.n)
+    measured = f"{worst.p99_s:.2f} s at {worst.n:,}"
+    return Target(name, measured, "met" if worst.p99_s <= LAG_TARGET_S else "unmet")
 
 
 def progress(message: str) -> None:
@@ -700,11 +798,12 @@ def progress(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     engines: list[Engine] = args.engine
-    items = plan(args)
+    items, lag_sizes = plan(args)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     load_start = os.getloadavg()
     tmp_root = Path(tempfile.mkdtemp(prefix="redun-bench-", dir=args.tmpdir))
     records: list[Record] = []
+    lag_records: list[LagRecord] = []
     try:
         for engine in engines:
             engine.version = engine_version(engine)
@@ -728,21 +827,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for record in run_pair(engine, bench, n, tmp_root, args.timeout):
                     records.append(record)
                     progress(runs_table([record]).splitlines()[-1])
+        for index, n in enumerate(lag_sizes):
+            order = engines[index % len(engines) :] + engines[: index % len(engines)]
+            for engine in order:
+                if args.compare and engine is engines[1] and n > LAG_REFERENCE_MAX:
+                    note = f"above {LAG_REFERENCE_MAX:,} for the reference"
+                    lag_records.append(LagRecord(engine.label, n, "skipped", error=note))
+                    continue
+                lag_records.append(run_lag(engine, n, tmp_root, args.timeout))
+                progress(lag_table(lag_records[-1:]).splitlines()[-1])
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
 
     ours = engines[0]
     theirs = engines[1] if args.compare else None
     targets = evaluate_targets(records, ours, theirs)
-    sections = [
-        "## Startup\n\n" + startup_table(engines),
-        "## Runs\n\n" + runs_table(records),
-    ]
-    if theirs is not None:
+    sections = ["## Startup\n\n" + startup_table(engines)]
+    if records:
+        sections.append("## Runs\n\n" + runs_table(records))
+    if lag_records:
+        sections.append("## Recording lag\n\n" + lag_table(lag_records))
+    if theirs is not None and records:
         sections.append(
             "## Ours against the reference\n\n" + ratio_table(records, ours.label, theirs.label)
         )
-    sections.append("## Targets (issue 6)\n\n" + targets_table(targets))
+    targets.append(lag_target(lag_records, ours.label))
+    sections.append("## Targets (issues 6 and 13)\n\n" + targets_table(targets))
     print("\n\n".join(sections))
 
     args.results.mkdir(parents=True, exist_ok=True)
@@ -762,6 +872,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for e in engines
         ],
         "runs": [asdict(r) for r in records],
+        "lag": [asdict(r) for r in lag_records],
         "targets": [asdict(t) for t in targets],
     }
     out.write_text(json.dumps(payload, indent=2) + "\n")

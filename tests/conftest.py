@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.containers import container_image  # noqa: F401  (session fixture)
+from tests.helpers.containers import container_image, prebuild_image  # noqa: F401
 from tests.helpers.moto_server import moto, moto_docker, moto_server  # noqa: F401  (fixtures)
 
 os.environ["REDUN_PLUGINS_STRICT"] = "1"
@@ -30,6 +30,12 @@ NETWORK_SAFE_ENV = {
 for _key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS", "KUBECONFIG"):
     os.environ.pop(_key, None)
 os.environ.update(NETWORK_SAFE_ENV)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Build the container image once, before any test (and its timeout) starts."""
+    if any("container_image" in getattr(item, "fixturenames", ()) for item in session.items):
+        prebuild_image()
 
 
 @pytest.fixture

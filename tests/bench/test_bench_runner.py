@@ -168,6 +168,22 @@ with engine.begin() as conn:
     conn.execute(sa.text("create table if not exists call (i integer primary key)"))
     for i in range(n):
         conn.execute(sa.text("insert or ignore into call values (:i)"), {{"i": i}})
+if "--log" in args:
+    # The lag workflow: each "task" notes when it finished, then is recorded as redun would.
+    import pickle, time
+
+    log = args[args.index("--log") + 1]
+    with engine.begin() as conn:
+        conn.execute(sa.text("create table call_node (task_name text, value_hash text)"))
+        conn.execute(sa.text("create table value (value_hash text, value blob)"))
+    for i in range(n):
+        with open(log, "a") as out:
+            out.write(f"{{i}} {{time.time()}}\\n")
+        row = {{"h": str(i), "v": pickle.dumps(i)}}
+        with engine.begin() as conn:
+            conn.execute(sa.text("insert into value values (:h, :v)"), row)
+            conn.execute(sa.text("insert into call_node values ('bench.lag.stamp', :h)"), row)
+        time.sleep(0.01)
 print("[redun] done", file=sys.stderr)
 print(n * (n - 1) // 2)
 """
@@ -204,5 +220,34 @@ def test_whole_runner_against_a_stand_in_engine(
     assert runs[0]["peak_rss_mb"] > 0
     out = capsys.readouterr().out
     assert "## Ours against the reference" in out and "speedup (ref / fake)" in out
-    assert "## Targets (issue 6)" in out
+    assert "## Targets (issues 6 and 13)" in out
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("redun-bench-")] == []
+
+
+def test_recording_lag_against_a_stand_in_engine(
+    runner: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    redun = bin_dir / "redun"
+    redun.write_text(FAKE_REDUN.format(python=sys.executable))
+    (bin_dir / "python").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    for exe in bin_dir.iterdir():
+        exe.chmod(0o755)
+    results = tmp_path / "results"
+    argv = ["--engine", f"fake={redun}", "--only", "lag", "--sizes", "lag:20"]
+    argv += ["--startup-repeat", "1", "--baseline-repeat", "1"]
+    argv += ["--tmpdir", str(tmp_path), "--results", str(results)]
+
+    assert runner.main(argv) == 0
+
+    (result_file,) = results.glob("*-bench.json")
+    payload = json.loads(result_file.read_text())
+    assert payload["runs"] == []
+    [lag] = payload["lag"]
+    assert (lag["engine"], lag["n"], lag["status"]) == ("fake", 20, "ok")
+    # Every stamp was seen; a lag is never negative and never beyond the run itself.
+    assert 0 <= lag["p50_s"] <= lag["p99_s"] <= lag["max_s"] <= lag["wall_s"]
+    out = capsys.readouterr().out
+    assert "## Recording lag" in out and "## Runs" not in out
+    assert "a finished job is durable within about 1 s" in out

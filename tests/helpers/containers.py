@@ -50,8 +50,40 @@ def podman_env() -> dict[str, str]:
     )
     if proc.returncode != 0:
         containers_unavailable(f"podman setup failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return _parse_env(proc.stdout)
+
+
+def _build_image(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(ROOT / "images/build.sh"), TEST_IMAGE],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "DISTS": " ".join(IMAGE_DISTS)},
+    )
+
+
+# The build done by `prebuild_image`, which the fixture then reuses.
+_prebuilt: subprocess.CompletedProcess | None = None
+
+
+def prebuild_image() -> None:
+    """Build the image before the first test runs, so no test's timeout pays for it.
+
+    A fresh checkout builds a base rootfs and downloads every plugin's wheels:
+    minutes on a loaded machine, more than pytest-timeout gives one test.
+    Failures are left for the fixture to report (skip, or fail in CI).
+    """
+    global _prebuilt
+    setup = subprocess.run(
+        ["bash", str(ROOT / ".ci/setup-podman.sh"), "--env"], capture_output=True, text=True
+    )
+    if setup.returncode == 0:
+        _prebuilt = _build_image(_parse_env(setup.stdout))
+
+
+def _parse_env(exports: str) -> dict[str, str]:
     env = {}
-    for line in proc.stdout.splitlines():
+    for line in exports.splitlines():
         if line.startswith("export "):
             key, _, value = line.removeprefix("export ").partition("=")
             env[key] = shlex.split(value)[0]
@@ -68,12 +100,7 @@ def container_image() -> Iterator[str]:
     os.environ["CONTAINERS_STORAGE_CONF"] = env["CONTAINERS_STORAGE_CONF"]
     os.environ["PATH"] = f"{env['REDUN_PODMAN_SHIM']}{os.pathsep}{saved['PATH']}"
     try:
-        build = subprocess.run(
-            ["bash", str(ROOT / "images/build.sh"), TEST_IMAGE],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "DISTS": " ".join(IMAGE_DISTS)},
-        )
+        build = _prebuilt if _prebuilt is not None else _build_image({})
         if build.returncode != 0:
             containers_unavailable(f"image build failed: {build.stderr.strip()[-500:]}")
         yield TEST_IMAGE

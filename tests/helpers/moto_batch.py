@@ -204,7 +204,7 @@ def install() -> None:
             index = self.array_properties.get("index")
             if index is not None:
                 value.append({"name": "AWS_BATCH_JOB_ARRAY_INDEX", "value": str(index)})
-            value.append({"name": "AWS_BATCH_JOB_ATTEMPT", "value": str(self.redun_attempt)})
+            value.append({"name": "AWS_BATCH_JOB_ATTEMPT", "value": str(self.redun_attempt + 1)})
         return value
 
     Job._get_container_property = get_container_property
@@ -240,7 +240,14 @@ def install() -> None:
     original_mark_stopped = Job._mark_stopped
 
     def mark_stopped(self: Any, success: bool = True) -> None:
-        if self.job_stopped:
+        if self.job_stopped or getattr(self, "redun_retrying", False):
+            return
+        if not success and not self.stop and self.redun_attempt + 1 < self.redun_attempts:
+            # Attempts remain: Batch puts the job back to RUNNABLE, never FAILED in between.
+            self.redun_retrying = True
+            self.job_stopped_at = models.datetime.now()
+            self._stop_attempt()
+            self.status = "RUNNABLE"
             return
         if not success and not self.stop and self.job_stopped_reason is None:
             duration = self._get_attempt_duration()
@@ -289,13 +296,10 @@ def install() -> None:
                 return
             for attempt in range(1, self.redun_attempts + 1):
                 self.redun_attempt = attempt - 1
-                if attempt > 1:
-                    self.job_stopped = False
-                    self.job_stopped_reason = None
-                    self.exit_code = None
-                    self.status = "RUNNABLE"
+                self.redun_retrying = False
+                self.exit_code = None
                 original_run(self)
-                if self.status == "SUCCEEDED" or self.stop:
+                if self.job_stopped or self.stop:
                     break
         finally:
             CAPACITY.release(self.job_queue, vcpus)

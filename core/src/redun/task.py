@@ -556,6 +556,22 @@ def _hide(inner: Task, suffix: str) -> str:
     return new_name
 
 
+def _warn_if_redefined(old: Task, new: Task) -> None:
+    """Two definitions of one task name further down the same file: only the last counts."""
+    old_code = getattr(old.func, "__code__", None)
+    new_code = getattr(new.func, "__code__", None)
+    if old_code is None or new_code is None or old_code.co_filename != new_code.co_filename:
+        return
+    if old_code.co_firstlineno < new_code.co_firstlineno:
+        import logging
+
+        logging.getLogger("redun").warning(
+            f"Task {new.fullname} is defined twice in {new_code.co_filename} (lines "
+            f"{old_code.co_firstlineno} and {new_code.co_firstlineno}): the second replaces "
+            "the first; rename one of them."
+        )
+
+
 class TaskRegistry:
     """The tasks defined in this process, by fullname (the "current code" for caching)."""
 
@@ -584,6 +600,7 @@ class TaskRegistry:
     def add(self, task: Task) -> None:
         old = self._tasks.pop(task.fullname, None)
         if old is not None:
+            _warn_if_redefined(old, task)
             self._forget(old)
         self._tasks[task.fullname] = task
         self._hash_counts[task.hash] += 1

@@ -271,7 +271,7 @@ def test_job_status_clause_agrees_with_job_status(backend: RedunBackendDb) -> No
 def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
     """An execution's status is its root job's, whoever asks (rows, filters, pages)."""
     from redun.backends.db import Execution
-    from redun.backends.db.status import EXECUTION_STATUSES
+    from redun.backends.db.status import EXECUTION_STATUSES, STALE_AFTER
 
     t0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
     ok_task, bad_task = make_task("ok"), make_task("bad")
@@ -283,6 +283,8 @@ def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
         "failed": (bad_task, False, bad_call),
         "cached-failed": (bad_task, True, bad_call),
         "running": (ok_task, False, None),
+        "live": (ok_task, False, None),
+        "stale": (ok_task, False, None),
     }
     for minute, (exec_id, (root_task, cached, call)) in enumerate(roots.items()):
         backend.record_execution(exec_id, ["redun", "run", exec_id], f"{exec_id}-root")
@@ -290,6 +292,11 @@ def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
         backend.record_job_start(f"{exec_id}-root", root_task, exec_id, None, cached, start)
         if call:
             backend.record_job_end(f"{exec_id}-root", call, start + timedelta(seconds=1))
+    # Heartbeats: "running" has none (as redun 0.44.1 leaves it), "live" a fresh one, and
+    # "stale" one older than STALE_AFTER: its scheduler died without a word.
+    now = datetime.now(timezone.utc)
+    backend.record_updated_time("live", now - timedelta(seconds=5))
+    backend.record_updated_time("stale", now - STALE_AFTER - timedelta(seconds=5))
     backend.flush()
     expected = {
         "done": "DONE",
@@ -297,6 +304,8 @@ def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
         "failed": "FAILED",
         "cached-failed": "FAILED",
         "running": "RUNNING",
+        "live": "RUNNING",
+        "stale": "STOPPED",
     }
     session = backend.session
     assert {i: session.get(Execution, i).status for i in roots} == expected

@@ -202,3 +202,54 @@ def test_relative_scratch_is_under_the_repository_the_scheduler_hands_over(
     executor = scheduler.executors["far"]
     assert executor.config_dir == str(config_dir)
     assert executor.scratch_root() == str(config_dir / "work" / "scratch")
+
+
+def test_ctrl_c_drops_jobs_not_yet_submitted_to_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs held for an array (or queued for submission) never reach the engine after Ctrl-C."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from redun.task import task
+
+    from tests.core.remote.process_engine import ProcessEngineExecutor
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    config = {
+        "scratch": str(tmp_path / "scratch"),
+        "code_package": "false",
+        "min_array_size": "2",
+        "job_stale_time": "30",
+    }
+    executor = ProcessEngineExecutor("engine", config=config)
+    scheduler = Scheduler(
+        config={"backend": {"db_uri": "sqlite:///:memory:"}, "scheduler": {"stop_grace": "20"}}
+    )
+    scheduler.add_executor(executor)
+
+    @task(name="held", namespace="remote_test")
+    def held(i: int) -> int:
+        return i
+
+    @task(name="fan", namespace="remote_test")
+    def fan() -> list:
+        return [held.options(executor="engine")(i) for i in range(3)]
+
+    def ctrl_c() -> None:
+        if scheduler.is_running:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(1.0, ctrl_c)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            scheduler.run(fan())
+    finally:
+        timer.cancel()
+    # The three jobs were dropped at once: no stop grace spent waiting for them.
+    assert time.monotonic() - started < 10
+    assert not list(executor.engine_dir.glob("*.json")), "a job reached the engine"

@@ -148,3 +148,27 @@ def test_whole_arrays_are_cancelled_by_their_array_id(tmp_path: Path) -> None:
     executor._array_sizes["5"] = 3
     assert executor._compact_ids(["5_0", "5_1", "5_2", "7"]) == ["7", "5"]
     assert executor._compact_ids(["5_0", "5_2"]) == ["5_0", "5_2"]
+
+
+def test_job_script_on_sigterm_stops_its_command_and_cleans_up(tmp_path: Path) -> None:
+    """What scancel and SLURM's time limit send first: the command ends, its directory goes."""
+    import signal
+    import time
+
+    pid_file = tmp_path / "pid"
+    script = batch_script(["sh", "-c", f"echo $$ > {pid_file}; exec sleep 300"], {}, str(tmp_path))
+    env = {"SLURM_JOB_ID": "90", "PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    job = subprocess.Popen(["bash", "-c", script], env=env)
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    job.send_signal(signal.SIGTERM)
+    assert job.wait(timeout=10) == 143
+    assert not list(tmp_path.glob("redun-slurm-90.*"))
+    command_pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{command_pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stat = Path(f"/proc/{command_pid}/stat")
+    assert not stat.exists() or stat.read_text().split()[2] == "Z"

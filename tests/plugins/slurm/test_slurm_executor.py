@@ -336,3 +336,15 @@ def test_sbatch_arguments_follow_config_and_task_options(tmp_path: Path) -> None
     assert "--array=0-6" in array and f"--output={tmp_path}/slurm/%A_%a.out" in array
     assert "--time=1-00:00:00" in array and array[-1] == "--nice=10"
     assert os.path.isabs(executor.log_dir)
+
+
+def test_a_task_option_runtime_is_checked_too(tmp_path: Path) -> None:
+    from redun.executors.base import ExecutorError
+
+    executor = SlurmExecutor("slurm", config={"scratch": str(tmp_path), "image": "img"})
+    spec = _spec(container_runtime="lxc")
+    spec.image = "img"
+    with pytest.raises(ExecutorError, match="container_runtime = 'lxc': use one of"):
+        executor.job_script(spec)
+    spec.options["container_runtime"] = "docker"
+    assert "docker run --rm --network host" in executor.job_script(spec)

@@ -46,10 +46,17 @@ def info(state: CliState) -> None:
 
 def _migrate(state: CliState, version_text: str, direction: str) -> None:
     from redun.backends.db import parse_db_version
+    from redun.backends.db.versions import NULL_DB_VERSION, REDUN_DB_VERSIONS
 
     desired = parse_db_version(version_text)
     backend = _unchecked_backend(state)
     current = backend.get_db_version()
+    if current != NULL_DB_VERSION and current not in REDUN_DB_VERSIONS:
+        # Neither direction can work: this program has no migration from that version.
+        raise CliError(
+            f"The database is at version {current}, newer than any this redun knows "
+            f"(latest {REDUN_DB_VERSIONS[-1]}): upgrade redun-core to migrate it."
+        )
     if direction == "upgrade" and desired.key < current.key:
         raise CliError(
             f"Version {desired} is older than the database ({current}): "

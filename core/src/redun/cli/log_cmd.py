@@ -144,7 +144,7 @@ def _output(lines: Iterable[str], no_pager: bool) -> None:
 @click.option("--value", is_flag=True, help="Show values.")
 @click.option("--file", is_flag=True, help="Show files (values of type redun.File).")
 @click.option(
-    "--exec-status", metavar="S,...", help="Executions with status RUNNING, FAILED, DONE."
+    "--exec-status", metavar="S,...", help="Executions with status RUNNING, STOPPED, FAILED, DONE."
 )
 @click.option(
     "--job-status", metavar="S,...", help="Jobs with status RUNNING, FAILED, CACHED, DONE."

@@ -42,8 +42,8 @@ def short_id(record_id: str, full: bool = False) -> str:
 
 
 def status_cell(status: str) -> str:
-    """``[ DONE ]``, ``[FAILED]``, ``[CACHED]``, ``[ RUN  ]``: fixed width for aligned columns."""
-    shown = "RUN " if status == "RUNNING" else status
+    """``[ DONE ]``, ``[FAILED]``, ``[CACHED]``, ``[ RUN  ]``, ``[ STOP ]``: fixed width."""
+    shown = {"RUNNING": "RUN ", "STOPPED": "STOP"}.get(status, status)
     return f"[{shown.center(STATUS_WIDTH)}]"
 
 

@@ -66,9 +66,20 @@ def import_script(target: str) -> ModuleType:
 
 
 def _import_failure(target: str, error: BaseException) -> str:
-    frames = [f for f in _traceback_frames(error) if "importlib" not in f[0]]
+    """Where in the user's code the import failed (never a line of redun or importlib)."""
+    if isinstance(error, SyntaxError) and error.filename:
+        where = f" at {error.filename}:{error.lineno}" if error.lineno else f" in {error.filename}"
+        return f"cannot import {target}{where}: {type(error).__name__}: {error.msg}"
+    frames = [f for f in _traceback_frames(error) if not _is_ours(f[0])]
     where = f" at {frames[-1][0]}:{frames[-1][1]}" if frames else ""
     return f"cannot import {target}{where}: {type(error).__name__}: {error}"
+
+
+def _is_ours(filename: str) -> bool:
+    import redun
+
+    package = os.path.dirname(os.path.abspath(redun.__file__))
+    return "importlib" in filename or os.path.abspath(filename).startswith(package + os.sep)
 
 
 def _traceback_frames(error: BaseException) -> list[tuple[str, int]]:

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -206,6 +206,8 @@ class RemoteExecutor(Executor, abc.ABC):
         if self.submit_workers < 1:
             raise ExecutorError(f"[{self.section}] submit_workers must be at least 1")
         self._submitter: ThreadPoolExecutor | None = None
+        # Submissions waiting for a submitter thread, so a stopping run can drop them.
+        self._queued: dict[Future, Job] = {}
 
     # -- engine calls a plugin implements -------------------------------------------
 
@@ -433,7 +435,21 @@ class RemoteExecutor(Executor, abc.ABC):
                     self.submit_workers, thread_name_prefix=f"redun-{self.name}-submit"
                 )
             submitter = self._submitter
-        submitter.submit(self._submit_or_reject, job)
+            future = submitter.submit(self._submit_or_reject, job)
+            self._queued[future] = job
+        future.add_done_callback(self._submitted)
+
+    def _submitted(self, future: Future) -> None:
+        with self._lock:
+            self._queued.pop(future, None)
+
+    def cancel_queued(self) -> list[Job]:
+        """A stopping run: jobs not handed to the engine yet never are (arrays included)."""
+        dropped = self.arrayer.stop()
+        with self._lock:
+            queued = list(self._queued.items())
+        dropped.extend(job for future, job in queued if future.cancel())
+        return dropped
 
     def _submit_or_reject(self, job: Job) -> None:
         try:

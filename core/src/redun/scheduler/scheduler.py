@@ -58,6 +58,7 @@ from redun.scheduler.root_task import root_task
 from redun.scheduler.signals import SchedulerInterrupted, handle_signals, signal_name
 from redun.scheduler.status import format_job_statuses
 from redun.scheduler.tracebacks import job_frames
+from redun.scheduler.value_checks import OpenFileResult, check_result, path_warnings
 from redun.task import get_task_registry
 from redun.tracebacks import ErrorValue, Traceback
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
@@ -240,6 +241,7 @@ class Scheduler:
         self._signal_count = 0
         self._task_failures = 0
         self._write_failed = False
+        self._warned_paths: set[str] = set()
         self._started_executors: list[Any] = []
         # Promises of threads forked in an earlier execution can no longer settle.
         self._tracked_promises.clear()
@@ -1045,6 +1047,8 @@ class Scheduler:
             )
         if self._dryrun:
             return
+        if not is_plain(job.args):
+            self._warn_about_paths(job)
         self._pending_jobs[(job.eval_hash, job.context_hash)] = job
         if job.task.fullname == "redun.subrun_root_task":
             # The sub-scheduler (another process) reads this job from the database.
@@ -1057,6 +1061,16 @@ class Scheduler:
                 executor.submit(job)
         except Exception as error:
             self._reject_job_now(job, error)
+
+    def _warn_about_paths(self, job: Job) -> None:
+        """Once per path: a File or Dir argument that is missing (or not a directory)."""
+        for path, problem in path_warnings(job.args):
+            if path not in self._warned_paths:
+                self._warned_paths.add(path)
+                self.logger.warning(
+                    f"Job {job.id[:8]} ({job.task.fullname}): {problem} when the task starts: "
+                    f"{path}"
+                )
 
     def _release(self, job: Job) -> None:
         """A job that ran is off its executor: free its limits, wake waiting jobs."""
@@ -1134,6 +1148,9 @@ class Scheduler:
                     recorded=result_hash is not None and not job.was_cached,
                 )
                 return
+        except OpenFileResult as error:
+            self._reject_job_now(job, SchedulerError(str(error)))
+            return
         except (pickle.PicklingError, TypeError, AttributeError) as error:
             message = (
                 f"{job.task.fullname} returned a value that cannot be recorded ({error}); "
@@ -1278,6 +1295,7 @@ class Scheduler:
         def postprocess(value: Any) -> Any:
             if type(value) in PLAIN_TYPES:
                 return value
+            check_result(job.task.fullname, value)
             processed = registry.postprocess(value, postprocess_args)
             if isinstance(value, Handle) and not self._dryrun:
                 self.backend.advance_handle([value], processed)

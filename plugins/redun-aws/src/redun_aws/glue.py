@@ -16,12 +16,18 @@ _state: dict[str, Any] = {}
 
 
 def setup_glue_job(job_name: str, job_args: dict[str, Any]) -> Any:
-    """Start the Glue job object (``awsglue.job.Job``) for this run; None off Glue."""
+    """Start the Glue job object (``awsglue.job.Job``) for this run; None off Glue.
+
+    Off Glue (no awsglue, or no pyspark) tasks still run: only the Spark
+    helpers need them.
+    """
     try:
         from awsglue.job import Job
+
+        context = get_glue_context()
     except ImportError:
         return None
-    job = Job(get_glue_context())
+    job = Job(context)
     job.init(job_name, job_args)
     _state["job"] = job
     return job

@@ -17,6 +17,7 @@ STATUS_STYLES = {
     "CACHED": "cyan",
     "FAILED": "bold red",
     "RUNNING": "yellow",
+    "STOPPED": "magenta",
 }
 
 

@@ -102,18 +102,22 @@ class SlurmExecutor(RemoteExecutor):
                 "cluster's shared filesystem (SLURM jobs read and write it)"
             )
         self.log_dir = os.path.join(scratch.local_dir(self.scratch_prefix), LOG_SUBDIR)
-        self.runtime = self.settings["container_runtime"]
-        if self.runtime not in CONTAINER_RUNTIMES:
-            raise ExecutorError(
-                f"[{self.section}] container_runtime = {self.runtime!r}: use one of "
-                f"{', '.join(CONTAINER_RUNTIMES)}"
-            )
+        self._runtime(self.settings["container_runtime"])
         self.volumes = self._volumes()
         self.sbatch_args = self._split_args(self.settings["sbatch_args"], "sbatch_args")
         self.job_name_prefix = self.settings["job_name_prefix"]
         self.commands = SlurmCommands(f"[{self.section}]")
         # Array id -> size, so cancelling a whole array is one id for scancel.
         self._array_sizes: dict[str, int] = {}
+
+    def _runtime(self, raw: Any) -> str:
+        """A checked `container_runtime` (from the config, or a task option)."""
+        if raw not in CONTAINER_RUNTIMES:
+            raise ExecutorError(
+                f"[{self.section}] container_runtime = {raw!r}: use one of "
+                f"{', '.join(CONTAINER_RUNTIMES)}"
+            )
+        return str(raw)
 
     def _split_args(self, raw: Any, key: str) -> list[str]:
         if isinstance(raw, (list, tuple)):
@@ -209,7 +213,7 @@ class SlurmExecutor(RemoteExecutor):
             )
         local_scratch = scratch.local_dir(self.scratch_prefix)
         container = Container(
-            runtime=str(self._setting(spec, "container_runtime")),
+            runtime=self._runtime(self._setting(spec, "container_runtime")),
             image=spec.image,
             volumes=[(local_scratch, local_scratch), *self.volumes],
             cpus=self._cpus(spec),

@@ -78,7 +78,8 @@ def batch_script(
 
     The command runs in the background so a SIGTERM from SLURM (scancel, or the
     time limit) reaches the trap at once; the trap stops a container, which a
-    container engine's daemon would otherwise keep running after the job ended.
+    container engine's daemon would otherwise keep running after the job ended,
+    and removes the job's directory.
     """
     lines = [
         "#!/bin/bash",
@@ -108,7 +109,7 @@ def batch_script(
     lines += [
         'redun_workdir=$(mktemp -d "${TMPDIR:-/tmp}/redun-slurm-$redun_id.XXXXXX") || exit 1',
         'cd "$redun_workdir" || exit 1',
-        f"redun_stop() {{ {stop}; }}",
+        f'redun_stop() {{ {stop}; cd / && rm -rf "$redun_workdir"; }}',
         "trap 'redun_stop; exit 143' TERM INT",
         f"{run} &",
         "redun_pid=$!",

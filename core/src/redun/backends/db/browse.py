@@ -93,7 +93,7 @@ def _execution_select() -> tuple[Any, Any]:
 def _execution_row(row: Any, tags: tuple[tuple[str, Any], ...]) -> ExecutionRow:
     return ExecutionRow(
         id=row.id,
-        status=execution_status(row.status),
+        status=execution_status(row.status, row.updated_time),
         start_time=row.start_time,
         end_time=row.end_time,
         updated_time=row.updated_time,

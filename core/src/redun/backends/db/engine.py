@@ -68,7 +68,8 @@ def check_uri(uri: str) -> None:
     """A one-line error for a db_uri that is no URL or names no known database kind."""
     try:
         url = make_url(uri)
-    except ArgumentError:
+        url.port  # noqa: B018 (a port that is not a number fails here)
+    except (ArgumentError, ValueError):
         raise RedunDatabaseError(
             f"[backend] db_uri {uri!r} is not a database URL; use {URI_EXAMPLES}."
         ) from None
@@ -79,6 +80,11 @@ def check_uri(uri: str) -> None:
             f"[backend] db_uri {uri!r}: unknown kind of database {url.drivername!r}; "
             f"use {URI_EXAMPLES}."
         ) from None
+    if url.get_backend_name() == "sqlite" and url.host:
+        raise RedunDatabaseError(
+            f"[backend] db_uri {uri!r}: a SQLite URL has no host; use sqlite:///relative/path "
+            "or sqlite:////absolute/path."
+        )
 
 
 def describe_uri(uri: str) -> str:

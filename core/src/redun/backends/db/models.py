@@ -365,7 +365,7 @@ class Execution(Base):
 
     @property
     def status(self) -> str:
-        return execution_status(self.job.status if self.job else None)
+        return execution_status(self.job.status if self.job else None, self.updated_time)
 
     @property
     def status_display(self) -> str:

@@ -47,6 +47,32 @@ PK_FIELDS = {
     "Value": "value_hash",
     "Tag": "tag_hash",
 }
+# What `put_records` reads from each kind of record (beyond _version and _type).
+REQUIRED_FIELDS = {
+    "Execution": ("id", "args", "job_id"),
+    "Job": (
+        "id",
+        "start_time",
+        "end_time",
+        "task_hash",
+        "cached",
+        "call_hash",
+        "parent_id",
+        "execution_id",
+    ),
+    "CallNode": (
+        "call_hash",
+        "task_name",
+        "task_hash",
+        "args_hash",
+        "value_hash",
+        "timestamp",
+        "args",
+        "children",
+    ),
+    "Value": ("value_hash", "type", "format", "data", "subvalues"),
+    "Tag": ("tag_hash", "entity_type", "entity_id", "key", "value", "parents"),
+}
 PK_COLUMNS = {
     "Execution": Execution.id,
     "Job": Job.id,
@@ -313,10 +339,24 @@ def get_records(connection: Connection, ids: list[str], keep_order: bool = True)
 
 
 def _check(record: dict) -> None:
+    """One line naming what is wrong with a record to import, before anything is written."""
+    kind = record.get("_type") if isinstance(record, dict) else None
+    if kind not in REQUIRED_FIELDS:
+        raise RedunDatabaseError(
+            f"Not a redun record (_type {kind!r}): {str(record)[:100]}; import only files "
+            "written by redun export."
+        )
     if record.get("_version") != VERSION:
         raise RedunDatabaseError(
             f"Unsupported record version {record.get('_version')!r} (expected {VERSION}) "
-            f"for {record.get('_type')} {get_pk(record)}: re-export with a matching redun."
+            f"for {kind} {record.get(PK_FIELDS[kind], '?')}: re-export with a matching redun."
+        )
+    missing = [name for name in (PK_FIELDS[kind], *REQUIRED_FIELDS[kind]) if name not in record]
+    if missing:
+        raise RedunDatabaseError(
+            f"The {kind} record {record.get(PK_FIELDS[kind], '?')} lacks "
+            f"{', '.join(missing)}: the file is damaged or was not written by redun export; "
+            "nothing was imported."
         )
 
 

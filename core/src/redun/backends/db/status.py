@@ -14,19 +14,22 @@ A job is, from what its row records:
 - DONE: it ended, and ran.
 
 An execution has its root job's status, DONE for a CACHED root, and FAILED
-when its root job is missing.
+when its root job is missing; except that a RUNNING one whose heartbeat
+(``execution.updated_time``, refreshed by a running scheduler every few
+seconds) is older than STALE_AFTER is STOPPED: its process died without a word
+(SIGKILL, a crash, a lost machine, a database it could no longer write). An
+execution without any heartbeat (written by redun 0.44.1, which refreshes it
+only when idle) stays RUNNING. A run that stops on a signal records its root
+job as failed, so it is FAILED at once.
 
-A new state goes here and nowhere else. For example, a stale execution (its
-root job RUNNING but its ``execution.updated_time`` heartbeat older than some
-limit, because the process was killed) belongs in `execution_status` (add the
-heartbeat as an argument: every caller has the execution row at hand), in
-`execution_status_clause` for filtering, and in `EXECUTION_STATUSES`.
+A new state goes here and nowhere else: in the Python rule, in the SQL clause
+for filtering, and in the list of statuses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, and_, case, literal, or_, select
@@ -36,7 +39,10 @@ from redun.backends.db import schema
 ERROR_VALUE_TYPE = "redun.ErrorValue"
 
 JOB_STATUSES = ("RUNNING", "FAILED", "CACHED", "DONE")
-EXECUTION_STATUSES = ("RUNNING", "FAILED", "DONE")
+EXECUTION_STATUSES = ("RUNNING", "STOPPED", "FAILED", "DONE")
+# Six heartbeats of a running scheduler (redun.scheduler.scheduler.HEARTBEAT_INTERVAL):
+# a busy or briefly blocked scheduler is never taken for a dead one.
+STALE_AFTER = timedelta(seconds=60)
 
 
 class StatusError(ValueError):
@@ -60,13 +66,24 @@ def job_status(result_type: str | None, end_time: datetime | None, cached: bool)
     return status_of(result_type == ERROR_VALUE_TYPE, end_time is not None, cached)
 
 
-def execution_status(root_job_status: str | None) -> str:
-    """RUNNING, FAILED or DONE, from the status of the execution's root job (None: missing)."""
+def execution_status(
+    root_job_status: str | None, updated_time: datetime | None = None, now: datetime | None = None
+) -> str:
+    """RUNNING, STOPPED, FAILED or DONE, from the status of the execution's root job
+    (None: missing) and its heartbeat `updated_time`."""
     if root_job_status is None:
         return "FAILED"
     if root_job_status in ("DONE", "CACHED"):
         return "DONE"
+    if root_job_status == "RUNNING" and updated_time is not None:
+        if updated_time < _stale_before(now):
+            return "STOPPED"
     return root_job_status
+
+
+def _stale_before(now: datetime | None = None) -> datetime:
+    """Heartbeats older than this belong to dead schedulers."""
+    return (now or datetime.now(timezone.utc)) - STALE_AFTER
 
 
 def count_statuses(grouped_rows: Iterable[tuple[Any, bool, bool, bool, int]]) -> dict:
@@ -128,11 +145,17 @@ def job_status_clause(status: str, job: Any = schema.job.c) -> Any:
 
 
 def execution_status_clause(status: str, execution: Any = schema.execution.c) -> Any:
-    """SQL condition that an execution has `status` (through its root job)."""
+    """SQL condition that an execution has `status` (through its root job and heartbeat)."""
     check_statuses([status], "execution")
-    job_statuses = [status, "CACHED"] if status == "DONE" else [status]
+    job_statuses = {"DONE": ["DONE", "CACHED"], "STOPPED": ["RUNNING"]}.get(status, [status])
     roots = select(schema.job.c.id).where(or_(*(job_status_clause(s) for s in job_statuses)))
-    return execution.job_id.in_(roots)
+    clause = execution.job_id.in_(roots)
+    stale = and_(execution.updated_time.is_not(None), execution.updated_time < _stale_before())
+    if status == "STOPPED":
+        return and_(clause, stale)
+    if status == "RUNNING":
+        return and_(clause, ~stale)
+    return clause
 
 
 def job_status_column(job: Any, result_type: Any) -> Any:

@@ -212,3 +212,18 @@ def test_unreachable_databases_are_one_line_errors(tmp_path) -> None:
         message = str(error.value)
         assert message.startswith("Cannot open the database") and "\n" not in message
         assert "db_uri" in message
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_missing_postgres_server_skips_or_fails_when_required(
+    monkeypatch: pytest.MonkeyPatch, required: bool
+) -> None:
+    """CI requires the PostgreSQL tests (REDUN_REQUIRE_POSTGRES=1): no server is a failure."""
+    from redun.testing import postgres
+
+    monkeypatch.setattr(postgres, "_shared", None)
+    monkeypatch.setattr(postgres, "find_server_bin", lambda: None)
+    monkeypatch.setenv(postgres.REQUIRE_ENV, "1" if required else "0")
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome, match="POSTGRESQL TESTS NOT RUN: server binaries"):
+        postgres.shared_postgres_server()

@@ -11,6 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.helpers.signals import default_signals
+
 # The console script installed next to this interpreter, as users run it.
 REDUN = [str(Path(sys.executable).with_name("redun"))]
 
@@ -54,6 +56,7 @@ class Project:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                preexec_fn=default_signals,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
 

@@ -242,11 +242,13 @@ def test_ctrl_c_drops_jobs_not_yet_submitted_to_the_engine(
         if scheduler.is_running:
             os.kill(os.getpid(), signal.SIGINT)
 
+    from tests.helpers.signals import keyboard_interrupts
+
     timer = threading.Timer(1.0, ctrl_c)
     timer.start()
     started = time.monotonic()
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with keyboard_interrupts(), pytest.raises(KeyboardInterrupt):
             scheduler.run(fan())
     finally:
         timer.cancel()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.containers import session_containers
+from tests.helpers.signals import default_signals
 
 pytestmark = pytest.mark.container
 
@@ -124,6 +125,7 @@ def test_a_signal_cancels_the_running_container(
         cwd=project,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_signals,
     )
     try:
         deadline = time.monotonic() + 60

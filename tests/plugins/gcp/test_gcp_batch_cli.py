@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.signals import default_signals
 from tests.plugins.gcp.batch_emulator import BatchEmulator
 from tests.plugins.gcp.conftest import gcp_config
 
@@ -101,6 +102,7 @@ def test_a_signal_deletes_the_job_and_its_container(
         cwd=project,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_signals,
     )
     try:
         deadline = time.monotonic() + 90

@@ -17,6 +17,7 @@ from redun.scheduler import Scheduler
 from redun_slurm.executor import SlurmExecutor, SlurmTimeoutError
 from redun_slurm.slurm import SlurmError
 
+from tests.helpers.signals import default_signals
 from tests.plugins.slurm.conftest import Cluster, on_slurm, slurm_config
 
 
@@ -210,6 +211,7 @@ def test_ctrl_c_of_redun_run_leaves_no_job_in_squeue(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=default_signals,
     )
     try:
         deadline = time.monotonic() + 60

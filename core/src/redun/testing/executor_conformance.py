@@ -270,10 +270,16 @@ class ExecutorConformance:
             wait_for(marker.exists, self.job_timeout, "the job to start")
             os.kill(os.getpid(), signal.SIGINT)
 
+        # The test's own Ctrl-C handling: a runner started in the background inherits
+        # SIGINT ignored, and the signal would then never arrive.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         thread = threading.Thread(target=interrupt_when_started, daemon=True)
         thread.start()
-        with pytest.raises((SystemExit, KeyboardInterrupt)):
-            scheduler.run(self.on(wf.slow)(120, str(marker)))
+        try:
+            with pytest.raises((SystemExit, KeyboardInterrupt)):
+                scheduler.run(self.on(wf.slow)(120, str(marker)))
+        finally:
+            signal.signal(signal.SIGINT, previous)
         thread.join()
         assert self.running_jobs(scheduler) == []
 

@@ -8,7 +8,8 @@ Use it from a conftest.py::
 ``create_database()`` for a fresh, empty database URI per test. The cluster
 lives in a temporary directory, listens on 127.0.0.1 only, and is stopped when
 the test process exits. If the server binaries are absent, tests using it are
-skipped with one line naming what is missing.
+skipped with one line naming what is missing; with ``REDUN_REQUIRE_POSTGRES=1``
+(CI sets it) they fail instead, so a missing server cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 
 BIN_ENV = "REDUN_TEST_PG_BIN"
+REQUIRE_ENV = "REDUN_REQUIRE_POSTGRES"
 
 
 def find_server_bin() -> Path | None:
@@ -127,10 +129,13 @@ def shared_postgres_server() -> PostgresServer:
     if _shared is None:
         bin_dir = find_server_bin()
         if bin_dir is None:
-            pytest.skip(
-                f"PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql "
-                f"or set {BIN_ENV}"
+            message = (
+                f"POSTGRESQL TESTS NOT RUN: server binaries (initdb, pg_ctl) not found: "
+                f"install postgresql or set {BIN_ENV}"
             )
+            if os.environ.get(REQUIRE_ENV) == "1":
+                pytest.fail(message, pytrace=False)
+            pytest.skip(message)
         root = Path(tempfile.mkdtemp(prefix="redun-pg-"))
         if os.geteuid() == 0:
             shutil.chown(root, "postgres", "postgres")

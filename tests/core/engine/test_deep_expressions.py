@@ -162,6 +162,7 @@ def test_a_deep_hash_follows_the_formula_at_every_level():
     assert build_chain(DEPTH).get_hash() == expected
 
 
+@pytest.mark.slow
 def test_a_deep_chain_unpickles_whole():
     expr = build_chain(DEPTH)
     data = pickle_dumps(expr)
@@ -184,6 +185,7 @@ def test_a_deep_operator_chain_hashes_and_round_trips():
     assert loaded.get_hash() == expr.get_hash()
 
 
+@pytest.mark.slow
 def test_a_10000_deep_task_chain_runs_then_reruns_from_cache(repo):
     calls.clear()
     assert repo().run(task_chain(DEPTH)) == DEPTH

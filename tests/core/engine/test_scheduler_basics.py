@@ -102,6 +102,7 @@ def test_tasks_returning_expressions_recurse(scheduler):
     assert len(calls) == len(set(calls))
 
 
+@pytest.mark.slow
 def test_chain_of_ten_thousand_nested_task_calls(scheduler):
     # Each job returns the next call: 10,000 levels of results resolving each other.
     assert scheduler.run(tail_call(10_000), cache=False) == "bottom"

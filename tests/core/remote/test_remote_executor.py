@@ -66,7 +66,8 @@ def test_missing_image_is_a_one_line_error(tmp_path: Path) -> None:
     class NoImage(ProcessEngineExecutor):
         DEFAULTS = {**ProcessEngineExecutor.DEFAULTS, "image": ""}
 
-    executor = NoImage("noimg", config={"scratch": str(tmp_path)})
+    # No code package: from the repository's root it would tar every .py file first.
+    executor = NoImage("noimg", config={"scratch": str(tmp_path), "code_package": "false"})
     scheduler = Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
     from redun.task import task
 
@@ -91,7 +92,8 @@ def test_jobs_fail_when_the_engine_stays_unreachable(
         def poll(self, remote_ids: list[str]) -> dict:
             raise ConnectionError("engine API down")
 
-    executor = Unreachable("down", config={"scratch": str(tmp_path / "scratch")})
+    config = {"scratch": str(tmp_path / "scratch"), "code_package": "false"}
+    executor = Unreachable("down", config=config)
     scheduler = Scheduler(config={"backend": {"db_uri": "sqlite:///:memory:"}}, executor=executor)
 
     @task(name="never_polled", namespace="remote_test")

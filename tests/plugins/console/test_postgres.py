@@ -39,6 +39,7 @@ def test_executions_filters_and_routes_on_postgres(pg_repo: Repo) -> None:
     run_console(pg_repo, "executions", steps)
 
 
+@pytest.mark.slow
 def test_detail_screens_on_postgres(pg_repo: Repo) -> None:
     ids = pg_repo.executions
 

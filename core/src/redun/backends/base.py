@@ -104,6 +104,24 @@ class RedunBackend(ABC):
     def flush(self) -> None:
         """Write every buffered record in one transaction."""
 
+    def try_flush(self) -> bool:
+        """Write buffered records if the store answers now; False if they stay held.
+
+        The scheduler calls this while a run goes on, so that a store that is
+        briefly unreachable holds its records for a later try instead of ending
+        the run; it raises once writing is impossible. The default flushes.
+        """
+        self.flush()
+        return True
+
+    def abort_waits(self) -> bool:
+        """Whether waits for an unreachable store should end now.
+
+        The scheduler replaces it, while it runs, by a function that says True
+        once the user asked the run to stop.
+        """
+        return False
+
     def close(self) -> None:
         """Flush and release connections (called by whoever built the store)."""
         self.flush()

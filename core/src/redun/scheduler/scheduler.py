@@ -378,9 +378,8 @@ class Scheduler:
         }
         execution = self._current_execution
         backend = self.backend
-        if hasattr(backend, "abort_waits"):
-            # Waiting out a database outage ends at the first signal.
-            backend.abort_waits = lambda: self._signal_count > 0
+        # Waiting out a database outage ends at the first signal.
+        backend.abort_waits = lambda: self._signal_count > 0
         promise: Promise | None = None
         try:
             with handle_signals(self._on_signal):
@@ -460,7 +459,7 @@ class Scheduler:
         execution = self._current_execution
         workflow_promise._listen(lambda _: None, self._on_workflow_failed)
         backend = self.backend
-        try_flush = getattr(backend, "try_flush", None) or _flushed(backend)
+        try_flush = backend.try_flush
         backend.record_updated_time(execution.id)
         events = self.events_queue
         ready = self._ready
@@ -1345,16 +1344,6 @@ def _config_bool(section: Any, key: str, default: bool) -> bool:
     if raw in ("false", "0", "no", "off"):
         return False
     raise SchedulerError(f"[scheduler] {key} = {raw!r}: use true or false")
-
-
-def _flushed(backend: Any) -> Any:
-    """try_flush for a backend without one: a plain flush, which either writes or raises."""
-
-    def try_flush() -> bool:
-        backend.flush()
-        return True
-
-    return try_flush
 
 
 def _debugger_active() -> bool:

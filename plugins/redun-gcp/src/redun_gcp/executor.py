@@ -176,9 +176,6 @@ class GCPBatchExecutor(RemoteExecutor):
         self.api_endpoint = self.settings["api_endpoint"].strip()
         self.user_labels = self._parse_json(self.settings["labels"], "labels", dict)
         self._parse_json(self.settings["accelerators"], "accelerators", list)
-        self._config_dir = (
-            (scheduler.config.get("backend") or {}).get("config_dir") if scheduler else None
-        )
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._machine_types: dict[tuple[str, str, str], tuple[int, int]] = {}
@@ -666,7 +663,7 @@ class GCPBatchExecutor(RemoteExecutor):
             env.update(self.env)
             debug_scratch = self.settings["debug_scratch"]
             if not os.path.isabs(debug_scratch):
-                debug_scratch = os.path.join(self._config_dir or os.getcwd(), debug_scratch)
+                debug_scratch = os.path.join(self.config_dir or os.getcwd(), debug_scratch)
             config = {
                 "image": self.settings["image"],
                 "scratch": debug_scratch,

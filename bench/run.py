@@ -27,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 BENCH_DIR = Path(__file__).resolve().parent
+LAUNCHER = BENCH_DIR / "rusage_launch.py"
 WORKFLOWS = BENCH_DIR / "workflows"
 SQLCOUNT_DIR = BENCH_DIR / "sqlcount"
 SQL_DIR_ENV = "REDUN_BENCH_SQL_DIR"
@@ -230,13 +231,17 @@ def measure(
 ) -> Measurement:
     """Run argv to completion and measure it.
 
-    Peak RSS comes from wait4's rusage of this one child, which on Linux is the
-    largest resident set of the child or any descendant it waited for (process
-    pool workers included); it is a maximum, not a sum over processes.
+    Peak RSS is the largest resident set of the command or any descendant it
+    waited for (process pool workers included); it is a maximum, not a sum over
+    processes. The command runs under rusage_launch.py, so neither the figure
+    nor the wall time includes this runner's own size or the launcher's startup.
     """
     cwd.mkdir(parents=True, exist_ok=True)
     sql_dir = Path(tempfile.mkdtemp(prefix="sql-", dir=cwd)) if count_sql else None
     stdout_path, stderr_path = cwd / "stdout.txt", cwd / "stderr.txt"
+    report = cwd / "rusage.json"
+    report.unlink(missing_ok=True)
+    launched = [sys.executable, "-I", "-S", str(LAUNCHER), str(report), *argv]
     killed = threading.Event()
 
     def kill_group(pid: int) -> None:
@@ -246,7 +251,12 @@ def measure(
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            argv, cwd=cwd, env=child_env(sql_dir), stdout=out, stderr=err, start_new_session=True
+            launched,
+            cwd=cwd,
+            env=child_env(sql_dir),
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
         timer = threading.Timer(timeout_s, kill_group, (proc.pid,))
         timer.start()
@@ -259,10 +269,11 @@ def measure(
     # Workers the child leaked would otherwise keep running (and loading the machine).
     kill_group_quietly(proc.pid)
     counts = read_sql_counts(sql_dir) if sql_dir is not None else None
+    launched_usage = json.loads(report.read_text()) if report.exists() else {}
     return Measurement(
         returncode=None if killed.is_set() else proc.returncode,
-        wall_s=wall,
-        peak_rss_mb=usage.ru_maxrss * 1024 / 1e6,
+        wall_s=launched_usage.get("wall_s", wall),
+        peak_rss_mb=launched_usage.get("maxrss_kb", usage.ru_maxrss) * 1024 / 1e6,
         statements=counts[0] if counts else None,
         executemany=counts[1] if counts else None,
         stdout_tail=_tail(stdout_path),

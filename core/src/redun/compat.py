@@ -205,13 +205,15 @@ def _is_import_from(frame: FrameType) -> bool:
     return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_FROM
 
 
-def alias_plugin_module(alias: str, executor_type: str) -> ModuleType:
+def alias_plugin_module(alias: str, executor_type: str, sibling: str | None = None) -> ModuleType:
     """Make module `alias` (``redun.executors.docker``) the module defining the executor.
 
     Called from the alias module's own body: the import system then hands out
     the plugin's module under redun's name, so ``from redun.executors.docker
     import DockerExecutor`` and ``mock.patch("redun.executors.docker.X")`` act
-    on the plugin's objects.
+    on the plugin's objects. With `sibling`, the alias is that module of the
+    plugin's package instead (``redun.glue`` is the ``glue`` module next to the
+    ``aws_glue`` executor's).
     """
     from redun.plugins.errors import MissingPluginImportError
     from redun.plugins.manager import get_plugin_manager
@@ -226,6 +228,8 @@ def alias_plugin_module(alias: str, executor_type: str) -> ModuleType:
         raise error
     target = spec.target
     module_name = target.partition(":")[0] if ":" in target else target.rpartition(".")[0]
+    if sibling is not None:
+        module_name = f"{module_name.rpartition('.')[0]}.{sibling}".lstrip(".")
     module = importlib.import_module(module_name)
     sys.modules[alias] = module
     return module

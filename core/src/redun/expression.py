@@ -57,6 +57,27 @@ class Expression(Value, Generic[Result]):
     def _calc_hash(self) -> str:
         raise TypeError(f"{type(self).__name__} is abstract and has no hash")
 
+    def is_valid(self) -> bool:
+        """A cached expression is reusable only while every task it calls is registered
+        and every value in its arguments (a File, a Task, a Handle) is still valid."""
+        from redun.task import get_task_registry
+
+        tasks = get_task_registry()
+        types = get_type_registry()
+        for expr, _ in _children_first(self, _never_done):
+            if isinstance(expr, TaskExpression) and tasks.get(expr.task_name) is None:
+                return False
+            if isinstance(expr, ValueExpression):
+                leaves: Iterator[Any] = iter_nested_value(expr.value)
+            elif isinstance(expr, ApplyExpression):
+                leaves = iter_nested_value((expr.args, expr.kwargs))
+            else:
+                continue
+            for leaf in leaves:
+                if not isinstance(leaf, Expression) and not types.is_valid(leaf):
+                    return False
+        return True
+
     def _nested_expressions(self) -> Iterator[Expression]:
         """Expressions nested in the arguments: their hashes and states go into this one's."""
         return iter(())
@@ -333,6 +354,10 @@ class ValueExpression(Expression[Result]):
 
 def _is_hashed(expr: Expression) -> bool:
     return expr._hash is not None
+
+
+def _never_done(expr: Expression) -> bool:
+    return False
 
 
 def _children_first(

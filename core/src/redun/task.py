@@ -153,7 +153,17 @@ class Task(Value, Generic[P, R]):
         return self.hash
 
     def is_valid(self) -> bool:
-        """A cached Task value is valid only while the registered code still hashes the same."""
+        """A cached Task value is valid only while the registered code still hashes the same.
+
+        A task unpickled where its code no longer exists is never valid, even when a
+        `version` pins its hash; nor is one whose registered version moved on.
+        """
+        if getattr(self.func, "undefined_task", False):
+            return False
+        registered = get_task_registry().get(self.fullname)
+        if registered is not None and registered is not self:
+            if registered.version != self.version or registered.compat != self.compat:
+                return False
         return self.hash == self._calc_hash()
 
     def is_async(self) -> bool:
@@ -345,6 +355,7 @@ class Task(Value, Generic[P, R]):
             def missing(*args: Any, **kwargs: Any) -> Any:
                 return undefined_task(fullname, *args, **kwargs)
 
+            missing.undefined_task = True  # type: ignore[attr-defined]
             self.func = missing
             self._task_options_base = {}
             self._source = ""

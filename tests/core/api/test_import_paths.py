@@ -292,6 +292,81 @@ def test_the_docker_module_is_redun_dockers(monkeypatch: pytest.MonkeyPatch) -> 
     assert issubclass(DockerError, Exception)
 
 
+# -- redun.glue and redun.file.ShardedS3Dataset ------------------------------------------------
+
+GLUE_HELPERS = (
+    "setup_glue_job",
+    "get_glue_context",
+    "get_spark_context",
+    "get_spark_session",
+    "get_num_workers",
+    "udf",
+    "clean_datacatalog_table",
+    "load_datacatalog_spark_dataset",
+    "sql_query",
+)
+
+
+@pytest.fixture
+def forget_glue() -> Iterator[None]:
+    yield
+    sys.modules.pop("redun.glue", None)
+    redun.__dict__.pop("glue", None)
+
+
+def test_redun_glue_is_the_aws_plugins_glue_module(
+    monkeypatch: pytest.MonkeyPatch, forget_glue: None
+) -> None:
+    glue_module = pytest.importorskip("redun_aws.glue")
+    monkeypatch.delenv("REDUN_DISABLE_PLUGIN_AUTOLOAD")
+    reset_plugin_manager()
+    import redun.glue
+    from redun.glue import get_spark_session, sql_query, udf
+
+    assert redun.glue is glue_module
+    assert (udf, sql_query, get_spark_session) == (
+        glue_module.udf,
+        glue_module.sql_query,
+        glue_module.get_spark_session,
+    )
+    assert all(callable(getattr(redun.glue, name)) for name in GLUE_HELPERS)
+
+    # The executor passes the worker count to the job; the helper reads it there.
+    monkeypatch.setenv("REDUN_GLUE_NUM_WORKERS", "7")
+    from redun.glue import get_num_workers
+
+    assert get_num_workers() == 7
+
+
+def test_redun_glue_without_the_aws_plugin_says_what_to_install(forget_glue: None) -> None:
+    with pytest.raises(ImportError) as info:
+        import redun.glue  # noqa: F401
+    assert str(info.value) == (
+        "Cannot import redun.glue: No executor type 'aws_glue': pip install redun-aws"
+    )
+    assert isinstance(info.value, MissingPluginError)
+    assert "redun.glue" not in sys.modules
+
+
+def test_redun_file_sharded_s3_dataset_is_redun_aws_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    dataset_module = pytest.importorskip("redun_aws.dataset")
+    monkeypatch.delenv("REDUN_DISABLE_PLUGIN_AUTOLOAD")
+    reset_plugin_manager()
+    from redun.file import ShardedS3Dataset
+
+    assert ShardedS3Dataset is dataset_module.ShardedS3Dataset is redun.ShardedS3Dataset
+
+
+def test_redun_file_sharded_s3_dataset_without_the_plugin_says_what_to_install() -> None:
+    with pytest.raises(ImportError) as info:
+        from redun.file import ShardedS3Dataset  # noqa: F401
+    assert str(info.value) == "No value type 'redun.ShardedS3Dataset': pip install redun-aws"
+    import redun.file
+
+    with pytest.raises(AttributeError, match="pip install redun-aws"):
+        redun.file.ShardedS3Dataset  # noqa: B018
+
+
 # -- redun.job_array ----------------------------------------------------------------------------
 
 

@@ -906,6 +906,11 @@ class RedunBackendDb(RedunBackend):
                 )
 
     def rollback_handle(self, handle: Any) -> None:
+        """Invalidate every state descended from `handle`, which is about to be used again.
+
+        Descendants of states invalidated earlier are followed too: a branch that was
+        superseded and then re-run is current again, and a rollback must reach past it.
+        """
         with self._lock:
             self.flush()
             info = handle.__handle__
@@ -915,10 +920,7 @@ class RedunBackendDb(RedunBackend):
                     .join(
                         schema.handle_edge, schema.handle_edge.c.parent_id == schema.handle.c.hash
                     )
-                    .where(
-                        schema.handle.c.fullname == info.fullname,
-                        schema.handle.c.is_valid.is_(True),
-                    )
+                    .where(schema.handle.c.fullname == info.fullname)
                 ).all()
                 children: dict[str, list[str]] = {}
                 for parent, child in edges:
@@ -942,9 +944,10 @@ class RedunBackendDb(RedunBackend):
     def is_valid_handle(self, handle: Any) -> bool:
         handle_hash = handle.__handle__.hash
         with self._lock:
+            if handle_hash in self._buffer.handles:
+                # Recorded just now, so current (the next write marks it valid).
+                return True
             is_valid = self._query(hot.HANDLE_IS_VALID, {"handle_hash": handle_hash}).scalar()
-            if is_valid is None:
-                return handle_hash in self._buffer.handles
             return bool(is_valid)
 
     # -- tags ---------------------------------------------------------------------

@@ -152,6 +152,16 @@ class WriteBuffer:
             connection, ({"b_id": i, "b_time": t} for i, t in self.execution_updates.items())
         )
         insert_ignore(connection, schema.handle, list(self.handles.values()))
+        if self.handles:
+            # A state recorded again (a superseded branch re-run) is current again.
+            connection.execute(
+                update(schema.handle)
+                .where(
+                    schema.handle.c.hash.in_(list(self.handles)),
+                    schema.handle.c.is_valid.is_(False),
+                )
+                .values(is_valid=True)
+            )
         insert_ignore(
             connection,
             schema.handle_edge,

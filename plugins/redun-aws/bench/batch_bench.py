@@ -36,7 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-JOB_PREFIX = "redun-bench"
+# Batch job names (and so container names) of this process: its cleanup removes only its own.
+JOB_PREFIX = f"redun-bench{os.getpid()}"
+SERVE_PREFIX = f"redun-serve{os.getpid()}"
 WORKFLOW = """
 from redun import task
 
@@ -144,9 +146,9 @@ def finished_jobs(moto: Any) -> int:
     )
 
 
-def remove_containers() -> None:
-    """Remove the containers this benchmark's Batch jobs left behind."""
-    listing = ["podman", "ps", "--all", "--quiet", "--filter", f"name=^{JOB_PREFIX}-"]
+def remove_containers(prefix: str) -> None:
+    """Remove the containers that Batch jobs named `prefix`-... left behind."""
+    listing = ["podman", "ps", "--all", "--quiet", "--filter", f"name=^{prefix}-"]
     ids = subprocess.run(listing, capture_output=True, text=True).stdout.split()
     if ids:
         subprocess.run(["podman", "rm", "--force", *ids], capture_output=True)
@@ -219,12 +221,12 @@ def main() -> None:
         os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
         moto = MotoServer(processes[0], port, sock, workdir / "moto.log")
         setup = create_batch(moto, args.image, max_vcpus=args.max_vcpus)
+        if args.serve:
+            serve(args.serve, port, setup.executor_config(job_name_prefix=SERVE_PREFIX))
+            return
         batch = setup.executor_config(
             job_monitor_interval="5.0", job_stale_time="3.0", job_name_prefix=JOB_PREFIX
         )
-        if args.serve:
-            serve(args.serve, port, batch)
-            return
         results: dict = {"cpus": os.cpu_count(), "max_vcpus": args.max_vcpus}
 
         if not args.skip_fanout:
@@ -269,7 +271,7 @@ def main() -> None:
     finally:
         from tests.helpers.moto_server import socket_pids
 
-        remove_containers()
+        remove_containers(SERVE_PREFIX if args.serve else JOB_PREFIX)
         holders = socket_pids(sock)
         for process in processes:
             process.send_signal(signal.SIGTERM)

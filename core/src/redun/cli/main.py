@@ -201,13 +201,14 @@ class _RedunMain(types.ModuleType):
     ``from redun.cli import main`` gives this module (a package's submodule
     shadows a function of the same name), so calling it runs the command line
     `argv` (program name first, as in redun): None on success, SystemExit
-    with the exit code otherwise.
+    with the exit code otherwise. The caller's process stays its own (no
+    `gc.freeze`, unlike the ``redun`` program).
     """
 
     def __call__(self, argv: list[str] | None = None) -> None:
         words = list(sys.argv if argv is None else argv)[1:]
         try:
-            main(words)
+            cli.main(args=words, prog_name="redun")
         except SystemExit as exit:
             if exit.code not in (0, None):
                 raise

@@ -339,7 +339,10 @@ def run(
             # Our own errors say what was wrong and what to do (a full disk, a lost database).
             raise CliError(str(error)) from None
         raise SystemExit(1) from None
-    except Exception as error:
+    except SystemExit:
+        raise  # a task's sys.exit(code): its traceback is logged, its code is the exit code
+    except BaseException as error:
+        # BaseException: a task may raise any (GeneratorExit, its own); none is ours to show.
         if state.embedded and scheduler.traceback is not None:
             # A task's own error reaches a RedunClient caller, as in redun.
             raise

@@ -134,6 +134,21 @@ def test_task_returning_an_open_file_fails_clearly(tmp_path: Path) -> None:
             Scheduler(config=config).run(returns_open_file(str(path)))
 
 
+def test_a_process_task_returning_an_open_file_fails_clearly(tmp_path: Path) -> None:
+    from tests.core.engine import process_tasks
+
+    path = tmp_path / "data.txt"
+    path.write_text("contents")
+    config = Config(
+        {
+            "backend": {"db_uri": "sqlite:///:memory:"},
+            "executors.default": {"type": "local", "mode": "process", "max_workers": "1"},
+        }
+    )
+    with pytest.raises(Exception, match="returned an open file .*return File\\(path\\)"):
+        Scheduler(config=config).run(process_tasks.open_file(str(path)))
+
+
 @task
 def read_all(file: File, folder: Dir) -> int:
     return 0

@@ -56,7 +56,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "redun.tools",
         ),
     ),
-    ("executors", ("redun.executors", "redun.job_array")),
+    ("executors", ("redun.executors", "redun.job_array", "redun.glue")),
     ("backends", ("redun.backends",)),
     ("scheduler", ("redun.scheduler",)),
     # The public API and the CLI. redun.executors.launch is redun's import path for
@@ -247,6 +247,87 @@ def test_only_the_store_package_speaks_sql() -> None:
         if name.split(".")[0] in ("sqlalchemy", "alembic")
     ]
     assert not speaking, "SQL outside the state-store package:\n" + "\n".join(speaking)
+
+
+# What a plugin may import of the state store: the read model to browse with, and the
+# contract and reason type to ship a store of its own (the redun_backends hook).
+PLUGIN_STORE_API = {
+    "redun.backends.db.reader",
+    "redun.backends.db.rows",
+    "redun.backends.db.status",
+    "redun.backends.base",
+    "redun.backends.reasons",
+}
+
+
+def _plugin_sources() -> list[Path]:
+    return sorted((ROOT / "plugins").glob("redun-*/src/**/*.py"))
+
+
+def _all_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import in a file, in-function and TYPE_CHECKING ones too."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+    return found
+
+
+def _backend_sessions(path: Path) -> list[tuple[int, str]]:
+    """(line, source) of every ``<backend>.session`` (the ORM session behind a store)."""
+    return [
+        (node.lineno, ast.unparse(node))
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "session"
+        and "backend" in ast.unparse(node.value).lower()
+    ]
+
+
+def _reaches_past_the_read_model(name: str) -> bool:
+    if name.split(".")[0] in ("sqlalchemy", "alembic"):
+        return True
+    if not name.startswith("redun.backends"):
+        return False
+    # `from redun.backends.db.reader import X` reads as redun.backends.db.reader.X.
+    return not any(name == api or name.startswith(api + ".") for api in PLUGIN_STORE_API)
+
+
+def test_plugins_read_the_call_graph_only_through_the_read_model() -> None:
+    """No plugin speaks SQL or holds an ORM session: it reads what `redun log` reads."""
+    files = _plugin_sources()
+    assert len(files) > 20, f"no plugin sources found under {ROOT / 'plugins'}"
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path in files
+        for line, name in _all_imports(path)
+        if _reaches_past_the_read_model(name)
+    ] + [
+        f"{path.relative_to(ROOT)}:{line}: {source}"
+        for path in files
+        for line, source in _backend_sessions(path)
+    ]
+    assert not wrong, "plugins must read through redun.backends.db.reader:\n" + "\n".join(wrong)
+
+
+def test_the_plugin_check_sees_what_goes_past_the_read_model() -> None:
+    assert _reaches_past_the_read_model("redun.backends.db.models.Job")
+    assert _reaches_past_the_read_model("redun.backends.db.query.infer_specialty_id")
+    assert _reaches_past_the_read_model("redun.backends.db.Execution")
+    assert _reaches_past_the_read_model("sqlalchemy.select")
+    assert not _reaches_past_the_read_model("redun.backends.db.reader.RecordFilter")
+    assert not _reaches_past_the_read_model("redun.backends.base.RedunBackend")
+    assert not _reaches_past_the_read_model("redun.executors.remote.RemoteState")
+
+
+def test_the_plugin_check_sees_backend_sessions(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "def f(state, k8s):\n    k8s.session\n    return state.get_backend().session\n"
+    )
+    assert _backend_sessions(probe) == [(3, "state.get_backend().session")]
 
 
 @pytest.mark.parametrize("layer, prefixes", LAYERS, ids=[name for name, _ in LAYERS])

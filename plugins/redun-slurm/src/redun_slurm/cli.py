@@ -64,27 +64,21 @@ def _executors(state: CliState, name: str | None) -> list[SlurmExecutor]:
 
 def _execution_id(state: CliState, record_id: str) -> str:
     """A full execution id from an id, a unique prefix, '-' (latest) or '~N'."""
-    from redun.backends.db.models import Execution
-    from redun.backends.db.query import QueryError, infer_specialty_id
+    from redun.backends.db.reader import AmbiguousIdError, QueryError
 
-    session = state.get_backend().session
     try:
-        special = infer_specialty_id(session, record_id, include_files=False)
+        found = state.get_reader().find_one(record_id, types=["Execution"], files=False)
+    except AmbiguousIdError:
+        raise CliError(
+            f"Execution id prefix '{record_id}' is ambiguous; give more characters."
+        ) from None
     except QueryError as error:
         raise CliError(str(error)) from None
-    if isinstance(special, Execution):
-        return special.id
-    if record_id in ("-",) or record_id.startswith("~"):
+    if found is not None:
+        return found.id
+    if record_id == "-" or record_id.startswith("~"):
         raise CliError("No executions recorded yet: run a workflow with 'redun run' first.")
-    ids = [
-        row[0]
-        for row in session.query(Execution.id).filter(Execution.id.like(f"{record_id}%")).limit(2)
-    ]
-    if len(ids) > 1:
-        raise CliError(f"Execution id prefix '{record_id}' is ambiguous; give more characters.")
-    if not ids:
-        raise CliError(f"No execution matches '{record_id}' (see 'redun log').")
-    return ids[0]
+    raise CliError(f"No execution matches '{record_id}' (see 'redun log').")
 
 
 def _live_rows(executors: list[SlurmExecutor]) -> list[Row]:
@@ -111,23 +105,19 @@ def _live_rows(executors: list[SlurmExecutor]) -> list[Row]:
 
 def _recorded_rows(state: CliState, executors: list[SlurmExecutor], execution_id: str) -> list[Row]:
     """Finished jobs of an execution, from their ``slurm_job``/``slurm_log`` tags."""
-    from redun.backends.db.models import Job, Tag, Task
+    from redun.backends.db.reader import RecordFilter
     from redun.executors.remote import RemoteState
+    from redun.tags import ANY_VALUE
 
     from redun_slurm.executor import TAG_JOB, TAG_LOG
 
-    session = state.get_backend().session
-    tags: dict[str, dict[str, Any]] = {}
-    query = (
-        session.query(Job.id, Task.namespace, Task.name, Tag.key, Tag.value)
-        .join(Task, Task.hash == Job.task_hash)
-        .join(Tag, Tag.entity_id == Job.id)
-        .filter(Job.execution_id == execution_id)
-        .filter(Tag.key.in_([TAG_JOB, TAG_LOG]), Tag.is_current.is_(True))
+    wanted = RecordFilter(
+        types=frozenset({"Job"}), execution_ids=(execution_id,), tags=((TAG_JOB, ANY_VALUE),)
     )
-    for job_id, namespace, name, key, value in query:
-        entry = tags.setdefault(job_id, {"task": f"{namespace}.{name}" if namespace else name})
-        entry[key] = str(value)
+    tags: dict[str, dict[str, Any]] = {}
+    for job in state.get_reader().search(wanted).rows():
+        entry = tags.setdefault(job.id, {"task": job.task})
+        entry.update((key, str(value)) for key, value in job.tags if key in (TAG_JOB, TAG_LOG))
     rows = []
     for job_id, entry in sorted(tags.items()):
         slurm_id = entry.get(TAG_JOB)
@@ -269,19 +259,13 @@ def _job_rows(
     state: CliState, executors: list[SlurmExecutor], rows: list[Row], job_id: str
 ) -> list[Row]:
     """The rows of one redun job (id or prefix), searching its execution if needed."""
-    from redun.backends.db.models import Job
-
-    session = state.get_backend().session
-    matches = [
-        (row[0], row[1])
-        for row in session.query(Job.id, Job.execution_id)
-        .filter(Job.id.like(f"{job_id}%"))
-        .limit(2)
-    ]
-    if len(matches) > 1:
+    reader = state.get_reader()
+    matches = reader.ids_with_prefix("Job", job_id)
+    if len(matches) > 1 and job_id not in matches:
         raise CliError(f"Job id prefix '{job_id}' is ambiguous; give more characters.")
-    if matches:
-        full_id, execution_id = matches[0]
+    job = reader.job(job_id if job_id in matches else matches[0]) if matches else None
+    if job is not None:
+        full_id, execution_id = job.id, job.execution_id
         rows = rows + [
             row
             for row in _recorded_rows(state, executors, execution_id)

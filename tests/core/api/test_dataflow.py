@@ -59,10 +59,11 @@ def pick(a: int, b: int) -> int:
 
 
 @pytest.fixture
-def scheduler(tmp_path: Path) -> Scheduler:
-    config = Config({"backend": {"db_uri": f"sqlite:///{tmp_path / 'redun.db'}"}})
+def scheduler(db_uri: str) -> Scheduler:
+    """A scheduler on an empty SQLite or PostgreSQL repository."""
+    config = Config({"backend": {"db_uri": db_uri}})
     scheduler = Scheduler(config=config)
-    scheduler.load()
+    scheduler.load(migrate=True)
     return scheduler
 
 

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PLUGINS := docker aws gcp k8s slurm console
 EDITABLES := -e ./core[postgres] $(foreach p,$(PLUGINS),-e ./plugins/redun-$(p))
 
-.PHONY: install run test test-fast test-core test-k8s-other lint bench bench-compare clean image
+.PHONY: install run test test-fast test-core test-k8s-other lint bench bench-compare bench-aws clean image
 
 $(VENV)/.installed: core/pyproject.toml $(foreach p,$(PLUGINS),plugins/redun-$(p)/pyproject.toml) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ bench-compare: install
 	  touch $(REDUN044_VENV)/.installed; }
 	$(PY) bench/run.py --compare --engine ours=$(VENV)/bin/redun \
 	  --engine redun-0.44.1=$(REDUN044_VENV)/bin/redun $(BENCH_FLAGS)
+
+# AWS Batch on moto + podman: API calls per job, scheduler CPU per job against docker
+# (plugins/redun-aws/bench/batch_bench.py; figures in plugins/redun-aws/README.md).
+BENCH_AWS_FLAGS ?=
+bench-aws: install
+	$(PY) plugins/redun-aws/bench/batch_bench.py $(BENCH_AWS_FLAGS)
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) $(K8S_OTHER_VENV)

@@ -56,7 +56,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "redun.tools",
         ),
     ),
-    ("executors", ("redun.executors", "redun.job_array")),
+    ("executors", ("redun.executors", "redun.job_array", "redun.glue")),
     ("backends", ("redun.backends",)),
     ("scheduler", ("redun.scheduler",)),
     # The public API and the CLI. redun.executors.launch is redun's import path for

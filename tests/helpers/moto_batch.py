@@ -17,17 +17,28 @@ but leaves out several things real Batch does. `install()` patches
 - an image that cannot be found fails the job with a ``CannotPullContainerError``
   reason instead of silently;
 - ``describe_jobs`` rejects more than 100 ids, as Batch does;
+- ``list_jobs`` takes exactly one of ``jobQueue`` or ``arrayJobId``, lists
+  RUNNING jobs when given neither ``jobStatus`` nor ``filters``, pages with
+  ``maxResults``/``nextToken`` (at most 1,000 summaries a page, 100 with
+  ``filters``), and its summaries carry ``arrayProperties`` (a child's
+  ``index``, a parent's ``size``) and ``container.reason``; moto 5.2.5 already
+  filters an array's children by ``jobStatus``, but returns every status when
+  none is given, never pages, and leaves those summary fields out;
 - a queue runs at most as many vCPUs at once as its compute environments'
   ``maxvCpus`` (jobs beyond that wait).
 
 Deviations that remain: a job waiting for capacity shows SUBMITTED (real
 Batch: RUNNABLE); a failing worker node fails a multi-node job (real Batch
-follows the main node); logs reach CloudWatch only when the container exits.
+follows the main node); logs reach CloudWatch only when the container exits;
+``list_jobs`` tokens are offsets into the current listing and every listing
+is immediately consistent with ``describe_jobs`` (real Batch may lag);
+``list_jobs(multiNodeJobId=...)`` is refused, not modelled.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from typing import Any
 
@@ -37,6 +48,9 @@ TIMEOUT_REASON = "Job attempt duration exceeded timeout"
 SETTINGS = {"min_timeout": 60}
 DEFAULT_SETTINGS = dict(SETTINGS)
 MAX_DESCRIBE_JOBS = 100
+# list_jobs pages: Batch returns up to 1,000 summaries (100 when `filters` are given).
+MAX_LIST = 1000
+MAX_LIST_FILTERED = 100
 MAX_ATTEMPTS = 10
 
 # Parameters of the submit_job request being served (moto's backend does not take them).
@@ -325,13 +339,66 @@ def install() -> None:
 
     original_list_jobs = Backend.list_jobs
 
-    def list_jobs(self: Any, job_queue_name: Any, array_job_id: Any, *args, **kwargs):
-        found = original_list_jobs(self, job_queue_name, array_job_id, *args, **kwargs)
+    def list_jobs(
+        self: Any,
+        job_queue_name: str | None,
+        array_job_id: str | None,
+        job_status: str | None = None,
+        filters: list[dict[str, Any]] | None = None,
+    ) -> list[Any]:
+        if bool(job_queue_name) == bool(array_job_id):
+            raise ClientException("Specify exactly one of jobQueue, arrayJobId or multiNodeJobId")
+        if job_status is None and filters is None:
+            job_status = "RUNNING"
+        found = original_list_jobs(self, job_queue_name, array_job_id, job_status, filters)
         if array_job_id:
             return found
         return [job for job in found if not _is_child(job)]
 
     Backend.list_jobs = list_jobs
+
+    original_describe_short = Job.describe_short
+
+    def describe_short(self: Any) -> dict[str, Any]:
+        result = original_describe_short(self)
+        if _is_child(self):
+            result["arrayProperties"] = {"index": self.array_properties["index"]}
+        elif self._child_jobs:
+            result["arrayProperties"] = {"size": len(self._child_jobs)}
+        if self.job_stopped and self.job_stopped_reason:
+            result.setdefault("container", {})["reason"] = self.job_stopped_reason
+        return result
+
+    Job.describe_short = describe_short
+
+    def listjobs(self: Any) -> str:
+        if self._get_param("multiNodeJobId"):
+            raise ClientException("list_jobs by multiNodeJobId is not modelled by this server")
+        filters = self._get_param("filters")
+        limit = MAX_LIST_FILTERED if filters else MAX_LIST
+        max_results = self._get_param("maxResults")
+        if max_results is not None and int(max_results) < 1:
+            raise ClientException("maxResults must be at least 1")
+        size = min(int(max_results or limit), limit)
+        token = self._get_param("nextToken")
+        try:
+            start = int(token) if token else 0
+        except ValueError:
+            raise ClientException(f"Invalid nextToken {token!r}") from None
+        jobs = self.batch_backend.list_jobs(
+            job_queue_name=self._get_param("jobQueue"),
+            array_job_id=self._get_param("arrayJobId"),
+            job_status=self._get_param("jobStatus"),
+            filters=filters,
+        )
+        result: dict[str, Any] = {
+            "jobSummaryList": [job.describe_short() for job in jobs[start : start + size]]
+        }
+        if start + size < len(jobs):
+            result["nextToken"] = str(start + size)
+        return json.dumps(result)
+
+    responses.BatchResponse.listjobs = listjobs
 
     original_terminate = Backend.terminate_job
 

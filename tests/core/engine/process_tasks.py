@@ -50,3 +50,35 @@ def slow_ok(i: int) -> int:
 @task
 def fan_with_base(kind: str, n: int) -> list:
     return [raise_base(kind)] + [slow_ok(i) for i in range(n)]
+
+
+class Picky(Exception):
+    """An error whose constructor needs two arguments: unpickling it from args fails."""
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what}: {why}")
+
+
+@task
+def raise_picky() -> None:
+    raise Picky("picky", "cannot be rebuilt from its args")
+
+
+@task
+def die_abruptly() -> None:
+    os._exit(7)
+
+
+@task(mode="thread")
+def pause(i: int) -> int:
+    import time
+
+    time.sleep(1.0)
+    return i
+
+
+@task
+def fan_with(failing: str, n: int) -> list:
+    """A failing process job beside n process jobs that start a second later."""
+    tasks = {"raise_picky": raise_picky, "die_abruptly": die_abruptly}
+    return [tasks[failing]()] + [slow_ok(pause(i)) for i in range(n)]

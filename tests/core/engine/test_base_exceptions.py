@@ -6,8 +6,11 @@ jobs still finish); KeyboardInterrupt in a task stops the run as Ctrl-C would.
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
+
 import pytest
 from redun import Scheduler
+from redun.executors.base import ExecutorError
 
 from tests.core.engine import process_tasks
 from tests.core.engine.helpers import memory_config
@@ -59,3 +62,34 @@ def test_base_exception_in_an_async_task_fails_the_job() -> None:
 
     with pytest.raises(SystemExit):
         make_scheduler("thread").run(exits())
+
+
+def status_rows(scheduler: Scheduler) -> dict[str, list[str]]:
+    table = [line.split() for line in scheduler.get_job_status_report()]
+    return {cells[1]: cells[2:] for cells in table if len(cells) == 8}
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_process_dying_fails_its_job_and_the_run_ends() -> None:
+    # The pool's own clean-up could wait forever on a worker started as it broke:
+    # a few runs in a row, so that race shows up if it is still there.
+    for _ in range(4):
+        scheduler = make_scheduler("process")
+        with pytest.raises(BrokenProcessPool, match="died abruptly"):
+            scheduler.run(process_tasks.fan_with("die_abruptly", 4))
+        rows = status_rows(scheduler)
+        assert rows["process_test.die_abruptly"] == ["0", "0", "1", "0", "0", "1"]
+        # Jobs that reach the pool after it broke run on a new one.
+        assert rows["process_test.slow_ok"] == ["0", "0", "0", "0", "4", "4"]
+
+
+@pytest.mark.timeout(60)
+def test_an_error_that_cannot_travel_back_from_a_worker_fails_its_job() -> None:
+    scheduler = make_scheduler("process")
+    with pytest.raises(
+        ExecutorError, match=r"process_tasks\.Picky: picky: cannot be rebuilt.*cannot be sent back"
+    ):
+        scheduler.run(process_tasks.fan_with("raise_picky", 4))
+    rows = status_rows(scheduler)
+    assert rows["process_test.raise_picky"] == ["0", "0", "1", "0", "0", "1"]
+    assert rows["process_test.slow_ok"] == ["0", "0", "0", "0", "4", "4"]

@@ -75,3 +75,8 @@ def nodes(prefix: str) -> dict:
     if index != os.environ.get("AWS_BATCH_JOB_MAIN_NODE_INDEX"):
         time.sleep(1)
     return {"node": index, "nodes": os.environ.get("AWS_BATCH_JOB_NUM_NODES")}
+
+
+@task(executor="batch")
+def squares(n: int) -> list:
+    return [square(i) for i in range(n)]

@@ -38,6 +38,12 @@ def test_batch_rejects_what_real_batch_rejects(moto: MotoServer) -> None:
         batch.submit_job(**common, retryStrategy={"attempts": 11})
     with pytest.raises(ClientError, match="at most 100"):
         batch.describe_jobs(jobs=[f"id-{i}" for i in range(101)])
+    with pytest.raises(ClientError, match="exactly one of jobQueue, arrayJobId"):
+        batch.list_jobs(jobQueue=setup.queue, arrayJobId="some-array")
+    with pytest.raises(ClientError, match="exactly one of jobQueue, arrayJobId"):
+        batch.list_jobs(jobStatus="RUNNING")
+    with pytest.raises(ClientError, match="maxResults"):
+        batch.list_jobs(jobQueue=setup.queue, maxResults=0)
 
 
 @pytest.mark.container
@@ -81,6 +87,23 @@ def test_array_children_retries_exit_codes_and_parent_status(
         assert f"index {index} attempt 1" in messages and f"index {index} attempt 2" in messages
     [described] = batch.describe_jobs(jobs=[parent])["jobs"]
     assert described["status"] == "FAILED"
+
+    # Children by status, as Batch lists them: summaries carry index, exit code, reason.
+    failed = batch.list_jobs(arrayJobId=parent, jobStatus="FAILED")["jobSummaryList"]
+    assert sorted(job["jobId"] for job in failed) == children
+    for job in failed:
+        assert job["arrayProperties"] == {"index": int(job["jobId"].split(":")[1])}
+        assert job["container"]["exitCode"] == 3 and job["container"]["reason"]
+    assert batch.list_jobs(arrayJobId=parent, jobStatus="SUCCEEDED")["jobSummaryList"] == []
+    # No status and no filters lists RUNNING jobs only.
+    assert batch.list_jobs(arrayJobId=parent)["jobSummaryList"] == []
+    first = batch.list_jobs(arrayJobId=parent, jobStatus="FAILED", maxResults=1)
+    second = batch.list_jobs(
+        arrayJobId=parent, jobStatus="FAILED", maxResults=1, nextToken=first["nextToken"]
+    )
+    assert "nextToken" not in second
+    paged = first["jobSummaryList"] + second["jobSummaryList"]
+    assert sorted(job["jobId"] for job in paged) == children
     listed = batch.list_jobs(
         jobQueue=setup.queue, filters=[{"name": "JOB_NAME", "values": ["ext-array"]}]
     )["jobSummaryList"]

@@ -331,7 +331,10 @@ def run(
             # Our own errors say what was wrong and what to do (a full disk, a lost database).
             raise CliError(str(error)) from None
         raise SystemExit(1) from None
-    except Exception as error:
+    except SystemExit:
+        raise  # a task's sys.exit(code): its traceback is logged, its code is the exit code
+    except BaseException as error:
+        # BaseException: a task may raise any (GeneratorExit, its own); none is ours to show.
         if scheduler.traceback is None:
             # Not a task's failure (the scheduler logs those with their traceback).
             raise CliError(f"{type(error).__name__}: {error}") from None

@@ -40,14 +40,47 @@ def exec_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -
     task = get_task_registry().get(task_fullname)
     if task is None:
         raise ExecutorError(f"Task {task_fullname!r} is not defined in module {module_name!r}")
-    return task.func(*args, **kwargs)
+    return _portably(task.func, *args, **kwargs)
+
+
+def _portably(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call `func` in a worker; an error that cannot be pickled back becomes one that can.
+
+    The pool unpickles a worker's error in its own thread: one that fails there
+    (a constructor needing other arguments than its args) breaks the whole pool.
+    """
+    try:
+        return func(*args, **kwargs)
+    except BaseException as error:
+        portable = _portable(error)
+        if portable is error:
+            raise
+        raise portable from error
+
+
+def _portable(error: BaseException) -> BaseException:
+    """`error`, or an ExecutorError saying what it was when it cannot be pickled."""
+    import pickle
+    from multiprocessing.reduction import ForkingPickler
+
+    try:
+        pickle.loads(ForkingPickler.dumps(error))
+    except Exception as reason:
+        kind = f"{type(error).__module__}.{type(error).__qualname__}"
+        return ExecutorError(
+            f"{kind}: {error} (raised in a worker process; it cannot be sent back as "
+            f"itself: {type(reason).__name__}: {reason}; give the exception class a "
+            "constructor that accepts its args, or raise another)"
+        )
+    return error
 
 
 def exec_script_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> bytes:
     """Run a script task: call its function for the script text, then run the script."""
     from redun.scripting import exec_script, prepare_command
 
-    return exec_script(prepare_command(exec_task(module_name, task_fullname, args, kwargs)))
+    command = exec_task(module_name, task_fullname, args, kwargs)
+    return _portably(exec_script, prepare_command(command))
 
 
 def _init_worker_process(scheduler_pid: int) -> None:
@@ -134,6 +167,17 @@ class _ThreadPool:
                     thread.join()
 
 
+def _end_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers and let it go without waiting for them.
+
+    Also what a broken pool needs: Python 3.11's own clean-up joins every worker
+    and waits forever on one that started as the pool broke.
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _remote_traceback(error: BaseException) -> Any:
     """The worker process's traceback (text the pool attached), as the job's logs."""
     cause = error.__cause__
@@ -206,6 +250,10 @@ class LocalExecutor(Executor):
         from multiprocessing import get_context
 
         with self._lock:
+            if self._process_pool is not None and getattr(self._process_pool, "_broken", False):
+                # A worker died: its pool takes no more work; later jobs get a new one.
+                _end_pool(self._process_pool)
+                self._process_pool = None
             if self._process_pool is None:
                 self._process_pool = ProcessPoolExecutor(
                     max_workers=self.max_workers,
@@ -250,13 +298,14 @@ class LocalExecutor(Executor):
         if thread_pool is not None:
             thread_pool.shutdown(wait=not stopping)
         if process_pool is not None:
-            kill = stopping and bool(busy)
-            if kill:
+            if getattr(process_pool, "_broken", False):
+                _end_pool(process_pool)
+            elif stopping and busy:
                 for future in busy:
                     future.cancel()
-                for process in list((getattr(process_pool, "_processes", None) or {}).values()):
-                    process.kill()
-            process_pool.shutdown(wait=not kill, cancel_futures=True)
+                _end_pool(process_pool)
+            else:
+                process_pool.shutdown(wait=True, cancel_futures=True)
         if loop is not None and async_thread is not None:
             loop.call_soon_threadsafe(loop.stop)
             if threading.current_thread() is not async_thread:
@@ -283,10 +332,15 @@ class LocalExecutor(Executor):
         if mode == THREAD_MODE:
             self._threads().submit(job, self._run_in_thread, scheduler, job, script, args, kwargs)
             return
+        from concurrent.futures.process import BrokenProcessPool
+
         func = exec_script_task if script else exec_task
-        future = self._processes().submit(
-            func, job.task.load_module, job.task.fullname, args, kwargs
-        )
+        call = (func, job.task.load_module, job.task.fullname, args, kwargs)
+        try:
+            future = self._processes().submit(*call)
+        except BrokenProcessPool:
+            # It broke since we looked: the next look replaces it.
+            future = self._processes().submit(*call)
         with self._lock:
             self._process_jobs[future] = job
 
@@ -298,10 +352,21 @@ class LocalExecutor(Executor):
             error = future.exception()
             if error is None:
                 scheduler.done_job(job, future.result())
+            elif isinstance(error, BrokenProcessPool):
+                scheduler.reject_job(job, self._pool_died())
             else:
                 scheduler.reject_job(job, error, _remote_traceback(error))
 
         future.add_done_callback(on_done)
+
+    def _pool_died(self) -> BaseException:
+        from concurrent.futures.process import BrokenProcessPool
+
+        return BrokenProcessPool(
+            f"A worker process of executor {self.name!r} died abruptly (a signal, os._exit() "
+            "or running out of memory) while this job ran or waited in its pool; the jobs "
+            "that reach the executor later run in new workers. Rerun to retry this one."
+        )
 
     @staticmethod
     def _run_in_thread(

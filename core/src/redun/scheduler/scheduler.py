@@ -316,7 +316,11 @@ class Scheduler:
             if self._task_failures > 1:
                 self.log(
                     f"*** {self._task_failures} jobs failed; the traceback above is the first. "
-                    "Independent jobs ran to completion and are cached."
+                    + (
+                        "Independent jobs ran to completion and are cached."
+                        if self.keep_going
+                        else "Nothing new started after the first (fail-fast)."
+                    )
                 )
             raise promise.error
         if self._interrupt is not None:

@@ -7,8 +7,9 @@ oneshot``, and results are read back from S3. What this module adds:
 - job definitions found by equivalence (any active revision with the same
   container properties) or registered once, so a second run registers none;
 - arrays (one ``submit_job`` for up to ``max_array_size`` jobs of a task) and
-  polling that describes an array's parent first and its children only when
-  some of them finished, ``describe_jobs`` in pages of 100;
+  polling that describes an array's parent, lists its ended children with
+  ``list_jobs(arrayJobId=..., jobStatus=...)`` only when its summary says more
+  ended, and describes each ended child once (``describe_jobs`` in pages of 100);
 - retries and timeouts enforced by Batch itself (``retryStrategy``,
   ``attemptDurationSeconds``), so they hold even when the scheduler dies;
   timeouts under Batch's 60 s minimum are enforced by the executor;
@@ -65,10 +66,13 @@ INSPECT_ERROR = "CannotInspectContainerError"
 MIN_NATIVE_TIMEOUT = 60
 MAX_ATTEMPTS = 10
 DESCRIBE_PAGE = 100
+# list_jobs page size with a jobStatus (Batch's maximum).
+LIST_PAGE = 1000
 ARRAY_SUFFIX = "-array"
 PENDING_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING")
 INFLIGHT_STATUSES = (*PENDING_STATUSES, "RUNNING")
-ALL_STATUSES = (*INFLIGHT_STATUSES, "SUCCEEDED", "FAILED")
+ENDED_STATUSES = ("SUCCEEDED", "FAILED")
+ALL_STATUSES = (*INFLIGHT_STATUSES, *ENDED_STATUSES)
 WORKER_OUTPUT = "/tmp/redun-worker-output"
 _TAG_VALUE = re.compile(r"[^\w .:/=+\-@]")
 _JOB_DEF_NAME = re.compile(r"[^A-Za-z0-9_-]")
@@ -217,8 +221,8 @@ class AWSBatchExecutor(RemoteExecutor):
         self._role: str | None = None
         # The last description of each job polled (log stream, started time).
         self._described: dict[str, dict] = {}
-        # Per array parent: children finished at the last poll (skips describing them).
-        self._array_done: dict[str, int] = {}
+        # Per array parent: ids of its children known to have ended (SUCCEEDED or FAILED).
+        self._array_ended: dict[str, set[str]] = {}
         # Jobs whose timeout is below Batch's minimum: enforced here, in poll().
         self._short_timeouts: dict[str, float] = {}
         self._debug_executor: Any = None
@@ -509,38 +513,78 @@ class AWSBatchExecutor(RemoteExecutor):
                 found[job["jobId"]] = job
         return found
 
+    def list_children(self, parent_id: str, status: str) -> list[dict]:
+        """Summaries of an array's children in one status (list_jobs, 1,000 per page)."""
+        summaries: list[dict] = []
+        kwargs: dict[str, Any] = {
+            "arrayJobId": parent_id,
+            "jobStatus": status,
+            "maxResults": LIST_PAGE,
+        }
+        while True:
+            page = self._api("list_jobs", **kwargs)
+            summaries += page.get("jobSummaryList", [])
+            if not page.get("nextToken"):
+                return summaries
+            kwargs["nextToken"] = page["nextToken"]
+
+    def _poll_array(
+        self, parent: dict, child_ids: list[str], statuses: dict[str, RemoteStatus]
+    ) -> list[str]:
+        """Statuses of an array's children from its parent and lists; those to describe.
+
+        One describe of the parent per poll; when its summary counts more ended
+        children than already known, list_jobs by status (SUCCEEDED, FAILED) names
+        them. Only the followed children that ended are described (once each, for
+        their reason and log stream), so a poll costs about 3 calls per array.
+        """
+        parent_id = parent["jobId"]
+        array = parent.get("arrayProperties") or {}
+        summary = array.get("statusSummary") or {}
+        ended = self._array_ended.setdefault(parent_id, set())
+        done = summary.get("SUCCEEDED", 0) + summary.get("FAILED", 0)
+        parent_ended = parent.get("status") in ENDED_STATUSES
+        if done > len(ended) or (parent_ended and len(ended) < array.get("size", 0)):
+            for status in ENDED_STATUSES:
+                ended.update(job["jobId"] for job in self.list_children(parent_id, status))
+        running = summary.get("RUNNING", 0) + summary.get("STARTING", 0)
+        started: dict[str, float] = {}
+        if running and any(rid in self._short_timeouts for rid in child_ids):
+            for status in ("STARTING", "RUNNING"):
+                for job in self.list_children(parent_id, status):
+                    if job.get("startedAt"):
+                        started[job["jobId"]] = job["startedAt"] / 1000
+        state = RemoteState.RUNNING if running else RemoteState.PENDING
+        now = time.time()
+        to_describe = []
+        for rid in child_ids:
+            limit = self._short_timeouts.get(rid)
+            if rid in ended:
+                to_describe.append(rid)
+            elif limit is not None and rid in started and now - started[rid] > limit:
+                statuses[rid] = self._stop_short_timeout(rid, limit)
+            else:
+                statuses[rid] = RemoteStatus(state)
+        if len(ended) >= array.get("size", math.inf):
+            del self._array_ended[parent_id]
+        return to_describe
+
+    def _stop_short_timeout(self, rid: str, limit: float) -> RemoteStatus:
+        self.terminate([rid], f"{TIMEOUT_REASON} ({limit:g} s, enforced by redun)")
+        return RemoteStatus(RemoteState.FAILED, TIMEOUT_REASON, timed_out=True)
+
     def poll(self, remote_ids: list[str]) -> dict[str, RemoteStatus]:
-        singles = [rid for rid in remote_ids if ":" not in rid]
+        to_describe = [rid for rid in remote_ids if ":" not in rid]
         children: dict[str, list[str]] = {}
         for rid in remote_ids:
             if ":" in rid:
                 children.setdefault(rid.split(":", 1)[0], []).append(rid)
-        to_describe = list(singles)
         parents = self.describe(list(children)) if children else {}
         statuses: dict[str, RemoteStatus] = {}
         for parent_id, child_ids in children.items():
             parent = parents.get(parent_id)
-            if parent is None:
-                continue
-            summary = (parent.get("arrayProperties") or {}).get("statusSummary") or {}
-            done = summary.get("SUCCEEDED", 0) + summary.get("FAILED", 0)
-            running = summary.get("RUNNING", 0) + summary.get("STARTING", 0)
-            short = any(rid in self._short_timeouts for rid in child_ids)
-            if (
-                done == self._array_done.get(parent_id)
-                and parent["status"]
-                not in (
-                    "SUCCEEDED",
-                    "FAILED",
-                )
-                and not (short and running)
-            ):
-                # No child finished since the last poll: their statuses need no call.
-                state = RemoteState.RUNNING if running else RemoteState.PENDING
-                statuses.update({rid: RemoteStatus(state) for rid in child_ids})
-                continue
-            self._array_done[parent_id] = done
-            to_describe += child_ids
+            if parent is not None:
+                to_describe += self._poll_array(parent, child_ids, statuses)
         described = self.describe(to_describe) if to_describe else {}
         now = time.time()
         for rid, job in described.items():
@@ -555,8 +599,7 @@ class AWSBatchExecutor(RemoteExecutor):
                 and started
                 and now - started / 1000 > limit
             ):
-                self.terminate([rid], f"{TIMEOUT_REASON} ({limit:g} s, enforced by redun)")
-                status = RemoteStatus(RemoteState.FAILED, TIMEOUT_REASON, timed_out=True)
+                status = self._stop_short_timeout(rid, limit)
             statuses[rid] = status
         return statuses
 

@@ -1,0 +1,71 @@
+"""`redun run` of a task raising a BaseException that is not an Exception.
+
+The job fails as for any error: the run ends with the task's traceback (as
+redun prints it), never a raw Python traceback through our CLI, and it is
+recorded as failed. A task's KeyboardInterrupt ends the run as Ctrl-C does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.core.reliability.helpers import Project
+
+WORKFLOW = """
+import time
+
+from redun import task
+
+
+class Abort(BaseException):
+    pass
+
+
+RAISED = {
+    "abort": lambda: Abort("custom stop"),
+    "generator_exit": GeneratorExit,
+    "exit": lambda: SystemExit(3),
+    "interrupt": KeyboardInterrupt,
+}
+
+
+@task()
+def boom(kind: str) -> int:
+    raise RAISED[kind]()
+
+
+@task()
+def ok(i: int) -> int:
+    time.sleep(0.2)
+    return i
+
+
+@task()
+def main(kind: str) -> list:
+    return [boom(kind)] + [ok(i) for i in range(3)]
+"""
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+@pytest.mark.parametrize(
+    "kind, code, shown",
+    [
+        ("abort", 1, "Abort: custom stop"),
+        ("generator_exit", 1, "GeneratorExit"),
+        ("exit", 3, "SystemExit: 3"),
+        ("interrupt", 130, "KeyboardInterrupt"),
+    ],
+)
+def test_redun_run_of_a_task_raising_a_base_exception(
+    tmp_path: Path, mode: str, kind: str, code: int, shown: str
+) -> None:
+    project = Project(tmp_path, WORKFLOW, **{"executors.default": {"type": "local", "mode": mode}})
+    done = project.run("main", "--kind", kind, timeout=120)
+    assert done.returncode == code, done.stderr[-3000:]
+    lines = done.stderr.splitlines()
+    # The task's traceback, as the scheduler logs it; nothing of Python's own.
+    assert any(line.startswith("[redun]") and shown in line for line in lines), done.stderr
+    raw = [line for line in lines if not line.startswith("[redun]") and line.strip()]
+    assert raw == [], raw

@@ -82,3 +82,8 @@ def fan_with(failing: str, n: int) -> list:
     """A failing process job beside n process jobs that start a second later."""
     tasks = {"raise_picky": raise_picky, "die_abruptly": die_abruptly}
     return [tasks[failing]()] + [slow_ok(pause(i)) for i in range(n)]
+
+
+@task(cache=False)
+def open_file(path: str):
+    return open(path)

@@ -34,13 +34,17 @@ DEFAULT_START_METHOD = "forkserver"
 
 def exec_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> Any:
     """Run a task's function in a worker process (importing its module if needed)."""
+    from redun.scheduler.value_checks import check_result
     from redun.task import get_task_registry
 
     load_task_module(module_name, task_fullname)
     task = get_task_registry().get(task_fullname)
     if task is None:
         raise ExecutorError(f"Task {task_fullname!r} is not defined in module {module_name!r}")
-    return _portably(task.func, *args, **kwargs)
+    result = _portably(task.func, *args, **kwargs)
+    # Here, before the pool tries to pickle it: the scheduler's own check comes too late.
+    check_result(task_fullname, result)
+    return result
 
 
 def _portably(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

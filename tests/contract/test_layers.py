@@ -61,7 +61,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("scheduler", ("redun.scheduler",)),
     # The public API and the CLI. redun.executors.launch is redun's import path for
     # `redun launch`, which builds a Scheduler, so it sits here and not with executors;
-    # redun.federated_tasks builds on subrun and launch.
+    # redun.federated_tasks builds on subrun and launch; redun.glue is redun's import path
+    # for the Glue helpers of the plugin serving aws_glue.
     (
         "api",
         (
@@ -71,6 +72,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "redun.pytest",
             "redun.executors.launch",
             "redun.federated_tasks",
+            "redun.glue",
         ),
     ),
 ]

@@ -123,6 +123,22 @@ def _text_detail(reader: Any, ref: Any) -> Iterator[str]:
     from redun.cli.record_format import record_detail
 
     yield from record_detail(record_detail_of(reader, ref))
+    if ref.type in ("Value", "File"):
+        yield from _dataflow_lines(reader, ref.id)
+
+
+def _dataflow_lines(reader: Any, value_hash: str) -> Iterator[str]:
+    """A value's upstream dataflow after its detail, as redun's `redun log` shows it."""
+    row = reader.value(value_hash)
+    if row is None:
+        return
+    yield ""
+    yield "Upstream dataflow:"
+    yield ""
+    yield f"  value = {row.preview}"
+    yield ""
+    for line in reader.upstream_dataflow(value_hash):
+        yield f"  {line}" if line else ""
 
 
 def _output(lines: Iterable[str], no_pager: bool) -> None:

@@ -34,7 +34,7 @@ DEFAULT_START_METHOD = "forkserver"
 
 def exec_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> Any:
     """Run a task's function in a worker process (importing its module if needed)."""
-    from redun.scheduler.value_checks import check_result
+    from redun.executors.value_checks import check_result
     from redun.task import get_task_registry
 
     load_task_module(module_name, task_fullname)

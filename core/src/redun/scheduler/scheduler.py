@@ -27,6 +27,7 @@ from typing import Any
 from redun.backends.base import CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.errors import RedunError
+from redun.executors.value_checks import OpenFileResult, check_result, path_warnings
 from redun.expression import (
     ApplyExpression,
     Expression,
@@ -58,7 +59,6 @@ from redun.scheduler.root_task import root_task
 from redun.scheduler.signals import SchedulerInterrupted, handle_signals, signal_name
 from redun.scheduler.status import format_job_statuses
 from redun.scheduler.tracebacks import job_frames
-from redun.scheduler.value_checks import OpenFileResult, check_result, path_warnings
 from redun.task import get_task_registry
 from redun.tracebacks import ErrorValue, Traceback
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string

@@ -35,13 +35,17 @@ belong to an open session.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple, Union
 
-from redun.backends.db.models import Argument, CallNode, Task, Value
+from sqlalchemy import select
+from sqlalchemy.orm import object_session, selectinload
+
+from redun.backends.db.models import Argument, CallEdge, CallNode, Task, Value
 from redun.utils import trim_string
 
 # Tasks that only wrap others' work (a script's command and its post-processing).
@@ -194,10 +198,33 @@ def _call_order(call_node: CallNode, siblings_of: CallNode) -> tuple[int, str]:
     return (min(orders, default=0), call_node.call_hash)
 
 
+def _prefetch(call_nodes: list[CallNode]) -> None:
+    """Load what the walk reads of many sibling calls in a few queries, not a few per call."""
+    if len(call_nodes) < 2:
+        return
+    session = object_session(call_nodes[0])
+    if session is None:
+        return
+    session.scalars(
+        select(CallNode)
+        .where(CallNode.call_hash.in_({cn.call_hash for cn in call_nodes}))
+        .options(
+            selectinload(CallNode.value).selectinload(Value.children),
+            selectinload(CallNode.parent_edges).selectinload(CallEdge.parent_node),
+            selectinload(CallNode.child_edges),
+            selectinload(CallNode.jobs),
+            selectinload(CallNode.task),
+            selectinload(CallNode.arguments).selectinload(Argument.value),
+            selectinload(CallNode.arguments).selectinload(Argument.upstream),
+        )
+    ).all()
+
+
 def _from_argument_value(node: ArgumentValue) -> Iterator[DataflowEdge]:
     """The results that flowed into the argument, or the caller's own argument, else origin."""
     argument, value = node
     found = False
+    _prefetch(argument.upstream)
     upstream = sorted(
         dict.fromkeys(argument.upstream), key=lambda cn: _call_order(cn, argument.call_node)
     )
@@ -248,12 +275,24 @@ def walk_dataflow(backend: Any, init_node: DataflowNode) -> Iterator[DataflowEdg
 
 def get_task_args(task: Task) -> list[str]:
     """A task's parameter names, read from its recorded source (SyntaxError if unreadable)."""
-    tree = ast.parse(textwrap.dedent(task.source or ""))
+    params = _source_params(task.source or "")
+    if params is None:
+        raise SyntaxError(f"the source of {task.fullname} is not a function")
+    return list(params)
+
+
+@functools.lru_cache(maxsize=512)
+def _source_params(source: str) -> tuple[str, ...] | None:
+    """Parameter names of the function `source` defines (None: not a function)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
     function = tree.body[0] if tree.body else None
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        raise SyntaxError(f"the source of {task.fullname} is not a function")
+        return None
     params = function.args
-    return [arg.arg for arg in (*params.posonlyargs, *params.args, *params.kwonlyargs)]
+    return tuple(arg.arg for arg in (*params.posonlyargs, *params.args, *params.kwonlyargs))
 
 
 def get_default_arg_name(position: int) -> str:
@@ -283,14 +322,16 @@ class _Names:
     def __init__(self) -> None:
         self.of: dict[DataflowNode, str] = {}
         self.taken: set[str] = set()
+        self.next_suffix: dict[str, int] = {}
 
     def new(self, node: DataflowNode, base: str) -> str:
         if node in self.of:
             return self.of[node]
         base = re.sub(r"_\d+$", "", base) or "value"
-        name, suffix = base, 2
+        name, suffix = base, self.next_suffix.get(base, 2)
         while name in self.taken:
             name, suffix = f"{base}_{suffix}", suffix + 1
+        self.next_suffix[base] = suffix
         self.of[node] = name
         self.taken.add(name)
         return name

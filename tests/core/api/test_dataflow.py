@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from redun import Scheduler, task
-from redun.backends.db import CallNode, Value
+from redun.backends.db import CallNode, Job, Value
 from redun.backends.db.dataflow import (
     DataflowSectionDOM,
     display_dataflow,
@@ -234,3 +234,21 @@ def test_redun_log_of_a_value_shows_its_upstream_dataflow(
         ]
     )
     assert expected in text
+
+    # A call node's and a job's detail end with their result's dataflow, as in redun.
+    client.stdout = io.StringIO()
+    client.execute(["redun", "log", add_hash[:12]])
+    lines = client.stdout.getvalue().splitlines()
+    start = lines.index("Upstream dataflow:")
+    assert lines[start + 2 : start + 5] == [
+        "  result = 42",
+        "",
+        f"  result <-- <{add_hash[:8]}> add(a, b)",
+    ]
+    job_id = session.scalars(select(Job.id).where(Job.call_hash == add_hash)).one()
+    client.stdout = io.StringIO()
+    client.execute(["redun", "log", job_id[:12]])
+    lines = client.stdout.getvalue().splitlines()
+    start = lines.index("  Upstream dataflow:")
+    assert lines[start + 2] == "    result = 42"
+    assert lines[start + 4] == f"    result <-- <{add_hash[:8]}> add(a, b)"

@@ -1,6 +1,6 @@
 """Recording lag: N independent trivial tasks, each noting when its body finished.
 
-bench/lag.py watches the database while this runs and reports how long after
+bench/recording_lag.py watches the database while this runs and reports how long after
 a task's body returned its call node became visible to other processes (what a
 SIGKILL at that moment would keep).
 """

@@ -167,6 +167,11 @@ def test_every_module_has_a_layer() -> None:
         layer_of(module)
 
 
+def test_each_prefix_is_in_one_layer() -> None:
+    prefixes = [prefix for _, group in LAYERS for prefix in group]
+    assert sorted(p for p in set(prefixes) if prefixes.count(p) > 1) == []
+
+
 def test_no_import_goes_up_a_layer() -> None:
     upward = []
     for module in sorted(MODULES):

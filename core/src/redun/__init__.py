@@ -50,12 +50,17 @@ def run(
 ) -> Any:
     """Evaluate `expr` with the repository at `config_dir` (found like the CLI when None).
 
-    The Scheduler is built once per config dir, as ``redun run`` builds it, and
-    reused by later calls.
+    A `config_dir` without a repository gets one (redun.ini and database), as
+    in redun. The Scheduler is built once per config dir, as ``redun run``
+    builds it, and reused by later calls.
     """
-    from redun.config import find_config_dir, load_config
+    from pathlib import Path
+
+    from redun.config import find_config_dir, init_config_dir, load_config
     from redun.scheduler.user_setup import setup_scheduler
 
+    if config_dir is not None and "://" not in str(config_dir):
+        init_config_dir(Path(config_dir).expanduser().absolute())
     directory = find_config_dir(config_dir, create=config_dir is None)
     key = str(directory)
     scheduler = _run_schedulers.get(key)

@@ -99,6 +99,23 @@ REEXPORTS: dict[str, dict[str, str]] = {
         "get_ignore_warnings_from_config": "redun.scheduler.setup:get_ignore_warnings_from_config",
         "set_arg_defaults": "redun.scheduler.setup:set_arg_defaults",
     },
+    "redun.cli": {
+        **{
+            name: f"redun.cli.client:{name}"
+            for name in (
+                "RedunClient",
+                "RedunClientError",
+                "check_version",
+                "find_config_dir",
+                "get_config_dir",
+                "import_script",
+                "setup_config",
+                "setup_scheduler",
+            )
+        },
+        "REDUN_CONFIG_ENV": "redun.scheduler_config:REDUN_CONFIG_ENV",
+        "CallGraphQuery": "redun.backends.db.query:CallGraphQuery",
+    },
     "redun.task": {
         "Promise": "redun.promise:Promise",
         "TypeRegistry": "redun.value:TypeRegistry",

@@ -36,6 +36,21 @@ def derive_expression(orig_expr: Expression, derived_value: Any) -> Expression:
     return derived
 
 
+def _no_task_registered(task_name: str) -> bool:
+    return False
+
+
+# Whether a task of a full name is registered in this process. Tasks build expressions,
+# so expressions name tasks only by name and never import them: `redun.task`, which
+# holds the registry, installs its lookup here when it is imported.
+_task_lookup: list[Callable[[str], bool]] = [_no_task_registered]
+
+
+def set_task_lookup(lookup: Callable[[str], bool]) -> None:
+    """How `Expression.is_valid` asks whether a task name is registered (see above)."""
+    _task_lookup[0] = lookup
+
+
 class Expression(Value, Generic[Result]):
     """A value that does not exist yet: the scheduler reduces it to a concrete value."""
 
@@ -60,12 +75,10 @@ class Expression(Value, Generic[Result]):
     def is_valid(self) -> bool:
         """A cached expression is reusable only while every task it calls is registered
         and every value in its arguments (a File, a Task, a Handle) is still valid."""
-        from redun.task import get_task_registry
-
-        tasks = get_task_registry()
+        registered = _task_lookup[0]
         types = get_type_registry()
         for expr, _ in _children_first(self, _never_done):
-            if isinstance(expr, TaskExpression) and tasks.get(expr.task_name) is None:
+            if isinstance(expr, TaskExpression) and not registered(expr.task_name):
                 return False
             if isinstance(expr, ValueExpression):
                 leaves: Iterator[Any] = iter_nested_value(expr.value)

@@ -14,7 +14,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.compat import module_getattr
-from redun.expression import SchedulerExpression, TaskExpression
+from redun.expression import SchedulerExpression, TaskExpression, set_task_lookup
 from redun.hashing import hash_arguments, hash_eval, hash_struct
 from redun.namespace import compute_namespace
 from redun.utils import get_func_source, merge_dicts
@@ -639,6 +639,7 @@ class TaskRegistry:
 
 
 _task_registry = TaskRegistry()
+set_task_lookup(lambda task_name: _task_registry.get(task_name) is not None)
 
 
 def get_task_registry() -> TaskRegistry:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from redun.backends.base import ArgumentRecord, TagEntity
 from redun.backends.db import (
+    LATEST_DB_VERSION,
     CallEdge,
     CallNode,
     CallSubtreeTask,
@@ -341,10 +342,12 @@ def test_tags_recorded_on_the_hot_path_are_buffered(backend: RedunBackendDb) -> 
     assert tag_hash == hash_tag("exec", "project", "demo", [])
 
 
-def test_unloaded_backend_says_what_to_do() -> None:
+def test_an_unloaded_backend_reads_its_version_without_creating_a_schema() -> None:
+    """A backend is usable once built (redun's); reading the version must not migrate."""
     backend = RedunBackendDb("sqlite:///:memory:")
-    with pytest.raises(RedunDatabaseError, match="call backend.load"):
-        backend.get_db_version()
+    assert backend.get_db_version().major == -1
+    assert backend.session.query(Execution).count() == 0
+    assert backend.get_db_version() == LATEST_DB_VERSION
 
 
 def test_call_edges_keep_call_order_and_repeats(backend: RedunBackendDb) -> None:

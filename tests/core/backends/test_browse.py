@@ -285,6 +285,8 @@ def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
         "running": (ok_task, False, None),
         "live": (ok_task, False, None),
         "stale": (ok_task, False, None),
+        "busy-starting": (ok_task, False, None),
+        "busy-ending": (ok_task, False, None),
     }
     for minute, (exec_id, (root_task, cached, call)) in enumerate(roots.items()):
         backend.record_execution(exec_id, ["redun", "run", exec_id], f"{exec_id}-root")
@@ -297,6 +299,13 @@ def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
     now = datetime.now(timezone.utc)
     backend.record_updated_time("live", now - timedelta(seconds=5))
     backend.record_updated_time("stale", now - STALE_AFTER - timedelta(seconds=5))
+    # A stale heartbeat but a job that just started or ended: a busy run of redun 0.44.1
+    # (which refreshes the heartbeat only when idle) is alive.
+    for exec_id in ("busy-starting", "busy-ending"):
+        backend.record_updated_time(exec_id, now - STALE_AFTER - timedelta(seconds=5))
+    backend.record_job_start("child-1", ok_task, "busy-starting", "busy-starting-root", False, now)
+    backend.record_job_start("child-2", ok_task, "busy-ending", "busy-ending-root", False, t0)
+    backend.record_job_end("child-2", ok_call, now - timedelta(seconds=5))
     backend.flush()
     expected = {
         "done": "DONE",
@@ -306,6 +315,8 @@ def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
         "running": "RUNNING",
         "live": "RUNNING",
         "stale": "STOPPED",
+        "busy-starting": "RUNNING",
+        "busy-ending": "RUNNING",
     }
     session = backend.session
     assert {i: session.get(Execution, i).status for i in roots} == expected

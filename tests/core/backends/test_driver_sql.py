@@ -61,7 +61,7 @@ def test_column_types_convert_parameters(backend: RedunBackendDb) -> None:
 
 def test_naive_timestamps_are_still_refused(backend: RedunBackendDb) -> None:
     statement = DriverStatement(
-        dialect_insert(backend._read(), schema.execution).on_conflict_do_nothing(),
+        dialect_insert(backend._hot(), schema.execution).on_conflict_do_nothing(),
         backend.engine.dialect,
         ["id", "args", "job_id", "updated_time"],
     )
@@ -80,7 +80,7 @@ def test_naive_timestamps_are_still_refused(backend: RedunBackendDb) -> None:
 def test_rows_without_a_defaulted_column_are_a_programming_error(backend: RedunBackendDb) -> None:
     with pytest.raises(ValueError, match="every column with a default"):
         DriverStatement(
-            dialect_insert(backend._read(), schema.job).on_conflict_do_nothing(),
+            dialect_insert(backend._hot(), schema.job).on_conflict_do_nothing(),
             backend.engine.dialect,
             ["id", "start_time", "task_hash", "execution_id"],
         )

@@ -284,15 +284,23 @@ def test_value_and_file_detail(filled: tuple[Project, dict]) -> None:
     four = int_value(project, 4)
     lines = project.log(four)
     assert lines[:3] == [f"Value {four} builtins.int ", "4", ""]
-    assert lines[3] == "Produced by:" and len(lines) == 6
+    assert lines[3] == "Produced by:"
+    # Then how it was derived (redun.backends.db.dataflow), as redun's `redun log` shows it.
+    assert lines[6:10] == ["", "Upstream dataflow:", "", "  value = 4"]
+    assert lines[11].startswith("  value <-- <") and lines[11].endswith("> add(a, b)")
     file_lines = project.log("out.txt")
     assert file_lines[0].startswith("File ") and file_lines[0].endswith(" out.txt ")
-    consumed = file_lines[file_lines.index("Consumed by:") + 1 :]
+    consumed = file_lines[
+        file_lines.index("Consumed by:") + 1 : file_lines.index("Upstream dataflow:") - 1
+    ]
     assert len(consumed) == 2 and all(
         f"{project.ns}.count(File(path=out.txt" in line for line in consumed
     )
     produced = file_lines[file_lines.index("Produced by:") + 1 : file_lines.index("Consumed by:")]
     assert any(f"{project.ns}.write('out.txt', 'ababab')" in line for line in produced)
+    flow = file_lines[file_lines.index("Upstream dataflow:") :]
+    assert flow[2] == "  value = File(path=out.txt, hash=" + file_lines[0].split()[1] + ")"
+    assert flow[4].endswith("> write(path, text)")
     assert project.log(file_lines[0].split()[1]) == file_lines
 
 

@@ -66,7 +66,16 @@ def raise_picky() -> None:
 
 @task
 def die_abruptly() -> None:
+    import time
+
+    time.sleep(0.1)  # the jobs beside it have started
     os._exit(7)
+
+
+@task
+def die_beside(n: int) -> list:
+    """A worker dies while n other jobs run or wait in its pool."""
+    return [die_abruptly()] + [slow_ok(i) for i in range(n)]
 
 
 @task(mode="thread")
@@ -82,3 +91,8 @@ def fan_with(failing: str, n: int) -> list:
     """A failing process job beside n process jobs that start a second later."""
     tasks = {"raise_picky": raise_picky, "die_abruptly": die_abruptly}
     return [tasks[failing]()] + [slow_ok(pause(i)) for i in range(n)]
+
+
+@task(cache=False)
+def open_file(path: str):
+    return open(path)

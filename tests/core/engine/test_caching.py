@@ -169,9 +169,17 @@ def test_cache_false_reuses_only_within_an_execution(repo):
     assert ran == [("uncached", 1)] * 2
 
 
-def test_cache_scope_none_always_runs(scheduler):
-    scheduler.run([never_cached(1), never_cached(1)])
+@task
+def calls_never_cached(label: str, x: int) -> int:
+    return never_cached(x)
+
+
+def test_cache_scope_none_runs_in_every_parent_and_every_execution(scheduler):
+    """Only a repeat of the same call in one parent is shared (redun's per-parent CSE)."""
+    scheduler.run([calls_never_cached("a", 1), calls_never_cached("b", 1)])
     assert ran == [("never_cached", 1)] * 2
+    scheduler.run(never_cached(1))
+    assert ran == [("never_cached", 1)] * 3
 
 
 def test_run_without_cache_reruns_everything(repo):

@@ -52,6 +52,22 @@ def test_db_uri_of_unknown_kind_or_no_url(tmp_path: Path, db_uri: str, expected:
     assert expected in line and "sqlite:///" in line
 
 
+@pytest.mark.parametrize(
+    "db_uri, driver",
+    [("postgresql+psycopg2://host/db", "psycopg2"), ("sqlite+pysqlcipher:///x.db", "pysqlcipher3")],
+)
+def test_db_uri_naming_a_driver_that_is_not_installed(
+    tmp_path: Path, db_uri: str, driver: str
+) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(driver) is not None:
+        pytest.skip(f"{driver} is installed here: the URL would work")
+    line = one_error_line(cli_run(repo_with(tmp_path, db_uri), "log"))
+    assert f"needs the Python driver {driver!r}, which is not installed" in line
+    assert "postgresql://" in line
+
+
 def test_import_of_a_record_missing_a_field(tmp_path: Path) -> None:
     project = Project(
         tmp_path / "a", "from redun import task\n\n@task()\ndef one() -> int:\n    return 1\n"
@@ -116,6 +132,21 @@ def test_task_returning_an_open_file_fails_clearly(tmp_path: Path) -> None:
         # Nothing was cached: the second run fails the same way (no io.StringIO comes back).
         with pytest.raises(Exception, match="returned an open file .*return File\\(path\\)"):
             Scheduler(config=config).run(returns_open_file(str(path)))
+
+
+def test_a_process_task_returning_an_open_file_fails_clearly(tmp_path: Path) -> None:
+    from tests.core.engine import process_tasks
+
+    path = tmp_path / "data.txt"
+    path.write_text("contents")
+    config = Config(
+        {
+            "backend": {"db_uri": "sqlite:///:memory:"},
+            "executors.default": {"type": "local", "mode": "process", "max_workers": "1"},
+        }
+    )
+    with pytest.raises(Exception, match="returned an open file .*return File\\(path\\)"):
+        Scheduler(config=config).run(process_tasks.open_file(str(path)))
 
 
 @task

@@ -1,7 +1,8 @@
 """A repository we may not write (shared, archived, someone else's) can still be read.
 
-The database was closed cleanly, so SQLite's WAL files are gone: opening it in
-WAL mode would have to create them, which a read-only directory forbids.
+Opening the database in WAL mode would have to create SQLite's WAL files, which
+a read-only directory forbids: whether the last writer closed it cleanly (no WAL
+files) or died (they are left behind), it is read without writing anything.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,18 +32,34 @@ def add(a: int, b: int) -> int:
 NOT_ROOT = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
 
 
-@pytest.fixture
-def read_only_repo(tmp_path: Path) -> Iterator[Project]:
-    """A repository with one recorded run, closed cleanly, then made read-only."""
+# A writer that dies without closing (SIGKILL, a crash) leaves the WAL files behind.
+DIE_IN_WAL_MODE = """
+import os, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+connection.execute("PRAGMA journal_mode=WAL")
+connection.execute("PRAGMA wal_autocheckpoint=0")
+connection.execute("CREATE TABLE left_in_wal (x)")
+connection.commit()
+os._exit(0)
+"""
+
+
+@pytest.fixture(params=["closed", "wal_left"])
+def read_only_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
+    """A repository with one recorded run, closed cleanly or not, then made read-only."""
     project = Project(tmp_path, WORKFLOW, f"sqlite:///{tmp_path / '.redun' / 'redun.db'}")
     done = project.run("add", "--a", "1", "--b", "2")
     assert done.returncode == 0, done.stderr
     db = project.config_dir / "redun.db"
-    with sqlite3.connect(db) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    connection.close()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if request.param == "closed":
+        with sqlite3.connect(db) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    else:
+        subprocess.run([sys.executable, "-c", DIE_IN_WAL_MODE, str(db)], check=True)
+        assert Path(f"{db}-wal").exists()
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         pytest.skip("SKIPPED LOUDLY: as root the read-only test needs setpriv (util-linux)")
     project.config_dir.chmod(0o555)
@@ -55,8 +73,13 @@ def as_user(command: list[str]) -> list[str]:
     return [*NOT_ROOT, *command] if os.geteuid() == 0 else command
 
 
+def wal_files(project: Project) -> list[str]:
+    return sorted(path.name for path in project.config_dir.glob("redun.db-*"))
+
+
 def test_redun_log_reads_a_read_only_repository(read_only_repo: Project) -> None:
     project = read_only_repo
+    before = wal_files(project)
     done = subprocess.run(
         as_user([*REDUN, "-c", str(project.config_dir), "log"]),
         cwd=project.root,
@@ -65,7 +88,7 @@ def test_redun_log_reads_a_read_only_repository(read_only_repo: Project) -> None
     )
     assert done.returncode == 0, done.stderr
     assert "Exec " in done.stdout and "[ DONE ]" in done.stdout
-    assert not list(project.config_dir.glob("redun.db-*")), "the read left files behind"
+    assert wal_files(project) == before, "the read left files behind"
 
 
 def test_redun_run_in_a_read_only_repository_says_so_in_one_line(read_only_repo: Project) -> None:

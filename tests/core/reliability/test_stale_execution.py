@@ -7,6 +7,7 @@ readers call an execution whose heartbeat is older than STALE_AFTER stopped.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from datetime import datetime, timedelta, timezone
@@ -21,6 +22,7 @@ from redun.scheduler import scheduler as scheduler_module
 from sqlalchemy import select, update
 
 from tests.core.reliability.helpers import REDUN, Project, kill_session, wait_for_lines
+from tests.helpers.aging import age_execution
 
 redun_namespace = "stale_test"
 
@@ -77,13 +79,8 @@ def test_a_killed_run_is_stopped_in_redun_log(tmp_path: Path) -> None:
     backend = RedunBackendDb(project.db_uri)
     backend.load()
     [execution_id] = backend.session.execute(select(Execution.id)).scalars()
-    # Let an hour pass for the last heartbeat.
-    with backend.engine.begin() as connection:
-        connection.execute(
-            update(schema.execution).values(
-                updated_time=datetime.now(timezone.utc) - timedelta(hours=1)
-            )
-        )
+    # Let an hour pass since its last sign of life.
+    age_execution(backend.engine, execution_id)
     backend.close()
     [line] = redun_log(project)
     assert line.startswith(f"Exec {execution_id[:8]} [ STOP ]"), line
@@ -109,3 +106,95 @@ def test_a_running_scheduler_refreshes_its_heartbeat(
     assert execution.updated_time - execution.job.start_time >= timedelta(seconds=0.8)
     assert execution.status == "DONE"
     backend.close()
+
+
+LEGACY_DB = Path(__file__).parents[1] / "backends" / "data" / "redun-0.44.1.db"
+
+
+def _busy_legacy_run(tmp_path: Path, last_job_event: timedelta) -> tuple[RedunBackendDb, str]:
+    """A redun 0.44.1 database whose first execution is still running, as redun 0.44.1
+    leaves one while busy: its heartbeat is the start (it refreshes it only after
+    job_status_interval, 20 s, without any event), its jobs keep ending; the last
+    one ended `last_job_event` ago."""
+    path = tmp_path / "redun.db"
+    shutil.copy(LEGACY_DB, path)
+    backend = RedunBackendDb(f"sqlite:///{path}")
+    backend.load()
+    execution = backend.session.scalars(select(Execution).order_by(Execution.id)).first()
+    execution_id, root_id = execution.id, execution.job_id
+    now = datetime.now(timezone.utc)
+    job = schema.job
+    with backend.engine.begin() as connection:
+        connection.execute(
+            update(schema.execution)
+            .where(schema.execution.c.id == execution_id)
+            .values(updated_time=now - timedelta(hours=1))
+        )
+        connection.execute(
+            update(job)
+            .where(job.c.execution_id == execution_id)
+            .values(start_time=now - timedelta(hours=1), end_time=now - timedelta(hours=1))
+        )
+        connection.execute(
+            update(job).where(job.c.id == root_id).values(end_time=None, call_hash=None)
+        )
+        child = select(job.c.id).where(job.c.execution_id == execution_id, job.c.id != root_id)
+        connection.execute(
+            update(job)
+            .where(job.c.id == child.limit(1).scalar_subquery())
+            .values(start_time=now - last_job_event, end_time=now - last_job_event)
+        )
+    backend.end_read()
+    return backend, execution_id
+
+
+def _statuses(backend: RedunBackendDb, execution_id: str) -> dict[str, object]:
+    """The execution's status as every reader sees it."""
+    from redun.backends.db.reader import RecordFilter
+
+    reader = backend.reader()
+    listed = {row.id: row.status for row in reader.list_executions()}
+    filtered = {
+        status: [
+            ref.id
+            for ref in reader.search(RecordFilter(execution_statuses=(status,))).refs()
+            if ref.type == "Execution"
+        ]
+        for status in ("RUNNING", "STOPPED")
+    }
+    backend.session.expire_all()
+    return {
+        "list": listed[execution_id],
+        "one": reader.execution(execution_id).status,
+        "orm": backend.session.get(Execution, execution_id).status,
+        "running": execution_id in filtered["RUNNING"],
+        "stopped": execution_id in filtered["STOPPED"],
+    }
+
+
+def test_a_busy_redun_044_run_is_running_while_its_jobs_keep_ending(tmp_path: Path) -> None:
+    backend, execution_id = _busy_legacy_run(tmp_path, last_job_event=timedelta(seconds=5))
+    try:
+        assert _statuses(backend, execution_id) == {
+            "list": "RUNNING",
+            "one": "RUNNING",
+            "orm": "RUNNING",
+            "running": True,
+            "stopped": False,
+        }
+    finally:
+        backend.close()
+
+
+def test_a_redun_044_run_without_heartbeat_or_job_events_is_stopped(tmp_path: Path) -> None:
+    backend, execution_id = _busy_legacy_run(tmp_path, last_job_event=STALE_AFTER * 2)
+    try:
+        assert _statuses(backend, execution_id) == {
+            "list": "STOPPED",
+            "one": "STOPPED",
+            "orm": "STOPPED",
+            "running": False,
+            "stopped": True,
+        }
+    finally:
+        backend.close()

@@ -246,3 +246,30 @@ def test_a_job_with_more_children_than_shown_says_so(repo: Repo, monkeypatch) ->
         assert text(app, "#children-title").startswith("Child jobs (first 2 of 4;")
 
     run_console(repo, f"jobs/{job_of(repo, 'more', 'main')}", steps)
+
+
+def test_value_screen_shows_the_upstream_dataflow(repo: Repo) -> None:
+    backend = repo.backend()
+    try:
+        calls = dict(
+            backend.session.execute(
+                select(CallNode.task_name, CallNode.call_hash).where(
+                    CallNode.task_name.in_(["console_test.count_words", "console_test.write_file"])
+                )
+            ).all()
+        )
+        value_hash = backend.session.scalars(
+            select(CallNode.value_hash).where(CallNode.task_name == "console_test.files")
+        ).first()
+    finally:
+        backend.close()
+
+    async def steps(app, pilot):
+        lines = text(app, "#dataflow").splitlines()
+        count_words = calls["console_test.count_words"][:8]
+        write_file = calls["console_test.write_file"][:8]
+        assert lines[0] == f"value <-- <{count_words}> count_words(file)"
+        assert f"file <-- <{write_file}> write_file(path, text)" in lines
+        assert "text <-- origin" in lines
+
+    run_console(repo, f"values/{value_hash}", steps, size=(120, 60))

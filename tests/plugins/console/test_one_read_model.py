@@ -6,7 +6,9 @@ fail (twice), come from the cache, and have their cached result invalidated
 File input (a root job: the Files inside a cached expression keep the hash
 they were recorded with). Then `redun log`, `redun explain`, `redun run --dryrun` (asked
 just before the same run) and the console's job screen must show the same
-status and the same reason for each job.
+status and the same reason for each job. A run killed in the middle of a job an
+hour ago is STOPPED in `redun log`, `redun explain` and the console's
+executions list alike.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +32,8 @@ from redun.plugins.manager import reset_plugin_manager
 from redun.utils import get_import_paths
 from redun_console.app import RedunConsole
 from redun_console.screens.job import JobScreen
+
+from tests.helpers.aging import age_execution
 
 WORKFLOW = """
 from redun import File, task
@@ -63,6 +71,20 @@ def fail(x: int) -> int:
 @task()
 def main() -> list:
     return [square(3), write("out.txt", "hello"), shout("hi")]
+
+
+@task()
+def nap(seconds: float, flag: str) -> float:
+    import time
+
+    open(flag, "w").close()
+    time.sleep(seconds)
+    return seconds
+
+
+@task()
+def long(flag: str) -> list:
+    return [square(4), nap(600.0, flag)]
 """
 MISS = re.compile(r"Miss\s+Job (\w+):\s+(.*)$")
 JOB = re.compile(r"^\s*Job (\w{8}) \[(.{6})\] .*?:  ([\w.]+)\(")
@@ -116,6 +138,38 @@ class Project:
                 found[_task_of(line, result.stderr, miss.group(1), tasks)] = reason
         return found
 
+    def killed_run(self) -> str:
+        """A run SIGKILLed in the middle of a job, an hour ago: its execution id."""
+        flag = self.root / "napping"
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "redun"), "-c", str(self.config_dir), "run"]
+            + [self.script.name, "long", "--flag", str(flag)],
+            cwd=self.root,
+            env={**os.environ, "REDUN_DISABLE_PLUGIN_AUTOLOAD": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not flag.exists():
+                assert process.poll() is None, process.stderr.read().decode()
+                assert time.monotonic() < deadline, "the run never reached its long job"
+                time.sleep(0.05)
+            time.sleep(1.5)  # the job starts are written within about a second
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+            process.stderr.close()
+        backend = RedunBackendDb(f"sqlite:///{self.config_dir}/redun.db")
+        backend.load()
+        try:
+            [execution] = backend.reader().list_executions(tasks=[f"{self.ns}.long"])
+            age_execution(backend.engine, execution.id)
+        finally:
+            backend.close()
+        return execution.id
+
 
 def _task_of(line: str, text: str, job_prefix: str, tasks: dict[str, str]) -> str:
     if job_prefix in tasks:
@@ -134,6 +188,31 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     yield Project(tmp_path)
     get_import_paths()[:] = saved
     reset_plugin_manager()
+
+
+def _console_executions(project: Project) -> dict[str, str]:
+    """{execution id prefix: status} as the console's executions list shows them."""
+    import asyncio
+
+    from redun_console.widgets import LinkTable
+
+    from tests.plugins.console.helpers import rows
+
+    backend = RedunBackendDb(f"sqlite:///{project.config_dir}/redun.db")
+    backend.load()
+    shown: dict[str, str] = {}
+
+    async def main() -> None:
+        app = RedunConsole(backend, "executions", poll_interval=0, screens=())
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            shown.update((row[0], row[1]) for row in rows(app.screen.query_one(LinkTable)))
+
+    try:
+        asyncio.run(main())
+    finally:
+        backend.close()
+    return shown
 
 
 def _console_screen(project: Project, job_id: str) -> tuple[str, str]:
@@ -183,6 +262,7 @@ def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
         project.run(name, "count", "--file", "in.txt")[0],
         project.run(name, "fail", "--x", "1", code=1)[0],
     ]
+    killed = project.killed_run()
 
     # redun log: status of every job of both runs.
     logged = {}
@@ -228,3 +308,47 @@ def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
             # The dryrun just before this run gave the reason the record gives now.
             assert dry[task] == message, task
     assert set(dry) == {f"{ns}.{name}" for name in ("count", "write", "shout", "fail")}
+
+    # Executions: redun log, the execution line of redun explain and the console's list.
+    result = project.redun("log")
+    assert result.exit_code == 0, result.output
+    exec_line = re.compile(r"^Exec (\w{8}) \[(.{6})\]")
+    log_statuses = {
+        found.group(1): found.group(2).strip()
+        for found in map(exec_line.match, result.stdout.splitlines())
+        if found
+    }
+    explain_statuses = {}
+    for execution in [*runs, killed]:
+        result = project.redun("explain", execution)
+        assert result.exit_code == 0, result.output
+        found = exec_line.match(result.stdout.splitlines()[0])
+        explain_statuses[found.group(1)] = found.group(2).strip()
+    shown = {"RUNNING": "RUN", "STOPPED": "STOP"}
+    console_statuses = {
+        prefix: shown.get(status, status) for prefix, status in _console_executions(project).items()
+    }
+    assert log_statuses[killed[:8]] == "STOP"
+    assert [log_statuses[e[:8]] for e in runs] == ["DONE", "DONE", "FAILED"]
+    assert console_statuses == log_statuses
+    assert explain_statuses == {e[:8]: log_statuses[e[:8]] for e in [*runs, killed]}
+    filtered = project.redun("log", "--exec-status", "STOPPED")
+    assert [m.group(1) for m in map(exec_line.match, filtered.stdout.splitlines()) if m] == [
+        killed[:8]
+    ]
+
+    # The jobs of the killed run: the one it was in the middle of, and the ones done.
+    result = project.redun("explain", killed, "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    result = project.redun("log", "--job", "--exec-id", killed)
+    logged = {
+        job.group(1): job.group(2).strip()
+        for job in map(JOB.match, result.stdout.splitlines())
+        if job
+    }
+    by_task = {row["task_name"]: row["status"] for row in rows}
+    assert by_task == {f"{ns}.long": "RUNNING", f"{ns}.nap": "RUNNING", f"{ns}.square": "DONE"}
+    for row in rows:
+        assert shown.get(row["status"], row["status"]) == logged[row["job_id"][:8]]
+        assert _console_screen(project, row["job_id"]) == (row["status"], row["message"])

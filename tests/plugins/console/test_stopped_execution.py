@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
-from redun.backends.db import Execution, schema
+from redun.backends.db import Execution
 from redun.backends.db.status import STALE_AFTER
 from redun_console.widgets import LinkTable
-from sqlalchemy import update
 
+from tests.helpers.aging import age_execution
 from tests.plugins.console import workflows as wf
 from tests.plugins.console.builders import Repo, run, run_crashing
 from tests.plugins.console.helpers import rows, run_console
@@ -22,13 +22,8 @@ def test_a_dead_run_is_stopped_in_the_executions_list(tmp_path: Path) -> None:
     backend = repo.backend()
     # Moments after the process died its heartbeat is fresh: it could still be running.
     assert backend.session.get(Execution, dead).status == "RUNNING"
-    # Let an hour pass for its last heartbeat.
-    with backend.engine.begin() as connection:
-        connection.execute(
-            update(schema.execution)
-            .where(schema.execution.c.id == dead)
-            .values(updated_time=datetime.now(timezone.utc) - timedelta(hours=1))
-        )
+    # Let an hour pass since its last sign of life.
+    age_execution(backend.engine, dead)
     backend.close()
     assert timedelta(hours=1) > STALE_AFTER
 

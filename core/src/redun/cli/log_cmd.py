@@ -122,7 +122,31 @@ def _json_lines(backend: Any, ids: Iterable[str]) -> Iterator[str]:
 def _text_detail(reader: Any, ref: Any) -> Iterator[str]:
     from redun.cli.record_format import record_detail
 
-    yield from record_detail(record_detail_of(reader, ref))
+    detail = record_detail_of(reader, ref)
+    yield from record_detail(detail)
+    if ref.type in ("Value", "File"):
+        yield from _dataflow_lines(reader, ref.id, "value")
+    elif ref.type == "CallNode" and not detail.call.failed:
+        yield from _dataflow_lines(reader, detail.call.result.hash, "result")
+    elif ref.type == "Job" and detail.call is not None and not detail.call.failed:
+        # Under the job's call node, indented like it (as redun shows it). A failure
+        # ends with its traceback instead.
+        for line in _dataflow_lines(reader, detail.call.result.hash, "result"):
+            yield f"  {line}" if line else ""
+
+
+def _dataflow_lines(reader: Any, value_hash: str, name: str) -> Iterator[str]:
+    """A value's upstream dataflow after its detail, as redun's `redun log` shows it."""
+    row = reader.value(value_hash)
+    if row is None:
+        return
+    yield ""
+    yield "Upstream dataflow:"
+    yield ""
+    yield f"  {name} = {row.preview}"
+    yield ""
+    for line in reader.upstream_dataflow(value_hash, name):
+        yield f"  {line}" if line else ""
 
 
 def _output(lines: Iterable[str], no_pager: bool) -> None:

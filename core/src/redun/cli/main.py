@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import types
 from typing import Any
 
 import click
@@ -175,12 +176,11 @@ def cli(
     setup_logging(log_level)
     if check_version:
         require_version(__version__, check_version)
-    state = CliState(
-        config_option=config_option,
-        repo=repo,
-        setup=_parse_setup(setup),
-        owns_process=_owns_process,
-    )
+    # `RedunClient.execute` passes its own state in (``obj``); the `redun` command does not.
+    state = ctx.obj if isinstance(ctx.obj, CliState) else CliState(owns_process=_owns_process)
+    state.config_option = config_option
+    state.repo = repo
+    state.setup = _parse_setup(setup)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -189,7 +189,29 @@ _owns_process = False
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point (`argv` without the program name)."""
     global _owns_process
     _owns_process = True
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="redun")
+
+
+class _RedunMain(types.ModuleType):
+    """This module, callable as redun's ``redun.cli.main(argv=sys.argv)``.
+
+    ``from redun.cli import main`` gives this module (a package's submodule
+    shadows a function of the same name), so calling it runs the command line
+    `argv` (program name first, as in redun): None on success, SystemExit
+    with the exit code otherwise. The caller's process stays its own (no
+    `gc.freeze`, unlike the ``redun`` program).
+    """
+
+    def __call__(self, argv: list[str] | None = None) -> None:
+        words = list(sys.argv if argv is None else argv)[1:]
+        try:
+            cli.main(args=words, prog_name="redun")
+        except SystemExit as exit:
+            if exit.code not in (0, None):
+                raise
+
+
+sys.modules[__name__].__class__ = _RedunMain

@@ -34,8 +34,12 @@ class TaskUsageError(click.ClickException):
     exit_code = 2
 
 
-def import_script(target: str) -> ModuleType:
-    """Import a workflow by file path or dotted module name, as redun does."""
+def import_script(target: str, add_cwd: bool = True) -> ModuleType:
+    """Import a workflow by file path or dotted module name, as redun does.
+
+    A file's directory goes on the import path; for a module name, the working
+    directory does (unless `add_cwd` is False).
+    """
     from redun.utils import add_import_path
 
     path = Path(target)
@@ -49,9 +53,10 @@ def import_script(target: str) -> ModuleType:
         module_name = path.stem
     else:
         cwd = os.getcwd()
-        if cwd not in sys.path:
-            sys.path.insert(0, cwd)
-        add_import_path(cwd)
+        if add_cwd:
+            if cwd not in sys.path:
+                sys.path.insert(0, cwd)
+            add_import_path(cwd)
         module_name = target
     try:
         if module_name in sys.modules:
@@ -183,7 +188,8 @@ def build_scheduler(state: CliState) -> Any:
     """The Scheduler for this repo, or the one ``[scheduler] setup_scheduler`` builds."""
     from redun.scheduler.user_setup import setup_scheduler
 
-    return setup_scheduler(state.config, state.setup)
+    state.scheduler = setup_scheduler(state.config, state.setup)
+    return state.scheduler
 
 
 def read_input_args(path: str) -> tuple[list, dict]:
@@ -245,7 +251,7 @@ def run(
     script: str | None,
     task_name: str | None,
     task_words: tuple[str, ...],
-) -> None:
+) -> Any:
     """Run TASK from SCRIPT (a .py file or module); SCRIPT alone lists its tasks."""
     if script is None:
         raise TaskUsageError("Usage: redun run FILE_OR_MODULE TASK [--arg value ...]")
@@ -303,7 +309,7 @@ def run(
     scheduler = build_scheduler(state)
     if keep_going is not None:
         scheduler.keep_going = keep_going
-    argv = _exec_argv(script, task_name, words)
+    argv = state.argv or _exec_argv(script, task_name, words)
     from redun.scheduler import DryRunResult
 
     if state.owns_process:
@@ -327,6 +333,8 @@ def run(
         # 130 for Ctrl-C, 143 for SIGTERM: the shell's convention for "ended by a signal".
         raise SystemExit(getattr(interrupt, "exit_code", 130)) from None
     except RedunError as error:
+        if state.embedded and scheduler.traceback is not None:
+            raise
         if scheduler.traceback is None:
             # Our own errors say what was wrong and what to do (a full disk, a lost database).
             raise CliError(str(error)) from None
@@ -335,12 +343,16 @@ def run(
         raise  # a task's sys.exit(code): its traceback is logged, its code is the exit code
     except BaseException as error:
         # BaseException: a task may raise any (GeneratorExit, its own); none is ours to show.
+        if state.embedded and scheduler.traceback is not None:
+            # A task's own error reaches a RedunClient caller, as in redun.
+            raise
         if scheduler.traceback is None:
             # Not a task's failure (the scheduler logs those with their traceback).
             raise CliError(f"{type(error).__name__}: {error}") from None
         raise SystemExit(1) from None
     if result is not None:
         click.echo(pprint.pformat(result))
+    return result
 
 
 def _exec_argv(script: str, task_name: str, words: list[str]) -> list[str]:

@@ -22,6 +22,12 @@ class CliState:
     # Started as the `redun` command, not called by a host program or a test's
     # CliRunner: process-wide settings (such as the garbage collector's) are ours.
     owns_process: bool = False
+    # Set by `redun.cli.RedunClient`: the command line as given (recorded with an
+    # execution), and a task's own error is raised to the caller as in redun.
+    argv: list[str] | None = None
+    embedded: bool = False
+    # The Scheduler `redun run` built (`RedunClient.scheduler` after the command).
+    scheduler: Any = None
     _config_dir: Path | None = None
     _config: Config | None = None
     _backends: dict[str, Any] = field(default_factory=dict)

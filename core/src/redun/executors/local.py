@@ -9,9 +9,11 @@ leaves them busy, and exit by themselves when their scheduler dies.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -30,17 +32,23 @@ MODES = (THREAD_MODE, PROCESS_MODE)
 LEGACY_MODES = {"threads": THREAD_MODE, "processes": PROCESS_MODE}
 START_METHODS = ("fork", "spawn", "forkserver")
 DEFAULT_START_METHOD = "forkserver"
+# How often one job is started again because another job's worker died beside it.
+MAX_POOL_RETRIES = 3
 
 
 def exec_task(module_name: str, task_fullname: str, args: tuple, kwargs: dict) -> Any:
     """Run a task's function in a worker process (importing its module if needed)."""
+    from redun.executors.value_checks import check_result
     from redun.task import get_task_registry
 
     load_task_module(module_name, task_fullname)
     task = get_task_registry().get(task_fullname)
     if task is None:
         raise ExecutorError(f"Task {task_fullname!r} is not defined in module {module_name!r}")
-    return _portably(task.func, *args, **kwargs)
+    result = _portably(task.func, *args, **kwargs)
+    # Here, before the pool tries to pickle it: the scheduler's own check comes too late.
+    check_result(task_fullname, result)
+    return result
 
 
 def _portably(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -83,14 +91,26 @@ def exec_script_task(module_name: str, task_fullname: str, args: tuple, kwargs: 
     return _portably(exec_script, prepare_command(command))
 
 
-def _init_worker_process(scheduler_pid: int) -> None:
+# In a worker process: where it says which call it starts (see LocalExecutor._started).
+_started_calls: Any = None
+
+
+def _init_worker_process(scheduler_pid: int, started: Any) -> None:
     """Worker processes leave Ctrl-C to the scheduler and die with it."""
     import signal
 
+    global _started_calls
+    _started_calls = started
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
         target=_exit_with, args=(scheduler_pid,), name="redun-watch-scheduler", daemon=True
     ).start()
+
+
+def _run_call(call_id: int, func: Callable[..., Any], *args: Any) -> Any:
+    """Say which worker runs call `call_id`, so that a worker's death is blamed on its call."""
+    _started_calls.put((call_id, os.getpid()))
+    return func(*args)
 
 
 def _exit_with(pid: int) -> None:
@@ -178,6 +198,19 @@ def _end_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _exit_description(code: int | None) -> str:
+    import signal
+
+    if code is not None and code < 0:
+        if -code == signal.SIGKILL:
+            return "was killed by SIGKILL (what the out-of-memory killer sends)"
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code} (os._exit() or a crash)"
+
+
 def _remote_traceback(error: BaseException) -> Any:
     """The worker process's traceback (text the pool attached), as the job's logs."""
     cause = error.__cause__
@@ -223,6 +256,14 @@ class LocalExecutor(Executor):
         self._thread_pool: _ThreadPool | None = None
         self._process_pool: ProcessPoolExecutor | None = None
         self._process_jobs: dict[Future, Job] = {}
+        # Of the current pool: (call id, worker pid) as workers start calls, and the
+        # worker of each call not finished yet (read as calls finish).
+        self._started: Any = None
+        self._running_on: dict[int, int] = {}
+        self._call_ids = itertools.count()
+        self._pool_retries: dict[Job, int] = {}
+        # Of each broken pool, the workers found dead (pid: exit code).
+        self._dead_workers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         # Set by cancel_queued: the run is stopping, so `stop` ends what still runs.
         self._stopping = False
         self._async_loop: asyncio.AbstractEventLoop | None = None
@@ -244,7 +285,8 @@ class LocalExecutor(Executor):
                 self._thread_pool = _ThreadPool(self.max_workers, f"redun-{self.name}")
             return self._thread_pool
 
-    def _processes(self) -> ProcessPoolExecutor:
+    def _processes(self) -> tuple[ProcessPoolExecutor, Any, dict[int, int]]:
+        """The pool (started on first use), and where its workers say what they start."""
         # Imported here: thread-mode runs never pay for multiprocessing.
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
@@ -255,13 +297,16 @@ class LocalExecutor(Executor):
                 _end_pool(self._process_pool)
                 self._process_pool = None
             if self._process_pool is None:
+                context = get_context(self.start_method)
+                self._started = context.SimpleQueue()
+                self._running_on = {}
                 self._process_pool = ProcessPoolExecutor(
                     max_workers=self.max_workers,
-                    mp_context=get_context(self.start_method),
+                    mp_context=context,
                     initializer=_init_worker_process,
-                    initargs=(os.getpid(),),
+                    initargs=(os.getpid(), self._started),
                 )
-            return self._process_pool
+            return self._process_pool, self._started, self._running_on
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -332,41 +377,85 @@ class LocalExecutor(Executor):
         if mode == THREAD_MODE:
             self._threads().submit(job, self._run_in_thread, scheduler, job, script, args, kwargs)
             return
+        self._submit_process(scheduler, job, script, args, kwargs)
+
+    def _submit_process(
+        self, scheduler: Scheduler, job: Job, script: bool, args: tuple, kwargs: dict
+    ) -> None:
         from concurrent.futures.process import BrokenProcessPool
 
         func = exec_script_task if script else exec_task
-        call = (func, job.task.load_module, job.task.fullname, args, kwargs)
+        call_id = next(self._call_ids)
+        call = (_run_call, call_id, func, job.task.load_module, job.task.fullname, args, kwargs)
         try:
-            future = self._processes().submit(*call)
+            pool, started, running_on = self._processes()
+            future = pool.submit(*call)
         except BrokenProcessPool:
             # It broke since we looked: the next look replaces it.
-            future = self._processes().submit(*call)
+            pool, started, running_on = self._processes()
+            future = pool.submit(*call)
         with self._lock:
             self._process_jobs[future] = job
 
         def on_done(future: Future) -> None:
             with self._lock:
                 self._process_jobs.pop(future, None)
+                while not started.empty():
+                    started_id, pid = started.get()
+                    running_on[started_id] = pid
+                worker = running_on.pop(call_id, None)
             if future.cancelled():
                 return
             error = future.exception()
             if error is None:
+                self._pool_retries.pop(job, None)
                 scheduler.done_job(job, future.result())
             elif isinstance(error, BrokenProcessPool):
-                scheduler.reject_job(job, self._pool_died())
+                self._on_pool_broken(scheduler, job, script, args, kwargs, pool, worker)
             else:
+                self._pool_retries.pop(job, None)
                 scheduler.reject_job(job, error, _remote_traceback(error))
 
         future.add_done_callback(on_done)
 
-    def _pool_died(self) -> BaseException:
+    def _on_pool_broken(
+        self,
+        scheduler: Scheduler,
+        job: Job,
+        script: bool,
+        args: tuple,
+        kwargs: dict,
+        pool: ProcessPoolExecutor,
+        worker: int | None,
+    ) -> None:
+        """A worker died: its call fails; the calls it took down with it run again."""
         from concurrent.futures.process import BrokenProcessPool
 
-        return BrokenProcessPool(
-            f"A worker process of executor {self.name!r} died abruptly (a signal, os._exit() "
-            "or running out of memory) while this job ran or waited in its pool; the jobs "
-            "that reach the executor later run in new workers. Rerun to retry this one."
-        )
+        with self._lock:
+            dead = self._dead_workers.get(pool)
+            if dead is None:
+                # At the first of its failed calls, before anything of ours kills the rest.
+                processes = dict(getattr(pool, "_processes", None) or {})
+                dead = {pid: p.exitcode for pid, p in processes.items() if p.exitcode is not None}
+                self._dead_workers[pool] = dead
+        retries = self._pool_retries.get(job, 0)
+        if worker in dead or not dead or self._stopping or retries >= MAX_POOL_RETRIES:
+            self._pool_retries.pop(job, None)
+            how = _exit_description(dead.get(worker)) if worker in dead else "died abruptly"
+            scheduler.reject_job(
+                job,
+                BrokenProcessPool(
+                    f"The worker process running this job (executor {self.name!r}) {how}; "
+                    "the jobs running beside it were started again in new workers."
+                    if worker in dead
+                    else f"A worker process of executor {self.name!r} {how} while this job "
+                    "ran or waited in its pool (a signal, os._exit() or running out of "
+                    "memory). Rerun to retry it."
+                ),
+            )
+            return
+        self._pool_retries[job] = retries + 1
+        self._submit_process(scheduler, job, script, args, kwargs)
 
     @staticmethod
     def _run_in_thread(

@@ -27,6 +27,7 @@ from typing import Any
 from redun.backends.base import CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.errors import RedunError
+from redun.executors.value_checks import OpenFileResult, check_result, path_warnings
 from redun.expression import (
     ApplyExpression,
     Expression,
@@ -58,7 +59,6 @@ from redun.scheduler.root_task import root_task
 from redun.scheduler.signals import SchedulerInterrupted, handle_signals, signal_name
 from redun.scheduler.status import format_job_statuses
 from redun.scheduler.tracebacks import job_frames
-from redun.scheduler.value_checks import OpenFileResult, check_result, path_warnings
 from redun.task import get_task_registry
 from redun.tracebacks import ErrorValue, Traceback
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
@@ -228,6 +228,8 @@ class Scheduler:
     def _reset_state(self) -> None:
         self._pending_expr: dict[Any, dict[int, tuple[Promise, Expression]]] = {}
         self._pending_jobs: dict[tuple[str | None, str | None], Job] = {}
+        # Per parent job, its child jobs by call: an identical call is the same job.
+        self._child_calls: dict[Job | None, dict[tuple[str | None, str | None], Job]] = {}
         self._cse: dict[tuple[str | None, str | None], tuple[Any, str | None]] = {}
         self._jobs: set[Job] = set()
         self._finalized_jobs: defaultdict[str, defaultdict[str, int]] = defaultdict(
@@ -837,8 +839,22 @@ class Scheduler:
             job.eval_args = _with_job_info(job, job.eval_args)
             job.args = _with_job_info(job, job.args)
 
-        cache_scope = job.cache_scope()
         key = (job.eval_hash, job.context_hash)
+        parent = job.parent_job
+        if not isinstance(parent, JobEnv):
+            calls = self._child_calls.get(parent)
+            if calls is None:
+                calls = self._child_calls[parent] = {}
+            same_call = calls.get(key)
+            if same_call is None:
+                calls[key] = job
+            elif same_call.eval_options == job.eval_options:
+                # redun evaluates each expression once per parent job, whatever its cache
+                # scope: the duplicate is neither a job nor a record of its own.
+                self._share_call(job, same_call)
+                return
+
+        cache_scope = job.cache_scope()
         allowed = job.get_option("allowed_cache_results")
         cse_allowed = cache_scope != CacheScope.NONE and (
             allowed is None or CacheResult.CSE in allowed
@@ -966,6 +982,35 @@ class Scheduler:
             self.log(prefix + redun_line)
             self.log(" " * len(prefix) + reason.message())
 
+    def _share_call(self, job: Job, other: Job) -> None:
+        """`job` repeats a call its parent already made: it becomes that call's job."""
+        self._jobs.discard(job)
+        parent = job.parent_job
+        if parent is not None:
+            siblings = parent.child_jobs
+            # The duplicate was appended last but others may have followed.
+            for index in range(len(siblings) - 1, -1, -1):
+                if siblings[index] is job:
+                    del siblings[index]
+                    break
+        expr = job.expr
+        promise = job.result_promise
+
+        def link() -> None:
+            # The dataflow of the duplicate's expression leads to the shared call.
+            if expr is not None and other.recording_provenance():
+                expr.call_hash = other.call_hash
+
+        def done(result: Any) -> None:
+            link()
+            promise.do_resolve(result)
+
+        def failed(error: Exception) -> None:
+            link()
+            promise.do_reject(error)
+
+        other.result_promise._listen(done, failed)
+
     def _collapse(self, job: Job, other: Job) -> None:
         """Common subexpression: `job` takes the result of the identical job `other`."""
         parent = job.parent_job
@@ -1017,6 +1062,8 @@ class Scheduler:
             if job_limits:
                 if not self._limits.fits(job_limits):
                     self._limits.waiting.append((job, None))
+                    # Identical calls arriving meanwhile wait for this one.
+                    self._pending_jobs[(job.eval_hash, job.context_hash)] = job
                     return
                 self._limits.consume(job_limits)
         self._submit_job(job)
@@ -1264,6 +1311,7 @@ class Scheduler:
         self._jobs.discard(job)
         self._finalized_jobs[job.task.fullname][job.status] += 1
         self._pending_expr.pop(job, None)
+        self._child_calls.pop(job, None)
         key = (job.eval_hash, job.context_hash)
         if self._pending_jobs.get(key) is job:
             del self._pending_jobs[key]

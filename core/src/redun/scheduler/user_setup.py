@@ -71,8 +71,11 @@ def _typed_setup_args(func: Any, setup: dict[str, str]) -> dict[str, Any]:
     return kwargs
 
 
-def setup_scheduler(config: Any, setup: dict[str, str]) -> Any:
-    """A loaded Scheduler for `config`, built by ``[scheduler] setup_scheduler`` if set."""
+def setup_scheduler(config: Any, setup: dict[str, str], migrate: bool | None = None) -> Any:
+    """A loaded Scheduler for `config`, built by ``[scheduler] setup_scheduler`` if set.
+
+    `migrate` is passed to `Scheduler.load` (None: the backend's automigrate setting).
+    """
     spec = config.get("scheduler", {}).get("setup_scheduler")
     if spec:
         func = _load_function(spec, config.configdir)
@@ -86,5 +89,5 @@ def setup_scheduler(config: Any, setup: dict[str, str]) -> Any:
         if setup:
             raise SchedulerError("-s/--setup needs [scheduler] setup_scheduler in redun.ini")
         scheduler = Scheduler(config=config)
-    scheduler.load()
+    scheduler.load(migrate=migrate)
     return scheduler

@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -160,7 +161,12 @@ class RedunBackendDb(RedunBackend):
             self.value_store = ValueStore(self._abs_path(config["value_store_path"]))
 
         self.engine: Engine | None = None
+        # Loaded: connected and the schema checked (first use loads, as load() would).
+        self._loaded = False
         self._session: RedunSession | None = None
+        # A session the caller set (bound to its own transaction): every read and write
+        # goes through its connection, and it is never committed or closed here.
+        self._external_session = False
         self._hot_connection: Connection | None = None
         self._lock = threading.RLock()
         self._buffer = WriteBuffer()
@@ -217,6 +223,7 @@ class RedunBackendDb(RedunBackend):
                 version = self.get_db_version()
             if not is_compatible(version):
                 raise RedunVersionError(self._incompatible_message(version))
+            self._loaded = True
 
     def _incompatible_message(self, version: DBVersionInfo) -> str:
         where = self.engine.url.render_as_string(hide_password=True) if self.engine else ""
@@ -236,12 +243,18 @@ class RedunBackendDb(RedunBackend):
         )
 
     def _require_engine(self) -> Engine:
-        if self.engine is None:
-            raise RedunDatabaseError("The backend is not loaded: call backend.load() first.")
+        """The engine of a loaded backend: a backend is usable once built, so the first
+        use loads it (connect, automigrate when allowed, check the schema)."""
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:
+                    self.load()
         return self.engine
 
     def get_db_version(self) -> DBVersionInfo:
-        with self._require_engine().connect() as connection:
+        if self._external_session:
+            return migrations.get_db_version(self._session.connection())
+        with self.connect().connect() as connection:
             return migrations.get_db_version(connection)
 
     def migrate(
@@ -250,9 +263,12 @@ class RedunBackendDb(RedunBackend):
         """Upgrade or downgrade the schema (flushes pending records first)."""
         with self._lock:
             self.flush()
-            if self._session is not None:
+            if self._session is not None and not self._external_session:
                 self._session.close()
-            return migrations.migrate(self._require_engine(), desired_version, upgrade_only)
+            changed = migrations.migrate(self.connect(), desired_version, upgrade_only)
+            # The caller chose the schema: first use must not migrate it again.
+            self._loaded = True
+            return changed
 
     @staticmethod
     def get_db_version_required() -> tuple[DBVersionInfo, DBVersionInfo]:
@@ -268,8 +284,9 @@ class RedunBackendDb(RedunBackend):
     def flush(self) -> None:
         """Write every buffered record, waiting out an outage (`db_outage_timeout`)."""
         with self._lock:
-            if not self._buffer or self.engine is None:
+            if not self._buffer:
                 return
+            self._require_engine()
             self._write_buffer(self._retry)
 
     def try_flush(self) -> bool:
@@ -279,8 +296,9 @@ class RedunBackendDb(RedunBackend):
         it raises only once writing is impossible or the outage lasted too long.
         """
         with self._lock:
-            if not self._buffer or self.engine is None:
+            if not self._buffer:
                 return True
+            self._require_engine()
             outage = self._outage
             if outage is None:
                 self.flush()
@@ -297,12 +315,10 @@ class RedunBackendDb(RedunBackend):
     def _write_buffer(self, run: Any, transient_ok: bool = False) -> None:
         """Write the buffer in one transaction through `run(write)` (which may retry)."""
         buffer = self._buffer
-        engine = self.engine
 
         def write() -> None:
-            with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
-                with connection.begin():
-                    buffer.write(connection)
+            with self._write() as connection:
+                buffer.write(connection)
 
         try:
             run(write)
@@ -360,9 +376,11 @@ class RedunBackendDb(RedunBackend):
     def close(self) -> None:
         with self._lock:
             self.flush()
-            if self._session is not None:
+            if self._session is not None and not self._external_session:
                 self._session.close()
-                self._session = None
+            self._session = None
+            self._external_session = False
+            self._loaded = False
             if self._hot_connection is not None:
                 self._hot_connection.close()
                 self._hot_connection = None
@@ -375,6 +393,8 @@ class RedunBackendDb(RedunBackend):
         """An ORM session for queries, seeing every record so far (pending ones are flushed)."""
         with self._lock:
             self.flush()
+            if self._external_session:
+                return self._session
             if self._session is None:
                 from redun.backends.db.models import RedunSession
 
@@ -386,6 +406,28 @@ class RedunBackendDb(RedunBackend):
                 self._session.commit()
             return self._session
 
+    @session.setter
+    def session(self, session: Any) -> None:
+        """Use the caller's session (say, bound to a transaction it rolls back later).
+
+        Records buffered so far are written first, where they were headed. From then on
+        every read and write runs on the session's connection, writes in savepoints;
+        the session is never committed or closed by the backend. None restores the
+        backend's own session.
+        """
+        with self._lock:
+            self.flush()
+            if self._session is not None and not self._external_session:
+                self._session.close()
+            if self._hot_connection is not None:
+                self._hot_connection.close()
+                self._hot_connection = None
+            if session is not None and getattr(session, "backend", None) is None:
+                # Rows decode their values through the session's backend.
+                session.backend = self
+            self._session = session
+            self._external_session = session is not None
+
     def end_read(self) -> None:
         """End the ORM session's read transaction by rolling it back (reads write nothing).
 
@@ -393,7 +435,7 @@ class RedunBackendDb(RedunBackend):
         connection dropped: the next read reconnects.
         """
         with self._lock:
-            if self._session is not None:
+            if self._session is not None and not self._external_session:
                 self._session.rollback()
 
     def reader(self) -> CallGraphReader:
@@ -402,11 +444,31 @@ class RedunBackendDb(RedunBackend):
 
         return CallGraphReader(self)
 
-    def _read(self) -> Connection:
-        return self._require_engine().connect()
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._external_session:
+            yield self._session.connection()
+            return
+        with self._require_engine().connect() as connection:
+            yield connection
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: its own, or a savepoint in the caller's session."""
+        if self._external_session:
+            connection = self._session.connection()
+            with connection.begin_nested():
+                yield connection
+            return
+        engine = self._require_engine()
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
+            with connection.begin():
+                yield connection
 
     def _hot(self) -> Connection:
         """A long-lived autocommit connection: every lookup sees the latest commits."""
+        if self._external_session:
+            return self._session.connection()
         if self._hot_connection is None:
             self._hot_connection = (
                 self._require_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -430,9 +492,6 @@ class RedunBackendDb(RedunBackend):
                 raise
 
         return _Rows(self._retry(run))
-
-    def _write(self) -> Connection:
-        return self._require_engine().connect().execution_options(**{WRITE_OPTION: True})
 
     # -- values -----------------------------------------------------------------
 
@@ -914,7 +973,7 @@ class RedunBackendDb(RedunBackend):
         with self._lock:
             self.flush()
             info = handle.__handle__
-            with self._write() as connection, connection.begin():
+            with self._write() as connection:
                 edges = connection.execute(
                     select(schema.handle.c.hash, schema.handle_edge.c.child_id)
                     .join(
@@ -972,7 +1031,7 @@ class RedunBackendDb(RedunBackend):
                     self._buffer.tags.setdefault(row["tag_hash"], row)
                 return [(r["tag_hash"], entity_id, r["key"], r["value"]) for r in rows]
             self.flush()
-            with self._write() as connection, connection.begin():
+            with self._write() as connection:
                 return tagging.record_tags(
                     connection, entity_type, entity_id, tags, parents, update, new
                 )
@@ -982,7 +1041,7 @@ class RedunBackendDb(RedunBackend):
     ) -> list[tuple[str, str, str, Any]]:
         with self._lock:
             self.flush()
-            with self._write() as connection, connection.begin():
+            with self._write() as connection:
                 return tagging.delete_tags(connection, entity_id, list(tags), list(keys))
 
     def update_tags(
@@ -994,7 +1053,7 @@ class RedunBackendDb(RedunBackend):
     ) -> list[tuple[str, str, str, Any]]:
         with self._lock:
             self.flush()
-            with self._write() as connection, connection.begin():
+            with self._write() as connection:
                 return tagging.update_tags(
                     connection, entity_type, entity_id, list(old_keys), list(new_tags)
                 )
@@ -1037,7 +1096,7 @@ class RedunBackendDb(RedunBackend):
             from redun.backends.db import records
 
             try:
-                with self._write() as connection, connection.begin():
+                with self._write() as connection:
                     return records.put_records(connection, list(new_records))
             except IntegrityError as error:
                 raise RedunDatabaseError(

@@ -39,8 +39,10 @@ from redun.backends.db.rows import (
     task_fullname,
 )
 from redun.backends.db.status import (
+    active_executions,
     count_statuses,
     execution_status,
+    is_stale,
     job_groups,
     job_status_clause,
     job_status_column,
@@ -90,10 +92,23 @@ def _execution_select() -> tuple[Any, Any]:
     return stmt, root
 
 
-def _execution_row(row: Any, tags: tuple[tuple[str, Any], ...]) -> ExecutionRow:
+def _execution_rows(session: Session, rows: Sequence[Any]) -> list[ExecutionRow]:
+    """Rows with their tags and status; one more query only if some heartbeat is stale."""
+    stale = [row.id for row in rows if row.status == "RUNNING" and is_stale(row.updated_time)]
+    active = set()
+    if stale:
+        recent = active_executions().subquery()
+        active = set(
+            session.scalars(select(recent.c.execution_id).where(recent.c.execution_id.in_(stale)))
+        )
+    tags = get_tags(session, [row.id for row in rows])
+    return [_execution_row(row, tags.get(row.id, ()), row.id in active) for row in rows]
+
+
+def _execution_row(row: Any, tags: Tags, jobs_active: bool) -> ExecutionRow:
     return ExecutionRow(
         id=row.id,
-        status=execution_status(row.status, row.updated_time),
+        status=execution_status(row.status, row.updated_time, jobs_active=jobs_active),
         start_time=row.start_time,
         end_time=row.end_time,
         updated_time=row.updated_time,
@@ -150,9 +165,7 @@ def list_executions(
             or_(Execution.id.startswith(word, autoescape=True), Execution.args.contains(word))
         )
     stmt = stmt.order_by(root.start_time.desc(), Execution.id).offset(page * size).limit(size)
-    rows = session.execute(stmt).all()
-    found_tags = get_tags(session, [row.id for row in rows])
-    return [_execution_row(row, found_tags.get(row.id, ())) for row in rows]
+    return _execution_rows(session, session.execute(stmt).all())
 
 
 def get_execution(session: Session, execution_id: str) -> ExecutionRow | None:
@@ -160,7 +173,7 @@ def get_execution(session: Session, execution_id: str) -> ExecutionRow | None:
     row = session.execute(stmt.where(Execution.id == execution_id)).first()
     if row is None:
         return None
-    return _execution_row(row, get_tags(session, [row.id]).get(row.id, ()))
+    return _execution_rows(session, [row])[0]
 
 
 def executions_by_ids(session: Session, ids: Sequence[str]) -> list[ExecutionRow]:
@@ -171,8 +184,7 @@ def executions_by_ids(session: Session, ids: Sequence[str]) -> list[ExecutionRow
         for chunk in chunks(ids)
         for row in session.execute(stmt.where(Execution.id.in_(chunk)))
     }
-    tags = get_tags(session, list(found))
-    return [_execution_row(found[i], tags.get(i, ())) for i in ids if i in found]
+    return _execution_rows(session, [found[i] for i in ids if i in found])
 
 
 def get_tags(session: Session, entity_ids: Sequence[str]) -> dict[str, Tags]:

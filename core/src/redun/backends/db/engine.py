@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 
 def is_sqlite(uri: str) -> bool:
-    return uri.startswith("sqlite:")
+    return uri.startswith(("sqlite:", "sqlite+"))
 
 
 def is_sqlite_memory(uri: str) -> bool:
@@ -138,7 +138,7 @@ def make_engine(uri: str, echo: bool = False) -> Engine:
     connect_args = {}
     if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-    engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+    engine = _create_engine(uri, url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -149,6 +149,17 @@ def make_engine(uri: str, echo: bool = False) -> Engine:
         dbapi_connection.commit()
 
     return engine
+
+
+def _create_engine(uri: str, url: Any, **options: Any) -> Engine:
+    """create_engine, with one line for a db_uri naming a driver that is not installed."""
+    try:
+        return create_engine(url, **options)
+    except ImportError as error:
+        raise RedunDatabaseError(
+            f"[backend] db_uri {describe_uri(uri)!r} needs the Python driver {error.name!r}, "
+            f"which is not installed: install it, or use {URI_EXAMPLES}."
+        ) from None
 
 
 def _sqlite_engine(uri: str, echo: bool) -> Engine:
@@ -173,7 +184,8 @@ def _sqlite_engine(uri: str, echo: bool) -> Engine:
             # A repository we may not write (a shared or archived .redun/) can still be read,
             # as redun reads it; SQLite's WAL mode would otherwise insist on writing.
             uri = _read_only_uri(path)
-        engine = create_engine(
+        engine = _create_engine(
+            uri,
             uri,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, object_session, relationship
 
 from redun.backends.base import TagEntity
 from redun.backends.db import schema
-from redun.backends.db.status import execution_status, job_status
+from redun.backends.db.status import active_executions, execution_status, job_status
 from redun.tags import CONTEXT_KEY
 
 if TYPE_CHECKING:
@@ -365,7 +366,18 @@ class Execution(Base):
 
     @property
     def status(self) -> str:
-        return execution_status(self.job.status if self.job else None, self.updated_time)
+        return execution_status(
+            self.job.status if self.job else None, self.updated_time, jobs_active=self._jobs_active
+        )
+
+    def _jobs_active(self) -> bool:
+        """Whether a job of this execution started or ended lately (see `execution_status`)."""
+        session = object_session(self)
+        if session is None:
+            return False
+        recent = active_executions().subquery()
+        found = select(recent.c.execution_id).where(recent.c.execution_id == self.id).limit(1)
+        return session.scalar(found) is not None
 
     @property
     def status_display(self) -> str:

@@ -221,6 +221,13 @@ class CallGraphReader:
         """The value, the jobs that produced and consumed it (`limit` each; None: all)."""
         return details.value_detail(self._session, value_hash, limit)
 
+    def upstream_dataflow(self, value_hash: str, value_name: str = "value") -> list[str]:
+        """How a value was derived, as lines of pseudo-code (`redun.backends.db.dataflow`);
+        [] for an unknown hash."""
+        from redun.backends.db.dataflow import upstream_dataflow_lines
+
+        return upstream_dataflow_lines(self._session, value_hash, value_name)
+
     def value_object(self, value_hash: str) -> Any:
         """The value for display: decoded, pickle-previewed, or a stand-in when too large."""
         return details.preview_object(self._session, value_hash)

@@ -14,13 +14,18 @@ A job is, from what its row records:
 - DONE: it ended, and ran.
 
 An execution has its root job's status, DONE for a CACHED root, and FAILED
-when its root job is missing; except that a RUNNING one whose heartbeat
-(``execution.updated_time``, refreshed by a running scheduler every few
-seconds) is older than STALE_AFTER is STOPPED: its process died without a word
-(SIGKILL, a crash, a lost machine, a database it could no longer write). An
-execution without any heartbeat (written by redun 0.44.1, which refreshes it
-only when idle) stays RUNNING. A run that stops on a signal records its root
-job as failed, so it is FAILED at once.
+when its root job is missing; except that a RUNNING one is STOPPED when it
+shows no sign of life for STALE_AFTER: its process died without a word
+(SIGKILL, a crash, a lost machine, a database it could no longer write). The
+signs of life are its heartbeat (``execution.updated_time``, refreshed by a
+running scheduler every few seconds) and a job of it starting or ending: redun
+0.44.1 writes the heartbeat at the start and then only after
+``job_status_interval`` (20 s) without any event, so a busy redun 0.44.1 run
+lives by its jobs. An execution without any heartbeat stays RUNNING. A run
+that stops on a signal records its root job as failed, so it is FAILED at once.
+
+Finding recent jobs takes two range scans of the job time indexes, asked only
+about an execution whose heartbeat is stale.
 
 A new state goes here and nowhere else: in the Python rule, in the SQL clause
 for filtering, and in the list of statuses.
@@ -28,11 +33,11 @@ for filtering, and in the list of statuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, and_, case, literal, or_, select
+from sqlalchemy import Select, and_, case, literal, or_, select, union
 
 from redun.backends.db import schema
 
@@ -67,18 +72,27 @@ def job_status(result_type: str | None, end_time: datetime | None, cached: bool)
 
 
 def execution_status(
-    root_job_status: str | None, updated_time: datetime | None = None, now: datetime | None = None
+    root_job_status: str | None,
+    updated_time: datetime | None = None,
+    now: datetime | None = None,
+    jobs_active: bool | Callable[[], bool] = False,
 ) -> str:
     """RUNNING, STOPPED, FAILED or DONE, from the status of the execution's root job
-    (None: missing) and its heartbeat `updated_time`."""
+    (None: missing), its heartbeat `updated_time` and whether a job of it started or
+    ended within STALE_AFTER (`jobs_active`: a callable is asked only when it matters)."""
     if root_job_status is None:
         return "FAILED"
     if root_job_status in ("DONE", "CACHED"):
         return "DONE"
-    if root_job_status == "RUNNING" and updated_time is not None:
-        if updated_time < _stale_before(now):
+    if root_job_status == "RUNNING" and is_stale(updated_time, now):
+        if not (jobs_active() if callable(jobs_active) else jobs_active):
             return "STOPPED"
     return root_job_status
+
+
+def is_stale(updated_time: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a heartbeat is too old to come from a live scheduler (None: no heartbeat)."""
+    return updated_time is not None and updated_time < _stale_before(now)
 
 
 def _stale_before(now: datetime | None = None) -> datetime:
@@ -144,13 +158,34 @@ def job_status_clause(status: str, job: Any = schema.job.c) -> Any:
     return and_(job.end_time.is_not(None), job.cached.is_(status == "CACHED"), not_failed)
 
 
+def active_executions(now: datetime | None = None) -> Any:
+    """Ids of the executions a job of which started or ended within STALE_AFTER."""
+    job = schema.job.c
+    since = _stale_before(now)
+    known = job.execution_id.is_not(None)  # NOT IN a set holding NULL is never true
+    return union(
+        select(job.execution_id).where(job.start_time >= since, known),
+        select(job.execution_id).where(job.end_time >= since, known),
+    )
+
+
+def stale_clause(execution: Any = schema.execution.c, now: datetime | None = None) -> Any:
+    """SQL condition that an execution shows no sign of life (whatever its root job)."""
+    since = _stale_before(now)
+    return and_(
+        execution.updated_time.is_not(None),
+        execution.updated_time < since,
+        execution.id.not_in(active_executions(now)),
+    )
+
+
 def execution_status_clause(status: str, execution: Any = schema.execution.c) -> Any:
     """SQL condition that an execution has `status` (through its root job and heartbeat)."""
     check_statuses([status], "execution")
     job_statuses = {"DONE": ["DONE", "CACHED"], "STOPPED": ["RUNNING"]}.get(status, [status])
     roots = select(schema.job.c.id).where(or_(*(job_status_clause(s) for s in job_statuses)))
     clause = execution.job_id.in_(roots)
-    stale = and_(execution.updated_time.is_not(None), execution.updated_time < _stale_before())
+    stale = stale_clause(execution)
     if status == "STOPPED":
         return and_(clause, stale)
     if status == "RUNNING":

@@ -21,6 +21,27 @@ class DBVersionInfo(NamedTuple):
     def key(self) -> tuple[int, int]:
         return (self.major, self.minor)
 
+    # Versions order by major.minor; as a tuple they would order by migration id first.
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, DBVersionInfo):
+            return NotImplemented
+        return self.key < other.key
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, DBVersionInfo):
+            return NotImplemented
+        return self.key <= other.key
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, DBVersionInfo):
+            return NotImplemented
+        return self.key > other.key
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, DBVersionInfo):
+            return NotImplemented
+        return self.key >= other.key
+
     def __str__(self) -> str:
         if self.major < 0:
             return "none"

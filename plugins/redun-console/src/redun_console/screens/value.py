@@ -57,6 +57,8 @@ class ValueScreen(RouteScreen):
             yield LinkTable(VALUE_COLUMNS, id="children", classes="auto-table")
             yield Label("Contained in", classes="section")
             yield LinkTable(VALUE_COLUMNS, id="parents", classes="auto-table")
+            yield Label("Upstream dataflow (how it was derived)", classes="section")
+            yield Static(id="dataflow", expand=False, shrink=False)
 
     def load(self) -> None:
         detail = self.reader.value_detail(self.value_hash)
@@ -76,6 +78,8 @@ class ValueScreen(RouteScreen):
         self.query_one("#consumers", LinkTable).sync(
             [(f"jobs/{job.id}", job_cells(job)) for job in detail.consumers]
         )
+        dataflow = self.reader.upstream_dataflow(detail.value.hash)
+        self.query_one("#dataflow", Static).update(Text("\n".join(dataflow).rstrip()))
         for selector, values in (("#children", detail.children), ("#parents", detail.parents)):
             self.query_one(selector, LinkTable).sync(
                 [

@@ -61,8 +61,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("scheduler", ("redun.scheduler",)),
     # The public API and the CLI. redun.executors.launch is redun's import path for
     # `redun launch`, which builds a Scheduler, so it sits here and not with executors;
-    # redun.federated_tasks builds on subrun and launch; redun.glue is redun's import path
-    # for the Glue helpers of the plugin serving aws_glue.
+    # redun.federated_tasks builds on subrun and launch.
     (
         "api",
         (
@@ -72,7 +71,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "redun.pytest",
             "redun.executors.launch",
             "redun.federated_tasks",
-            "redun.glue",
         ),
     ),
 ]
@@ -167,6 +165,11 @@ def test_every_module_has_a_layer() -> None:
     assert len(MODULES) > 100
     for module in MODULES:
         layer_of(module)
+
+
+def test_each_prefix_is_in_one_layer() -> None:
+    prefixes = [prefix for _, group in LAYERS for prefix in group]
+    assert sorted(p for p in set(prefixes) if prefixes.count(p) > 1) == []
 
 
 def test_no_import_goes_up_a_layer() -> None:

@@ -288,3 +288,18 @@ def test_redun_cli_imports_nothing_until_used() -> None:
     )
     env = {**os.environ, "REDUN_DISABLE_PLUGIN_AUTOLOAD": "1"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_execute_on_a_postgresql_repository(project: Path, script: str, db_uri: str) -> None:
+    from redun.cli import RedunClient
+
+    config_dir = project / ".redun"
+    config_dir.mkdir()
+    (config_dir / "redun.ini").write_text(f"[backend]\ndb_uri = {db_uri}\nautomigrate = true\n")
+    client = RedunClient(stdout=io.StringIO())
+    assert client.execute(["redun", "run", script, "main", "--x", "2"]) == {"sum": 12, "x": 2}
+    # A rerun is cached, and the repository shows both executions.
+    assert client.execute(["redun", "run", script, "main", "--x", "2"]) == {"sum": 12, "x": 2}
+    client.stdout = io.StringIO()
+    client.execute(["redun", "log", "--exec"])
+    assert len([line for line in client.stdout.getvalue().splitlines() if "Exec " in line]) == 2

@@ -45,6 +45,7 @@ from typing import Any, NamedTuple, Union
 from sqlalchemy import select
 from sqlalchemy.orm import object_session, selectinload
 
+from redun.backends.db.browse import chunks
 from redun.backends.db.models import Argument, CallEdge, CallNode, Task, Value
 from redun.utils import trim_string
 
@@ -205,9 +206,14 @@ def _prefetch(call_nodes: list[CallNode]) -> None:
     session = object_session(call_nodes[0])
     if session is None:
         return
+    for hashes in chunks(sorted({cn.call_hash for cn in call_nodes})):
+        _load_for_walk(session, hashes)
+
+
+def _load_for_walk(session: Any, call_hashes: list[str]) -> None:
     session.scalars(
         select(CallNode)
-        .where(CallNode.call_hash.in_({cn.call_hash for cn in call_nodes}))
+        .where(CallNode.call_hash.in_(call_hashes))
         .options(
             selectinload(CallNode.value).selectinload(Value.children),
             selectinload(CallNode.parent_edges).selectinload(CallEdge.parent_node),

@@ -8,7 +8,8 @@ they were recorded with). Then `redun log`, `redun explain`, `redun run --dryrun
 just before the same run) and the console's job screen must show the same
 status and the same reason for each job. A run killed in the middle of a job an
 hour ago is STOPPED in `redun log`, `redun explain` and the console's
-executions list alike.
+executions list alike, and so are the jobs it was in the middle of (job lines,
+job screen, jobs list and its status filter).
 """
 
 from __future__ import annotations
@@ -241,6 +242,33 @@ def _console_screen(project: Project, job_id: str) -> tuple[str, str]:
     return status, shown["reason"].removeprefix("Why: ")
 
 
+def _console_jobs(project: Project, route: str) -> dict[str, str]:
+    """{job id prefix: status} as the console's jobs list on `route` shows them."""
+    import asyncio
+
+    from redun_console.screens.jobs import COLUMNS
+    from redun_console.widgets import LinkTable
+
+    from tests.plugins.console.helpers import rows
+
+    backend = RedunBackendDb(f"sqlite:///{project.config_dir}/redun.db")
+    backend.load()
+    shown: dict[str, str] = {}
+    status = COLUMNS.index("Status")
+
+    async def main() -> None:
+        app = RedunConsole(backend, route, poll_interval=0, screens=())
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            shown.update((row[0], row[status]) for row in rows(app.screen.query_one(LinkTable)))
+
+    try:
+        asyncio.run(main())
+    finally:
+        backend.close()
+    return shown
+
+
 def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
     (project.root / "in.txt").write_text("abc")
     name = project.script.name
@@ -348,7 +376,16 @@ def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
         if job
     }
     by_task = {row["task_name"]: row["status"] for row in rows}
-    assert by_task == {f"{ns}.long": "RUNNING", f"{ns}.nap": "RUNNING", f"{ns}.square": "DONE"}
+    # The jobs it was in the middle of died with it: STOPPED, not RUNNING forever.
+    assert by_task == {f"{ns}.long": "STOPPED", f"{ns}.nap": "STOPPED", f"{ns}.square": "DONE"}
+    listed = _console_jobs(project, f"executions/{killed}/jobs")
     for row in rows:
         assert shown.get(row["status"], row["status"]) == logged[row["job_id"][:8]]
         assert _console_screen(project, row["job_id"]) == (row["status"], row["message"])
+        assert listed[row["job_id"][:8]] == row["status"]
+    stopped = {row["job_id"][:8] for row in rows if row["status"] == "STOPPED"}
+    assert set(_console_jobs(project, f"executions/{killed}/jobs?status:stopped")) == stopped
+    assert _console_jobs(project, f"executions/{killed}/jobs?status:running") == {}
+    result = project.redun("log", "--job", "--exec-id", killed, "--job-status", "STOPPED")
+    assert result.exit_code == 0, result.output
+    assert {job.group(1) for job in map(JOB.match, result.stdout.splitlines()) if job} == stopped

@@ -14,7 +14,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, object_session, rel
 
 from redun.backends.base import TagEntity
 from redun.backends.db import schema
-from redun.backends.db.status import active_executions, execution_status, job_status
+from redun.backends.db.status import (
+    active_executions,
+    execution_live,
+    execution_status,
+    job_status,
+)
 from redun.tags import CONTEXT_KEY
 
 if TYPE_CHECKING:
@@ -370,6 +375,11 @@ class Execution(Base):
             self.job.status if self.job else None, self.updated_time, jobs_active=self._jobs_active
         )
 
+    @property
+    def live(self) -> bool:
+        """Whether it shows a sign of life (see `redun.backends.db.status.execution_live`)."""
+        return execution_live(self.updated_time, self._jobs_active)
+
     def _jobs_active(self) -> bool:
         """Whether a job of this execution started or ended lately (see `execution_status`)."""
         session = object_session(self)
@@ -416,9 +426,13 @@ class Job(Base):
 
     @property
     def status(self) -> str:
-        """RUNNING, FAILED, CACHED or DONE."""
+        """RUNNING, STOPPED, FAILED, CACHED or DONE."""
         result_type = self.call_node.value.type if self.call_node else None
-        return job_status(result_type, self.end_time, self.cached)
+        return job_status(result_type, self.end_time, self.cached, self._execution_live)
+
+    def _execution_live(self) -> bool:
+        """Whether its execution is live (a job without a recorded execution is)."""
+        return self.execution is None or self.execution.live
 
     @property
     def status_display(self) -> str:

@@ -269,6 +269,33 @@ def _console_jobs(project: Project, route: str) -> dict[str, str]:
     return shown
 
 
+def _console_status_table(project: Project, execution_id: str) -> dict[str, dict[str, str]]:
+    """{task: {column: count}} as the console's execution screen counts the jobs."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from tests.plugins.console.helpers import rows
+
+    backend = RedunBackendDb(f"sqlite:///{project.config_dir}/redun.db")
+    backend.load()
+    shown: dict[str, dict[str, str]] = {}
+
+    async def main() -> None:
+        app = RedunConsole(backend, f"executions/{execution_id}", poll_interval=0, screens=())
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one("#statuses", DataTable)
+            names = [str(column.label) for column in table.ordered_columns]
+            shown.update({row[0]: dict(zip(names[1:], row[1:])) for row in rows(table)})
+
+    try:
+        asyncio.run(main())
+    finally:
+        backend.close()
+    return shown
+
+
 def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
     (project.root / "in.txt").write_text("abc")
     name = project.script.name
@@ -389,3 +416,26 @@ def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
     result = project.redun("log", "--job", "--exec-id", killed, "--job-status", "STOPPED")
     assert result.exit_code == 0, result.output
     assert {job.group(1) for job in map(JOB.match, result.stdout.splitlines()) if job} == stopped
+
+    # The per-task counts: redun log's status table and the console's, a STOPPED column.
+    result = project.redun("log", killed)
+    assert result.exit_code == 0, result.output
+    table = [line.split() for line in result.stdout.splitlines() if line.startswith("| ")]
+    header = table[1][1:]
+    assert header == ["TASK", "PENDING", "RUNNING", "STOPPED", "FAILED", "CACHED", "DONE", "TOTAL"]
+    counts = {row[1]: dict(zip(header[1:], map(int, row[2:]))) for row in table[2:]}
+    zero = dict.fromkeys(header[1:], 0)
+    assert counts == {
+        "ALL": {**zero, "STOPPED": 2, "DONE": 1, "TOTAL": 3},
+        f"{ns}.long": {**zero, "STOPPED": 1, "TOTAL": 1},
+        f"{ns}.nap": {**zero, "STOPPED": 1, "TOTAL": 1},
+        f"{ns}.square": {**zero, "DONE": 1, "TOTAL": 1},
+    }
+    console = _console_status_table(project, killed)
+    assert {
+        task: {name: int(count) for name, count in cells.items()} for task, cells in console.items()
+    } == {task: {k: v for k, v in c.items() if k != "PENDING"} for task, c in counts.items()}
+    # A run that never stopped keeps redun's columns.
+    result = project.redun("log", runs[0])
+    header = [line.split() for line in result.stdout.splitlines() if line.startswith("| ")][1]
+    assert header[1:] == ["TASK", "PENDING", "RUNNING", "FAILED", "CACHED", "DONE", "TOTAL"]

@@ -421,6 +421,7 @@ def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
     result = project.redun("log", killed)
     assert result.exit_code == 0, result.output
     table = [line.split() for line in result.stdout.splitlines() if line.startswith("| ")]
+    table = [row for row in table if len(row) > 1]  # a blank line follows the header
     header = table[1][1:]
     assert header == ["TASK", "PENDING", "RUNNING", "STOPPED", "FAILED", "CACHED", "DONE", "TOTAL"]
     counts = {row[1]: dict(zip(header[1:], map(int, row[2:]))) for row in table[2:]}

@@ -14,6 +14,7 @@ from redun.backends.db.query import CallGraphQuery, QueryError
 from redun.config import Config
 from redun.tags import ANY_VALUE
 from redun.tracebacks import ErrorValue
+from sqlalchemy import event
 
 from tests.core.backends.helpers import make_task, record_call
 
@@ -369,7 +370,28 @@ def test_jobs_of_a_dead_execution_are_stopped_everywhere(backend: RedunBackendDb
         "legacy-done": "DONE",
     }
     session = backend.session
-    assert {job_id: session.get(Job, job_id).status for job_id in expected} == expected
+    jobs = {job_id: session.get(Job, job_id) for job_id in expected}
+    asked: list[str] = []
+    listen = (backend.engine, "before_cursor_execute")
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        asked.extend([statement] if "UNION" in statement.upper() else [])
+
+    event.listen(*listen, count)
+    try:
+        assert {job_id: job.status for job_id, job in jobs.items()} == expected
+    finally:
+        event.remove(*listen, count)
+    # Liveness is asked once per stale execution ("dead" and "busy"), not once per job,
+    # and again after a rollback (a new snapshot of the repository).
+    assert len(asked) == 2
+    session.rollback()
+    event.listen(*listen, count)
+    try:
+        assert {job_id: job.status for job_id, job in jobs.items()} == expected
+    finally:
+        event.remove(*listen, count)
+    assert len(asked) == 4
     assert {row.id: row.status for row in browse.jobs_by_ids(session, list(expected))} == expected
     assert {job_id: browse.get_job(session, job_id).status for job_id in expected} == expected
     reader = backend.reader()

@@ -8,8 +8,10 @@
    real container, the calls counted by the moto server per action.
 2. The scheduler's own time per job: CPU seconds of the scheduling process
    (hashing, recording, submitting, polling, reading results; the containers'
-   own time is not in it) for fan-outs of ``--compare-small`` and ``--compare``
-   tasks on aws_batch and on the docker executor, same image and workflow.
+   own time is not in it; ``children_cpu`` is that of the commands it ran,
+   e.g. the docker executor's ``docker`` CLI) for fan-outs of
+   ``--compare-small`` and ``--compare`` tasks on aws_batch and on the docker
+   executor, same image and workflow.
    The difference between the two sizes divided by the difference in jobs is
    the time each further job costs; the small run shows the fixed costs.
 
@@ -36,7 +38,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-JOB_PREFIX = "redun-bench"
+# Batch job names (and so container names) of this process: its cleanup removes only its own.
+JOB_PREFIX = f"redun-bench{os.getpid()}"
+SERVE_PREFIX = f"redun-serve{os.getpid()}"
 WORKFLOW = """
 from redun import task
 
@@ -114,8 +118,13 @@ scheduler = Scheduler(config={config!r})
 wall = time.monotonic()
 result = scheduler.run(wf.main({jobs}, {executor!r}))
 usage = resource.getrusage(resource.RUSAGE_SELF)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
 assert result == list(range({jobs})), result[:5]
-print(json.dumps({{"wall": time.monotonic() - wall, "cpu": usage.ru_utime + usage.ru_stime}}))
+print(json.dumps({{
+    "wall": time.monotonic() - wall,
+    "cpu": usage.ru_utime + usage.ru_stime,
+    "children_cpu": children.ru_utime + children.ru_stime,
+}}))
 """
     load_before = os.getloadavg()
     proc = subprocess.run(
@@ -131,30 +140,36 @@ print(json.dumps({{"wall": time.monotonic() - wall, "cpu": usage.ru_utime + usag
     return measured
 
 
-def finished_containers() -> int:
-    """Exited containers of this benchmark's Batch jobs (moto leaves them in place)."""
-    listing = ["podman", "ps", "--all", "--quiet", "--filter", f"name=^{JOB_PREFIX}-"]
-    out = subprocess.run([*listing, "--filter", "status=exited"], capture_output=True, text=True)
-    return len(out.stdout.split())
+def finished_jobs(moto: Any) -> int:
+    """Jobs whose output is in scratch so far (S3 calls; the Batch counts stay clean)."""
+    from tests.plugins.aws.batch_env import BUCKET
+
+    pages = moto.client("s3").get_paginator("list_objects_v2")
+    return sum(
+        1
+        for page in pages.paginate(Bucket=BUCKET, Prefix="redun/jobs/")
+        for item in page.get("Contents", [])
+        if item["Key"].endswith("/output")
+    )
 
 
-def remove_containers() -> None:
-    """Remove the containers this benchmark's Batch jobs left behind."""
-    listing = ["podman", "ps", "--all", "--quiet", "--filter", f"name=^{JOB_PREFIX}-"]
+def remove_containers(prefix: str) -> None:
+    """Remove the containers that Batch jobs named `prefix`-... left behind."""
+    listing = ["podman", "ps", "--all", "--quiet", "--filter", f"name=^{prefix}-"]
     ids = subprocess.run(listing, capture_output=True, text=True).stdout.split()
     if ids:
         subprocess.run(["podman", "rm", "--force", *ids], capture_output=True)
 
 
 def sample_progress(moto: Any, progress: list[dict], done: threading.Event) -> None:
-    """Every minute: Batch calls so far, containers finished, load average (stderr too)."""
+    """Every minute: Batch calls so far, jobs finished, load average (stderr too)."""
     start = time.monotonic()
     while not done.wait(60):
         calls = sum(v for k, v in moto.calls().items() if k.startswith("batch:"))
         sample = {
             "seconds": round(time.monotonic() - start),
             "batch_calls": calls,
-            "containers_done": finished_containers(),
+            "jobs_done": finished_jobs(moto),
             "load": [round(x, 2) for x in os.getloadavg()],
         }
         progress.append(sample)
@@ -213,12 +228,12 @@ def main() -> None:
         os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
         moto = MotoServer(processes[0], port, sock, workdir / "moto.log")
         setup = create_batch(moto, args.image, max_vcpus=args.max_vcpus)
+        if args.serve:
+            serve(args.serve, port, setup.executor_config(job_name_prefix=SERVE_PREFIX))
+            return
         batch = setup.executor_config(
             job_monitor_interval="5.0", job_stale_time="3.0", job_name_prefix=JOB_PREFIX
         )
-        if args.serve:
-            serve(args.serve, port, batch)
-            return
         results: dict = {"cpus": os.cpu_count(), "max_vcpus": args.max_vcpus}
 
         if not args.skip_fanout:
@@ -263,7 +278,7 @@ def main() -> None:
     finally:
         from tests.helpers.moto_server import socket_pids
 
-        remove_containers()
+        remove_containers(SERVE_PREFIX if args.serve else JOB_PREFIX)
         holders = socket_pids(sock)
         for process in processes:
             process.send_signal(signal.SIGTERM)

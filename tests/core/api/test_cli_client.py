@@ -288,3 +288,50 @@ def test_redun_cli_imports_nothing_until_used() -> None:
     )
     env = {**os.environ, "REDUN_DISABLE_PLUGIN_AUTOLOAD": "1"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_execute_on_a_postgresql_repository(project: Path, script: str, db_uri: str) -> None:
+    from redun.cli import RedunClient
+
+    config_dir = project / ".redun"
+    config_dir.mkdir()
+    (config_dir / "redun.ini").write_text(f"[backend]\ndb_uri = {db_uri}\nautomigrate = true\n")
+    client = RedunClient(stdout=io.StringIO())
+    assert client.execute(["redun", "run", script, "main", "--x", "2"]) == {"sum": 12, "x": 2}
+    # A rerun is cached, and the repository shows both executions.
+    assert client.execute(["redun", "run", script, "main", "--x", "2"]) == {"sum": 12, "x": 2}
+    client.stdout = io.StringIO()
+    client.execute(["redun", "log", "--exec"])
+    assert len([line for line in client.stdout.getvalue().splitlines() if "Exec " in line]) == 2
+
+
+SETUP_WITH_DOC = """
+from redun import Scheduler
+
+
+def setup(config, profile: str = "default", workers: int = 1, queue=None) -> Scheduler:
+    return Scheduler(config=config)
+"""
+
+
+def test_setup_help_lists_the_setup_options(project: Path) -> None:
+    from redun.cli import RedunClient, setup_scheduler
+
+    config_dir = project / ".redun"
+    client = RedunClient(stdout=io.StringIO())
+    setup_scheduler(str(config_dir))
+    # Without a setup_scheduler function there is nothing to set.
+    assert client.execute(["redun", "--setup-help"]) is None
+    assert client.stdout.getvalue() == "redun --setup <option>=<value> ...\n"
+
+    (config_dir / "setup.py").write_text(SETUP_WITH_DOC)
+    ini = config_dir / "redun.ini"
+    ini.write_text(ini.read_text() + "\n[scheduler]\nsetup_scheduler = setup.py::setup\n")
+    client.stdout = io.StringIO()
+    client.execute(["redun", "-c", str(config_dir), "--setup-help"])
+    assert client.stdout.getvalue().splitlines() == [
+        "redun --setup <option>=<value> ...",
+        "  --setup profile=PROFILE (default: default)",
+        "  --setup workers=WORKERS (default: 1)",
+        "  --setup queue=QUEUE (default: None)",
+    ]

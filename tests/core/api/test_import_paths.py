@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -336,6 +337,26 @@ def test_redun_glue_is_the_aws_plugins_glue_module(
     from redun.glue import get_num_workers
 
     assert get_num_workers() == 7
+
+
+def test_redun_glue_udf_waits_for_spark(monkeypatch: pytest.MonkeyPatch, forget_glue: None) -> None:
+    """A workflow module decorates with @udf at import, where no Spark runs (as in redun)."""
+    pytest.importorskip("redun_aws.glue")
+    if importlib.util.find_spec("pyspark") is not None:
+        pytest.skip("pyspark is installed: the no-Spark case needs it absent")
+    monkeypatch.delenv("REDUN_DISABLE_PLUGIN_AUTOLOAD")
+    reset_plugin_manager()
+    from redun.glue import udf
+
+    @udf
+    def double(x: int) -> int:
+        return 2 * x
+
+    @udf(return_type="int")
+    def triple(x: int) -> int:
+        return 3 * x
+
+    assert (double(4), triple(4)) == (8, 12)
 
 
 def test_redun_glue_without_the_aws_plugin_says_what_to_install(forget_glue: None) -> None:

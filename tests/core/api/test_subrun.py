@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redun import Scheduler
+from redun import Scheduler, get_task_registry, task
 from redun.backends.db import Execution, Job
 from redun.config import Config
 from redun.functools import no_prov
@@ -90,6 +90,20 @@ def test_extends_the_execution_from_a_worker_process(db_uri: str, log: Any) -> N
     assert "{'cache': True, 'dryrun': False}" in report
     assert any("api_subrun.leaf" in line for line in report)
     assert "END: Sub-scheduler report" in report
+
+
+def test_a_registered_task_without_a_module_is_not_loaded(db_uri: str) -> None:
+    """A task built by exec() (a notebook cell, a test helper) has no module to load."""
+    namespace: dict = {}
+    source = "def made_by_exec(x):\n    return x\n"
+    exec(source, namespace)
+    made = task(namespace["made_by_exec"], namespace="subrun_exec", source=source)
+    assert made.load_module is None
+    try:
+        scheduler = Scheduler(config=make_config(db_uri))
+        assert scheduler.run(subrun(wf.inner(2), executor="default"))["x"] == 2
+    finally:
+        get_task_registry()._forget(made)
 
 
 def test_call_hashes_are_redun_s(db_uri: str) -> None:

@@ -122,6 +122,18 @@ def test_the_session_may_be_bound_to_an_outer_transaction(db_uri: str, session_c
     assert RedunBackendDb(db_uri=db_uri).session.query(Execution).count() == 0
 
 
+def test_a_session_of_its_own_commits_what_the_backend_writes(db_uri: str) -> None:
+    backend = RedunBackendDb(db_uri=prepared(db_uri))
+    backend.load()
+    backend.session = RedunSession(backend, bind=backend.engine)
+    assert Scheduler(backend=backend).run(pipeline(5)) == 20
+    backend.session.close()
+    backend.close()
+    other = RedunBackendDb(db_uri=db_uri)
+    assert other.session.query(Job).count() == 3
+    other.close()
+
+
 def test_db_versions_order_by_version_not_migration_id() -> None:
     shuffled = list(REDUN_DB_VERSIONS)
     random.Random(7).shuffle(shuffled)

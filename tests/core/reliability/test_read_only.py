@@ -103,3 +103,28 @@ def test_redun_run_in_a_read_only_repository_says_so_in_one_line(read_only_repo:
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "read-only" in errors[0], done.stderr[-2000:]
     assert "Traceback" not in done.stderr
+
+
+def test_a_log_without_its_index_in_a_read_only_directory_is_one_line(tmp_path: Path) -> None:
+    """SQLite cannot read a WAL file without its -shm index unless it may create one."""
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("SKIPPED LOUDLY: as root the read-only test needs setpriv (util-linux)")
+    project = Project(tmp_path, WORKFLOW, f"sqlite:///{tmp_path / '.redun' / 'redun.db'}")
+    assert project.run("add", "--a", "1", "--b", "2").returncode == 0
+    db = project.config_dir / "redun.db"
+    subprocess.run([sys.executable, "-c", DIE_IN_WAL_MODE, str(db)], check=True)
+    Path(f"{db}-shm").unlink()
+    project.config_dir.chmod(0o555)
+    try:
+        done = subprocess.run(
+            as_user([*REDUN, "-c", str(project.config_dir), "log"]),
+            cwd=project.root,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        project.config_dir.chmod(0o755)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert "redun.db-wal" in line and "read-only directory" in line and "writable" in line

@@ -2,7 +2,8 @@
 
 The job fails as for any error: the run ends with the task's traceback (as
 redun prints it), never a raw Python traceback through our CLI, and it is
-recorded as failed. A task's KeyboardInterrupt ends the run as Ctrl-C does.
+recorded as failed. A task's sys.exit(code) ends it with that code (1 for 0 or
+text: a failed run never exits 0); its KeyboardInterrupt ends it as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.reliability.helpers import Project
+from tests.core.reliability.test_interrupt import execution_statuses
 
 WORKFLOW = """
 import time
@@ -27,6 +29,8 @@ RAISED = {
     "abort": lambda: Abort("custom stop"),
     "generator_exit": GeneratorExit,
     "exit": lambda: SystemExit(3),
+    "exit_zero": lambda: SystemExit(0),
+    "exit_text": lambda: SystemExit("giving up"),
     "interrupt": KeyboardInterrupt,
 }
 
@@ -55,6 +59,9 @@ def main(kind: str) -> list:
         ("abort", 1, "Abort: custom stop"),
         ("generator_exit", 1, "GeneratorExit"),
         ("exit", 3, "SystemExit: 3"),
+        # A failed run never exits 0, and the exit code is a number.
+        ("exit_zero", 1, "SystemExit: 0"),
+        ("exit_text", 1, "SystemExit: giving up"),
         ("interrupt", 130, "KeyboardInterrupt"),
     ],
 )
@@ -69,3 +76,4 @@ def test_redun_run_of_a_task_raising_a_base_exception(
     assert any(line.startswith("[redun]") and shown in line for line in lines), done.stderr
     raw = [line for line in lines if not line.startswith("[redun]") and line.strip()]
     assert raw == [], raw
+    assert execution_statuses(project) == ["FAILED"]

@@ -76,6 +76,9 @@ class LazyCommandGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            if ctx.meta.get(SETUP_HELP):
+                # Needs no subcommand, as in redun.
+                return _show_setup_help(ctx.params.get("config_option"))
             return super().invoke(ctx)
         except RedunError as error:
             raise CliError(str(error)) from None
@@ -114,6 +117,27 @@ def _with_plugin_options(name: str, command: click.Command) -> click.Command:
     extended = copy.copy(command)
     extended.params = params
     return extended
+
+
+SETUP_HELP = "redun.setup_help"
+
+
+def _remember_setup_help(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    ctx.meta[SETUP_HELP] = value
+
+
+def _show_setup_help(config_option: str | None) -> None:
+    """``redun --setup-help``: the ``-s`` options of the repo's setup_scheduler function."""
+    from redun.config import ConfigError, find_config_dir, load_config
+    from redun.scheduler.user_setup import setup_help
+
+    try:
+        config_dir = find_config_dir(config_option)
+    except ConfigError as error:
+        raise CliError(str(error)) from None
+    assert config_dir is not None
+    for line in setup_help(load_config(config_dir)):
+        click.echo(line)
 
 
 def _known_commands() -> set[tuple[str, str]]:
@@ -159,6 +183,13 @@ def _parse_setup(values: tuple[str, ...]) -> dict[str, str]:
     multiple=True,
     metavar="KEY=VALUE",
     help="Argument for the [scheduler] setup_scheduler function (repeatable).",
+)
+@click.option(
+    "--setup-help",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember_setup_help,
+    help="Show the -s/--setup options of [scheduler] setup_scheduler.",
 )
 @click.option("--check-version", metavar="SPEC", help="Fail unless redun matches, e.g. '>=0.8.0'.")
 # Bare, as redun prints it, so scripts that parse it keep working.

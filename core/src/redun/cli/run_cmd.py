@@ -339,8 +339,10 @@ def run(
             # Our own errors say what was wrong and what to do (a full disk, a lost database).
             raise CliError(str(error)) from None
         raise SystemExit(1) from None
-    except SystemExit:
-        raise  # a task's sys.exit(code): its traceback is logged, its code is the exit code
+    except SystemExit as task_exit:
+        # A task's sys.exit(code): its traceback is logged; a failed run never exits 0.
+        code = task_exit.code if isinstance(task_exit.code, int) and task_exit.code else 1
+        raise SystemExit(code) from None
     except BaseException as error:
         # BaseException: a task may raise any (GeneratorExit, its own); none is ours to show.
         if state.embedded and scheduler.traceback is not None:

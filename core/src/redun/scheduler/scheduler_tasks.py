@@ -298,7 +298,7 @@ def subrun(
             {
                 registered.load_module
                 for registered in get_task_registry()
-                if not registered.load_module.startswith("redun.")
+                if registered.load_module and not registered.load_module.startswith("redun.")
             }
         )
     run_config = {

@@ -71,6 +71,19 @@ def _typed_setup_args(func: Any, setup: dict[str, str]) -> dict[str, Any]:
     return kwargs
 
 
+def setup_help(config: Any) -> list[str]:
+    """The lines of ``redun --setup-help``: the setup function's parameters and defaults."""
+    lines = ["redun --setup <option>=<value> ..."]
+    spec = config.get("scheduler", {}).get("setup_scheduler")
+    if not spec:
+        return lines
+    func = _load_function(spec, config.configdir)
+    for param in list(inspect.signature(func).parameters.values())[1:]:
+        default = None if param.default is param.empty else param.default
+        lines.append(f"  --setup {param.name}={param.name.upper()} (default: {default})")
+    return lines
+
+
 def setup_scheduler(config: Any, setup: dict[str, str], migrate: bool | None = None) -> Any:
     """A loaded Scheduler for `config`, built by ``[scheduler] setup_scheduler`` if set.
 

@@ -221,8 +221,8 @@ class AWSBatchExecutor(RemoteExecutor):
         self._role: str | None = None
         # The last description of each job polled (log stream, started time).
         self._described: dict[str, dict] = {}
-        # Per array parent: ids of its children known to have ended (SUCCEEDED or FAILED).
-        self._array_ended: dict[str, set[str]] = {}
+        # Per array parent: ids of its children known to have ended, by status.
+        self._array_ended: dict[str, dict[str, set[str]]] = {}
         # Jobs whose timeout is below Batch's minimum: enforced here, in poll().
         self._short_timeouts: dict[str, float] = {}
         self._debug_executor: Any = None
@@ -533,20 +533,21 @@ class AWSBatchExecutor(RemoteExecutor):
     ) -> list[str]:
         """Statuses of an array's children from its parent and lists; those to describe.
 
-        One describe of the parent per poll; when its summary counts more ended
-        children than already known, list_jobs by status (SUCCEEDED, FAILED) names
-        them. Only the followed children that ended are described (once each, for
-        their reason and log stream), so a poll costs about 3 calls per array.
+        One describe of the parent per poll; for each of SUCCEEDED and FAILED whose
+        count in its summary exceeds the children already known in it, list_jobs
+        by that status names them. Only the followed children that ended are
+        described (once each, for their reason and log stream), so a poll costs
+        1 call per array when none ended and about 3 when some did.
         """
         parent_id = parent["jobId"]
         array = parent.get("arrayProperties") or {}
         summary = array.get("statusSummary") or {}
-        ended = self._array_ended.setdefault(parent_id, set())
-        done = summary.get("SUCCEEDED", 0) + summary.get("FAILED", 0)
-        parent_ended = parent.get("status") in ENDED_STATUSES
-        if done > len(ended) or (parent_ended and len(ended) < array.get("size", 0)):
-            for status in ENDED_STATUSES:
-                ended.update(job["jobId"] for job in self.list_children(parent_id, status))
+        known = self._array_ended.setdefault(parent_id, {s: set() for s in ENDED_STATUSES})
+        for status in ENDED_STATUSES:
+            if summary.get(status, 0) > len(known[status]):
+                found = self.list_children(parent_id, status)
+                known[status].update(job["jobId"] for job in found)
+        ended = set().union(*known.values())
         running = summary.get("RUNNING", 0) + summary.get("STARTING", 0)
         started: dict[str, float] = {}
         if running and any(rid in self._short_timeouts for rid in child_ids):

@@ -8,6 +8,7 @@ when a helper is called.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -70,14 +71,26 @@ def get_num_workers() -> int:
 
 
 def udf(wrapped: Callable | None = None, return_type: Any = None) -> Any:
-    """``pyspark.sql.functions.udf`` with pyspark imported lazily (decorator or call)."""
+    """``pyspark.sql.functions.udf`` (decorator or call), made only where Spark runs.
 
-    def wrap(func: Callable) -> Any:
-        from pyspark.sql.functions import udf as spark_udf
+    Workflow modules apply it at import, on machines without Spark (or
+    pyspark): there, as in redun, the function is returned unchanged.
+    """
+    if wrapped is None:
+        return functools.partial(udf, return_type=return_type)
+    if _active_spark_session() is None:
+        return wrapped
+    from pyspark.sql.functions import udf as spark_udf
 
-        return spark_udf(func, return_type) if return_type is not None else spark_udf(func)
+    return spark_udf(wrapped, return_type) if return_type is not None else spark_udf(wrapped)
 
-    return wrap(wrapped) if wrapped is not None else wrap
+
+def _active_spark_session() -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
 
 
 def sql_query(dataset: Any, query: str, dataset_name: str = "dataset") -> Any:

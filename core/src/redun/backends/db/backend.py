@@ -411,9 +411,10 @@ class RedunBackendDb(RedunBackend):
         """Use the caller's session (say, bound to a transaction it rolls back later).
 
         Records buffered so far are written first, where they were headed. From then on
-        every read and write runs on the session's connection, writes in savepoints;
-        the session is never committed or closed by the backend. None restores the
-        backend's own session.
+        every read and write runs on the session's connection, each write in a savepoint
+        followed by ``session.commit()`` as in redun (which leaves a transaction the
+        caller began on the connection open). The backend never closes the session;
+        None restores the backend's own session.
         """
         with self._lock:
             self.flush()
@@ -456,9 +457,13 @@ class RedunBackendDb(RedunBackend):
     def _write(self) -> Iterator[Connection]:
         """A write transaction: its own, or a savepoint in the caller's session."""
         if self._external_session:
-            connection = self._session.connection()
+            session = self._session
+            connection = session.connection()
             with connection.begin_nested():
                 yield connection
+            # As redun commits its session: a session joined to the caller's outer
+            # transaction leaves that transaction open, one bound to an engine commits.
+            session.commit()
             return
         engine = self._require_engine()
         with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:

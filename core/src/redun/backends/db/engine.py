@@ -229,6 +229,16 @@ def _read_only_uri(path: str) -> str:
     """SQLite's read-only URI; immutable when no writer has it open (no WAL files)."""
     from urllib.parse import quote
 
+    directory = os.path.dirname(os.path.abspath(path))
+    wal_alone = os.path.exists(path + "-wal") and not os.path.exists(path + "-shm")
+    if wal_alone and not os.access(directory, os.W_OK):
+        name = os.path.basename(path)
+        raise RedunDatabaseError(
+            f"The database {path} is in a read-only directory and has a write-ahead log "
+            f"({name}-wal) without its index ({name}-shm), which SQLite cannot read without "
+            f"creating the index: copy the repository (every {name}* file) somewhere "
+            "writable, or have its owner open it once."
+        )
     immutable = not any(os.path.exists(path + suffix) for suffix in ("-wal", "-shm"))
     query = "mode=ro&immutable=1" if immutable else "mode=ro"
     return f"sqlite:///file:{quote(os.path.abspath(path))}?{query}&uri=true"

@@ -14,6 +14,7 @@ from redun.backends.db.query import CallGraphQuery, QueryError
 from redun.config import Config
 from redun.tags import ANY_VALUE
 from redun.tracebacks import ErrorValue
+from sqlalchemy import event
 
 from tests.core.backends.helpers import make_task, record_call
 
@@ -329,3 +330,101 @@ def test_execution_statuses_agree_everywhere(backend: RedunBackendDb) -> None:
         assert {row.id for row in browse.list_executions(session, statuses=[status])} == wanted
     with pytest.raises(QueryError, match="Unknown execution status 'CACHED'"):
         query.filter_execution_statuses(["CACHED"])
+
+
+def test_jobs_of_a_dead_execution_are_stopped_everywhere(backend: RedunBackendDb) -> None:
+    """A job without an end time is STOPPED once its execution shows no sign of life, and
+    RUNNING while it lives (fresh heartbeat, a busy run, or no heartbeat at all)."""
+    from redun.backends.db import records
+    from redun.backends.db.status import JOB_STATUSES, STALE_AFTER
+
+    now = datetime.now(timezone.utc)
+    old = now - STALE_AFTER - timedelta(minutes=5)
+    ok_task = make_task("ok")
+    ok_call, _ = record_call(backend, ok_task, [1], 2)
+    heartbeats = {"dead": old, "live": now - timedelta(seconds=5), "busy": old, "legacy": None}
+    for exec_id, heartbeat in heartbeats.items():
+        backend.record_execution(exec_id, ["redun", "run", exec_id], f"{exec_id}-root")
+        backend.record_job_start(f"{exec_id}-root", ok_task, exec_id, None, False, old)
+        backend.record_job_start(f"{exec_id}-open", ok_task, exec_id, f"{exec_id}-root", False, old)
+        backend.record_job_start(f"{exec_id}-done", ok_task, exec_id, f"{exec_id}-root", False, old)
+        backend.record_job_end(f"{exec_id}-done", ok_call, old + timedelta(seconds=1))
+        if heartbeat is not None:
+            backend.record_updated_time(exec_id, heartbeat)
+    # A busy run whose heartbeat lags behind: a job of it just started.
+    backend.record_job_start("busy-new", ok_task, "busy", "busy-root", False, now)
+    backend.flush()
+    expected = {
+        "dead-root": "STOPPED",
+        "dead-open": "STOPPED",
+        "dead-done": "DONE",
+        "live-root": "RUNNING",
+        "live-open": "RUNNING",
+        "live-done": "DONE",
+        "busy-root": "RUNNING",
+        "busy-open": "RUNNING",
+        "busy-done": "DONE",
+        "busy-new": "RUNNING",
+        "legacy-root": "RUNNING",
+        "legacy-open": "RUNNING",
+        "legacy-done": "DONE",
+    }
+    session = backend.session
+    jobs = {job_id: session.get(Job, job_id) for job_id in expected}
+    asked: list[str] = []
+    listen = (backend.engine, "before_cursor_execute")
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        asked.extend([statement] if "UNION" in statement.upper() else [])
+
+    event.listen(*listen, count)
+    try:
+        assert {job_id: job.status for job_id, job in jobs.items()} == expected
+    finally:
+        event.remove(*listen, count)
+    # Liveness is asked once per stale execution ("dead" and "busy"), not once per job,
+    # and again after a rollback (a new snapshot of the repository).
+    assert len(asked) == 2
+    session.rollback()
+    event.listen(*listen, count)
+    try:
+        assert {job_id: job.status for job_id, job in jobs.items()} == expected
+    finally:
+        event.remove(*listen, count)
+    assert len(asked) == 4
+    assert {row.id: row.status for row in browse.jobs_by_ids(session, list(expected))} == expected
+    assert {job_id: browse.get_job(session, job_id).status for job_id in expected} == expected
+    reader = backend.reader()
+    for exec_id in heartbeats:
+        mine = {
+            j: s
+            for j, s in expected.items()
+            if j.startswith(f"{exec_id}-") or j == "busy-new" and exec_id == "busy"
+        }
+        detail = reader.execution_detail(exec_id)
+        assert {job.id: job.status for job in detail.jobs} == mine, exec_id
+        children = browse.child_jobs(session, f"{exec_id}-root")
+        assert {job.id: job.status for job in children} == {
+            j: s for j, s in mine.items() if j != f"{exec_id}-root"
+        }
+        counts: dict[str, int] = {}
+        for status in mine.values():
+            counts[status] = counts.get(status, 0) + 1
+        assert browse.job_status_counts(session, exec_id) == {"ok": counts}, exec_id
+        assert detail.status_counts == {"ok": counts}
+        for status in JOB_STATUSES:
+            rows = browse.execution_jobs(session, exec_id, status=status)
+            assert {row.id for row in rows} == {j for j, s in mine.items() if s == status}
+    query = CallGraphQuery(session).filter_types(["Job"])
+    for status in JOB_STATUSES:
+        matched = set(query.filter_job_statuses([status]).select("id", flat=True))
+        assert matched == {j for j, s in expected.items() if s == status}, status
+    with backend.engine.connect() as connection:
+        exported = {
+            record["id"]: record["status"]
+            for record in records.get_records(connection, list(expected))
+            if record["_type"] == "Job"
+        }
+    assert exported == expected
+    assert browse.get_execution(session, "dead").status == "STOPPED"
+    assert browse.get_execution(session, "busy").status == "RUNNING"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -47,8 +48,6 @@ def main(n: int, log: str) -> list:
 
 
 def redun_log(project: Project, *args: str) -> list[str]:
-    import subprocess
-
     done = subprocess.run(
         [*REDUN, "-c", str(project.config_dir), "log", *args],
         capture_output=True,
@@ -63,6 +62,17 @@ def test_heartbeats_stay_far_below_the_stale_limit() -> None:
     assert STALE_AFTER.total_seconds() >= 5 * scheduler_module.HEARTBEAT_INTERVAL
 
 
+def wait_for_recorded_execution(
+    project: Project, process: subprocess.Popen, timeout: float = 60
+) -> None:
+    """Task bodies may finish before the first write: kill only a run the log can see."""
+    deadline = time.monotonic() + timeout
+    while not redun_log(project):
+        assert process.poll() is None, "the run ended too early"
+        assert time.monotonic() < deadline, f"no execution recorded in {timeout} s"
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_a_killed_run_is_stopped_in_redun_log(tmp_path: Path) -> None:
     project = Project(tmp_path, WORKFLOW, **{"executors.default": {"type": "local"}})
@@ -70,6 +80,7 @@ def test_a_killed_run_is_stopped_in_redun_log(tmp_path: Path) -> None:
     process = project.start("main", "--n", "200", "--log", str(log))
     try:
         wait_for_lines(log, 3, process)
+        wait_for_recorded_execution(project, process)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     finally:

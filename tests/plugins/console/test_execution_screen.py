@@ -20,10 +20,10 @@ def test_summary_status_table_and_tree_of_a_partly_cached_execution(repo: Repo) 
         assert f"Execution {execution}  DONE" in summary
         assert "Command redun run workflows.py main --n 4" in summary
         statuses = {row[0]: row[1:] for row in rows(app.screen.query_one("#statuses", DataTable))}
-        # RUNNING, FAILED, CACHED, DONE, TOTAL
-        assert statuses["console_test.add"] == ["0", "0", "3", "1", "4"]
-        assert statuses["console_test.main"] == ["0", "0", "0", "1", "1"]
-        assert statuses["ALL"] == ["0", "0", "3", "2", "5"]
+        # RUNNING, STOPPED, FAILED, CACHED, DONE, TOTAL
+        assert statuses["console_test.add"] == ["0", "0", "0", "3", "1", "4"]
+        assert statuses["console_test.main"] == ["0", "0", "0", "0", "1", "1"]
+        assert statuses["ALL"] == ["0", "0", "0", "3", "2", "5"]
         tree = widget_text(app.screen.query_one(Tree)).splitlines()
         assert tree[0].startswith(execution[:0]) and "console_test.main" in tree[0]
         assert "(4 jobs)" in tree[0]
@@ -107,8 +107,8 @@ def test_s_then_enter_on_a_status_cell_lists_those_jobs(repo: Repo) -> None:
         await pilot.pause()
         table = app.screen.query_one("#statuses", DataTable)
         assert app.screen.focused is table
-        # Row console_test.add (first), column CACHED (fourth).
-        await pilot.press("right", "right", "right", "enter")
+        # Row console_test.add (first), column CACHED (fifth).
+        await pilot.press("right", "right", "right", "right", "enter")
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
         assert app.sub_title == f"executions/{execution}/jobs?task:console_test.add status:cached"

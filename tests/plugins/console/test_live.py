@@ -79,7 +79,7 @@ def test_execution_screen_follows_jobs_as_they_finish(tmp_path: Path) -> None:
         assert "DONE" in str(gate_line.label)
         assert tree.cursor_line == cursor
         assert screen.query_one("#statuses", DataTable) is statuses
-        assert {row[0]: row[1:] for row in rows(statuses)}["ALL"] == ["0", "0", "0", "3", "3"]
+        assert {row[0]: row[1:] for row in rows(statuses)}["ALL"] == ["0", "0", "0", "0", "3", "3"]
 
     run_console(repo, "executions/-", steps, poll_interval=0.1)
 

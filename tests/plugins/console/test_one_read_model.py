@@ -8,7 +8,8 @@ they were recorded with). Then `redun log`, `redun explain`, `redun run --dryrun
 just before the same run) and the console's job screen must show the same
 status and the same reason for each job. A run killed in the middle of a job an
 hour ago is STOPPED in `redun log`, `redun explain` and the console's
-executions list alike.
+executions list alike, and so are the jobs it was in the middle of (job lines,
+job screen, jobs list and its status filter).
 """
 
 from __future__ import annotations
@@ -241,6 +242,60 @@ def _console_screen(project: Project, job_id: str) -> tuple[str, str]:
     return status, shown["reason"].removeprefix("Why: ")
 
 
+def _console_jobs(project: Project, route: str) -> dict[str, str]:
+    """{job id prefix: status} as the console's jobs list on `route` shows them."""
+    import asyncio
+
+    from redun_console.screens.jobs import COLUMNS
+    from redun_console.widgets import LinkTable
+
+    from tests.plugins.console.helpers import rows
+
+    backend = RedunBackendDb(f"sqlite:///{project.config_dir}/redun.db")
+    backend.load()
+    shown: dict[str, str] = {}
+    status = COLUMNS.index("Status")
+
+    async def main() -> None:
+        app = RedunConsole(backend, route, poll_interval=0, screens=())
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            shown.update((row[0], row[status]) for row in rows(app.screen.query_one(LinkTable)))
+
+    try:
+        asyncio.run(main())
+    finally:
+        backend.close()
+    return shown
+
+
+def _console_status_table(project: Project, execution_id: str) -> dict[str, dict[str, str]]:
+    """{task: {column: count}} as the console's execution screen counts the jobs."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from tests.plugins.console.helpers import rows
+
+    backend = RedunBackendDb(f"sqlite:///{project.config_dir}/redun.db")
+    backend.load()
+    shown: dict[str, dict[str, str]] = {}
+
+    async def main() -> None:
+        app = RedunConsole(backend, f"executions/{execution_id}", poll_interval=0, screens=())
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one("#statuses", DataTable)
+            names = [str(column.label) for column in table.ordered_columns]
+            shown.update({row[0]: dict(zip(names[1:], row[1:])) for row in rows(table)})
+
+    try:
+        asyncio.run(main())
+    finally:
+        backend.close()
+    return shown
+
+
 def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
     (project.root / "in.txt").write_text("abc")
     name = project.script.name
@@ -348,7 +403,40 @@ def test_log_explain_dryrun_and_console_agree(project: Project) -> None:
         if job
     }
     by_task = {row["task_name"]: row["status"] for row in rows}
-    assert by_task == {f"{ns}.long": "RUNNING", f"{ns}.nap": "RUNNING", f"{ns}.square": "DONE"}
+    # The jobs it was in the middle of died with it: STOPPED, not RUNNING forever.
+    assert by_task == {f"{ns}.long": "STOPPED", f"{ns}.nap": "STOPPED", f"{ns}.square": "DONE"}
+    listed = _console_jobs(project, f"executions/{killed}/jobs")
     for row in rows:
         assert shown.get(row["status"], row["status"]) == logged[row["job_id"][:8]]
         assert _console_screen(project, row["job_id"]) == (row["status"], row["message"])
+        assert listed[row["job_id"][:8]] == row["status"]
+    stopped = {row["job_id"][:8] for row in rows if row["status"] == "STOPPED"}
+    assert set(_console_jobs(project, f"executions/{killed}/jobs?status:stopped")) == stopped
+    assert _console_jobs(project, f"executions/{killed}/jobs?status:running") == {}
+    result = project.redun("log", "--job", "--exec-id", killed, "--job-status", "STOPPED")
+    assert result.exit_code == 0, result.output
+    assert {job.group(1) for job in map(JOB.match, result.stdout.splitlines()) if job} == stopped
+
+    # The per-task counts: redun log's status table and the console's, a STOPPED column.
+    result = project.redun("log", killed)
+    assert result.exit_code == 0, result.output
+    table = [line.split() for line in result.stdout.splitlines() if line.startswith("| ")]
+    table = [row for row in table if len(row) > 1]  # a blank line follows the header
+    header = table[1][1:]
+    assert header == ["TASK", "PENDING", "RUNNING", "STOPPED", "FAILED", "CACHED", "DONE", "TOTAL"]
+    counts = {row[1]: dict(zip(header[1:], map(int, row[2:]))) for row in table[2:]}
+    zero = dict.fromkeys(header[1:], 0)
+    assert counts == {
+        "ALL": {**zero, "STOPPED": 2, "DONE": 1, "TOTAL": 3},
+        f"{ns}.long": {**zero, "STOPPED": 1, "TOTAL": 1},
+        f"{ns}.nap": {**zero, "STOPPED": 1, "TOTAL": 1},
+        f"{ns}.square": {**zero, "DONE": 1, "TOTAL": 1},
+    }
+    console = _console_status_table(project, killed)
+    assert {
+        task: {name: int(count) for name, count in cells.items()} for task, cells in console.items()
+    } == {task: {k: v for k, v in c.items() if k != "PENDING"} for task, c in counts.items()}
+    # A run that never stopped keeps redun's columns.
+    result = project.redun("log", runs[0])
+    header = [line.split() for line in result.stdout.splitlines() if line.startswith("| ")][1]
+    assert header[1:] == ["TASK", "PENDING", "RUNNING", "FAILED", "CACHED", "DONE", "TOTAL"]

@@ -45,7 +45,7 @@ def test_detail_screens_on_postgres(pg_repo: Repo) -> None:
 
     async def steps(app, pilot):
         statuses = {r[0]: r[1:] for r in rows(app.screen.query_one("#statuses", DataTable))}
-        assert statuses["ALL"] == ["0", "2", "1", "0", "3"]
+        assert statuses["ALL"] == ["0", "0", "2", "1", "0", "3"]
         await pilot.press("end", "enter")
         await pilot.pause()
         assert isinstance(app.screen, JobScreen)

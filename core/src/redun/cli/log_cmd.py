@@ -171,7 +171,7 @@ def _output(lines: Iterable[str], no_pager: bool) -> None:
     "--exec-status", metavar="S,...", help="Executions with status RUNNING, STOPPED, FAILED, DONE."
 )
 @click.option(
-    "--job-status", metavar="S,...", help="Jobs with status RUNNING, FAILED, CACHED, DONE."
+    "--job-status", metavar="S,...", help="Jobs with status RUNNING, STOPPED, FAILED, CACHED, DONE."
 )
 @click.option("--task-name", multiple=True, help="Jobs and tasks of this task (repeatable).")
 @click.option("--task-hash", multiple=True, help="Jobs and tasks with this task hash.")

@@ -176,7 +176,7 @@ def execution_detail(detail: ExecutionDetail) -> Iterator[str]:
         task: {**per_status, "TOTAL": sum(per_status.values())}
         for task, per_status in detail.status_counts.items()
     }
-    yield from format_job_statuses(counts, end_time)
+    yield from format_job_statuses(counts, end_time, table_statuses(detail.status_counts))
     statuses = Counter(job.status for job in jobs)
     yield (
         f"Jobs: {len(jobs)} (DONE: {statuses['DONE']}, CACHED: {statuses['CACHED']}, "
@@ -185,6 +185,17 @@ def execution_detail(detail: ExecutionDetail) -> Iterator[str]:
     yield RULE
     for job, depth in job_tree(jobs, execution.job_id):
         yield "  " * depth + job_line(job)
+
+
+def table_statuses(status_counts: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """redun's columns of the job status table, and STOPPED after RUNNING when some job of
+    the execution is stopped (redun has no such status: its tables keep their layout)."""
+    from redun.scheduler.jobs import JOB_STATUSES
+
+    columns = list(JOB_STATUSES)
+    if any(per_status.get("STOPPED") for per_status in status_counts.values()):
+        columns.insert(columns.index("RUNNING") + 1, "STOPPED")
+    return columns
 
 
 def job_breadcrumb(detail: JobDetail) -> str:

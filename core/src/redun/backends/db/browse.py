@@ -46,6 +46,8 @@ from redun.backends.db.status import (
     job_groups,
     job_status_clause,
     job_status_column,
+    settled_status,
+    stale_clause,
 )
 
 PAGE_SIZE = 200
@@ -229,19 +231,42 @@ def _job_select() -> Any:
             Task.namespace,
             job_status_column(Job, Value.type).label("status"),
             children.label("children"),
+            Execution.updated_time.label("heartbeat"),
         )
         .join(Task, Task.hash == Job.task_hash)
         .outerjoin(CallNode, CallNode.call_hash == Job.call_hash)
         .outerjoin(Value, Value.value_hash == CallNode.value_hash)
+        .outerjoin(Execution, Execution.id == Job.execution_id)
     )
 
 
-def _job_row(row: Any) -> JobRow:
+def dead_executions(session: Session, execution_ids: Iterable[str | None]) -> set[str]:
+    """Those of `execution_ids` that are not live: one query for them all."""
+    ids = sorted({i for i in execution_ids if i is not None})
+    return {
+        execution_id
+        for chunk in chunks(ids)
+        for execution_id in session.scalars(
+            select(Execution.id).where(Execution.id.in_(chunk), stale_clause(Execution))
+        )
+    }
+
+
+def _job_rows(session: Session, rows: Sequence[Any]) -> list[JobRow]:
+    """Rows with their status; one more query only if an unfinished job's heartbeat is stale."""
+    dead = dead_executions(
+        session,
+        (row.execution_id for row in rows if row.status == "RUNNING" and is_stale(row.heartbeat)),
+    )
+    return [_job_row(row, row.execution_id not in dead) for row in rows]
+
+
+def _job_row(row: Any, live: bool) -> JobRow:
     return JobRow(
         id=row.id,
         task=task_fullname(row.namespace, row.name),
         task_hash=row.task_hash,
-        status=row.status,
+        status=settled_status(row.status, live),
         start_time=row.start_time,
         end_time=row.end_time,
         cached=row.cached,
@@ -254,16 +279,14 @@ def _job_row(row: Any) -> JobRow:
 
 def get_job(session: Session, job_id: str) -> JobRow | None:
     row = session.execute(_job_select().where(Job.id == job_id)).first()
-    return _job_row(row) if row else None
+    return _job_rows(session, [row])[0] if row else None
 
 
 def jobs_by_ids(session: Session, ids: Sequence[str]) -> list[JobRow]:
     """Rows of these jobs, in the order given."""
-    found = {
-        row.id: _job_row(row)
-        for chunk in chunks(ids)
-        for row in session.execute(_job_select().where(Job.id.in_(chunk)))
-    }
+    stmt = _job_select()
+    rows = [row for chunk in chunks(ids) for row in session.execute(stmt.where(Job.id.in_(chunk)))]
+    found = {job.id: job for job in _job_rows(session, rows)}
     return [found[i] for i in ids if i in found]
 
 
@@ -276,7 +299,7 @@ def _job_page(
         select(Job.id).where(*conditions).order_by(*order).offset(page * size).limit(size)
     ).subquery()
     stmt = _job_select().where(Job.id.in_(select(ids.c.id))).order_by(*order)
-    return [_job_row(row) for row in session.execute(stmt)]
+    return _job_rows(session, session.execute(stmt).all())
 
 
 def child_jobs(
@@ -312,7 +335,8 @@ def job_status_counts(session: Session, execution_id: str) -> dict[str, dict[str
     """{task full name: {status: count}} over every job of an execution, by task name.
 
     One GROUP BY on the job table (the few failed call nodes looked up once),
-    so an execution of 100,000 jobs needs no join per job.
+    so an execution of 100,000 jobs needs no join per job; its liveness is asked
+    once, and only if some job of it is unfinished.
     """
     groups = job_groups(Job)
     grouped = (
@@ -320,7 +344,10 @@ def job_status_counts(session: Session, execution_id: str) -> dict[str, dict[str
         .where(Job.execution_id == execution_id)
         .group_by(Job.task_hash, *groups)
     )
-    counts = count_statuses(session.execute(grouped))
+    counts = count_statuses(
+        session.execute(grouped).all(),
+        live=lambda: execution_id not in dead_executions(session, [execution_id]),
+    )
     names = {
         task_hash: task_fullname(namespace, name)
         for task_hash, namespace, name in session.execute(
@@ -369,7 +396,7 @@ def _with_parents(session: Session, value_hash: str) -> list[str]:
 
 def _related_jobs(session: Session, condition: Any, size: int | None) -> list[JobRow]:
     stmt = _job_select().where(condition).order_by(Job.start_time.desc(), Job.id).limit(size)
-    return [_job_row(row) for row in session.execute(stmt)]
+    return _job_rows(session, session.execute(stmt).all())
 
 
 def task_versions(session: Session, task_hash: str) -> list[TaskVersion]:

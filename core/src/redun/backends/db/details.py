@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from redun.backends.db.browse import (
     PAGE_SIZE,
     _job_page,
-    _job_row,
+    _job_rows,
     _job_select,
     child_jobs,
     chunks,
@@ -252,7 +252,7 @@ def with_line_data(session: Session, jobs: Sequence[JobRow]) -> list[JobRow]:
 def all_execution_jobs(session: Session, execution_id: str) -> list[JobRow]:
     """Every job of an execution in start order, ready to print (tags and arguments)."""
     stmt = _job_select().where(Job.execution_id == execution_id).order_by(Job.start_time, Job.id)
-    return with_line_data(session, [_job_row(row) for row in session.execute(stmt)])
+    return with_line_data(session, _job_rows(session, session.execute(stmt).all()))
 
 
 def job_detail(session: Session, job_id: str, max_children: int = PAGE_SIZE) -> JobDetail | None:

@@ -9,12 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, object_session, relationship
 
 from redun.backends.base import TagEntity
 from redun.backends.db import schema
-from redun.backends.db.status import active_executions, execution_status, job_status
+from redun.backends.db.status import (
+    active_executions,
+    execution_live,
+    execution_status,
+    job_status,
+)
 from redun.tags import CONTEXT_KEY
 
 if TYPE_CHECKING:
@@ -370,14 +375,24 @@ class Execution(Base):
             self.job.status if self.job else None, self.updated_time, jobs_active=self._jobs_active
         )
 
+    @property
+    def live(self) -> bool:
+        """Whether it shows a sign of life (see `redun.backends.db.status.execution_live`)."""
+        return execution_live(self.updated_time, self._jobs_active)
+
     def _jobs_active(self) -> bool:
-        """Whether a job of this execution started or ended lately (see `execution_status`)."""
+        """Whether a job of this execution started or ended lately (see `execution_status`):
+        asked once while the instance's attributes are loaded, so the status of each of
+        its jobs costs no query of its own (a commit, rollback or expire asks again)."""
+        if JOBS_ACTIVE in self.__dict__:
+            return self.__dict__[JOBS_ACTIVE]
         session = object_session(self)
         if session is None:
             return False
         recent = active_executions().subquery()
         found = select(recent.c.execution_id).where(recent.c.execution_id == self.id).limit(1)
-        return session.scalar(found) is not None
+        answer = self.__dict__[JOBS_ACTIVE] = session.scalar(found) is not None
+        return answer
 
     @property
     def status_display(self) -> str:
@@ -385,6 +400,20 @@ class Execution(Base):
 
     def __repr__(self) -> str:
         return f"Execution(id='{self.id[:8]}', args={self.args})"
+
+
+JOBS_ACTIVE = "_jobs_active_answer"
+
+
+@event.listens_for(Execution, "expire")
+def _forget_jobs_active(target: Execution | None, attrs: Any) -> None:
+    if target is not None:  # None: the instance is already gone
+        target.__dict__.pop(JOBS_ACTIVE, None)
+
+
+@event.listens_for(Execution, "refresh")
+def _forget_jobs_active_on_refresh(target: Execution, context: Any, attrs: Any) -> None:
+    target.__dict__.pop(JOBS_ACTIVE, None)
 
 
 class Job(Base):
@@ -416,9 +445,13 @@ class Job(Base):
 
     @property
     def status(self) -> str:
-        """RUNNING, FAILED, CACHED or DONE."""
+        """RUNNING, STOPPED, FAILED, CACHED or DONE."""
         result_type = self.call_node.value.type if self.call_node else None
-        return job_status(result_type, self.end_time, self.cached)
+        return job_status(result_type, self.end_time, self.cached, self._execution_live)
+
+    def _execution_live(self) -> bool:
+        """Whether its execution is live (a job without a recorded execution is)."""
+        return self.execution is None or self.execution.live
 
     @property
     def status_display(self) -> str:

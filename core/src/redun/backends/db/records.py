@@ -35,7 +35,7 @@ from redun.backends.db.models import (
     Task,
     Value,
 )
-from redun.backends.db.status import job_status
+from redun.backends.db.status import job_status, stale_clause
 
 VERSION = 1
 CHUNK = 500
@@ -206,7 +206,19 @@ def _serialize_jobs(connection: Connection, ids: list[str]) -> Iterator[dict]:
     stmt = select(Job.__table__, Value.type.label("result_type"))
     stmt = stmt.outerjoin(CallNode, CallNode.call_hash == Job.call_hash)
     stmt = stmt.outerjoin(Value, Value.value_hash == CallNode.value_hash)
-    for job in _rows_in(connection, stmt, Job.id, ids):
+    for chunk in _chunks(ids):
+        yield from _job_records(connection, stmt.where(Job.id.in_(chunk)), children)
+
+
+def _job_records(connection: Connection, stmt: Any, children: dict) -> Iterator[dict]:
+    jobs = connection.execute(stmt).all()
+    # Liveness once per execution, asked only about those with an unfinished job.
+    unfinished = {job.execution_id for job in jobs if job.end_time is None} - {None}
+    dead: set[str] = set()
+    if unfinished:
+        ids = select(Execution.id).where(Execution.id.in_(unfinished), stale_clause(Execution))
+        dead = set(connection.scalars(ids))
+    for job in jobs:
         yield {
             "_version": VERSION,
             "_type": "Job",
@@ -215,7 +227,9 @@ def _serialize_jobs(connection: Connection, ids: list[str]) -> Iterator[dict]:
             "end_time": _timestamp(job.end_time),
             "task_hash": job.task_hash,
             "cached": job.cached,
-            "status": job_status(job.result_type, job.end_time, job.cached),
+            "status": job_status(
+                job.result_type, job.end_time, job.cached, job.execution_id not in dead
+            ),
             "call_hash": job.call_hash,
             "parent_id": job.parent_id,
             "children": children[job.id],

@@ -9,7 +9,9 @@ checks them against each other on every combination).
 A job is, from what its row records:
 
 - FAILED: its call node's result is an error value (cached or not, ended or not);
-- RUNNING: it has no end time yet;
+- RUNNING: it has no end time yet, and its execution is live;
+- STOPPED: it has no end time, and its execution is not live (below): it will
+  never end;
 - CACHED: it ended, served from the cache;
 - DONE: it ended, and ran.
 
@@ -23,9 +25,14 @@ running scheduler every few seconds) and a job of it starting or ending: redun
 ``job_status_interval`` (20 s) without any event, so a busy redun 0.44.1 run
 lives by its jobs. An execution without any heartbeat stays RUNNING. A run
 that stops on a signal records its root job as failed, so it is FAILED at once.
+An execution is live unless it shows no sign of life in that sense (whatever
+its root job), and that decides its unfinished jobs too: a job of a live
+execution is RUNNING, of a dead one STOPPED (a job without an execution: live).
 
 Finding recent jobs takes two range scans of the job time indexes, asked only
-about an execution whose heartbeat is stale.
+about an execution whose heartbeat is stale; the liveness of an execution is
+decided once for all its jobs (one query per page of rows, or a subquery the
+database evaluates once), never per job.
 
 A new state goes here and nowhere else: in the Python rule, in the SQL clause
 for filtering, and in the list of statuses.
@@ -43,7 +50,7 @@ from redun.backends.db import schema
 
 ERROR_VALUE_TYPE = "redun.ErrorValue"
 
-JOB_STATUSES = ("RUNNING", "FAILED", "CACHED", "DONE")
+JOB_STATUSES = ("RUNNING", "STOPPED", "FAILED", "CACHED", "DONE")
 EXECUTION_STATUSES = ("RUNNING", "STOPPED", "FAILED", "DONE")
 # Six heartbeats of a running scheduler (redun.scheduler.scheduler.HEARTBEAT_INTERVAL):
 # a busy or briefly blocked scheduler is never taken for a dead one.
@@ -57,25 +64,52 @@ class StatusError(ValueError):
 # -- in Python, for a row at hand ------------------------------------------------------
 
 
-def status_of(failed: bool, ended: bool, cached: bool) -> str:
-    """The rule itself: RUNNING, FAILED, CACHED or DONE."""
+Liveness = bool | Callable[[], bool]
+
+
+def _ask(answer: Liveness) -> bool:
+    return answer() if callable(answer) else answer
+
+
+def status_of(failed: bool, ended: bool, cached: bool, live: Liveness = True) -> str:
+    """The rule itself: RUNNING, STOPPED, FAILED, CACHED or DONE (`live`: whether the
+    job's execution is live; a callable is asked only for an unfinished job)."""
     if failed:
         return "FAILED"
     if not ended:
-        return "RUNNING"
+        return "RUNNING" if _ask(live) else "STOPPED"
     return "CACHED" if cached else "DONE"
 
 
-def job_status(result_type: str | None, end_time: datetime | None, cached: bool) -> str:
-    """A job's status from its result's type (None: no result), end time and cache flag."""
-    return status_of(result_type == ERROR_VALUE_TYPE, end_time is not None, cached)
+def job_status(
+    result_type: str | None, end_time: datetime | None, cached: bool, live: Liveness = True
+) -> str:
+    """A job's status from its result's type (None: no result), end time, cache flag and
+    whether its execution is live."""
+    return status_of(result_type == ERROR_VALUE_TYPE, end_time is not None, cached, live)
+
+
+def settled_status(status: str, live: Liveness) -> str:
+    """The status of a job whose `job_status_column` is `status`, its execution `live`
+    or not (the SQL column leaves liveness to one question per page of rows)."""
+    if status == "RUNNING" and not _ask(live):
+        return "STOPPED"
+    return status
+
+
+def execution_live(
+    updated_time: datetime | None, jobs_active: Liveness = False, now: datetime | None = None
+) -> bool:
+    """Whether an execution shows a sign of life: a fresh (or no) heartbeat, or a job of
+    it that started or ended within STALE_AFTER (`jobs_active`, asked only when stale)."""
+    return not is_stale(updated_time, now) or _ask(jobs_active)
 
 
 def execution_status(
     root_job_status: str | None,
     updated_time: datetime | None = None,
     now: datetime | None = None,
-    jobs_active: bool | Callable[[], bool] = False,
+    jobs_active: Liveness = False,
 ) -> str:
     """RUNNING, STOPPED, FAILED or DONE, from the status of the execution's root job
     (None: missing), its heartbeat `updated_time` and whether a job of it started or
@@ -84,9 +118,8 @@ def execution_status(
         return "FAILED"
     if root_job_status in ("DONE", "CACHED"):
         return "DONE"
-    if root_job_status == "RUNNING" and is_stale(updated_time, now):
-        if not (jobs_active() if callable(jobs_active) else jobs_active):
-            return "STOPPED"
+    if root_job_status == "RUNNING" and not execution_live(updated_time, jobs_active, now):
+        return "STOPPED"
     return root_job_status
 
 
@@ -100,15 +133,25 @@ def _stale_before(now: datetime | None = None) -> datetime:
     return (now or datetime.now(timezone.utc)) - STALE_AFTER
 
 
-def count_statuses(grouped_rows: Iterable[tuple[Any, bool, bool, bool, int]]) -> dict:
-    """{(key, status): count} from rows ``(key, failed, ended, cached, count)``.
+def count_statuses(
+    grouped_rows: Iterable[tuple[Any, bool, bool, bool, int]], live: Liveness = True
+) -> dict:
+    """{(key, status): count} from rows ``(key, failed, ended, cached, count)`` of the
+    jobs of one execution, `live` or not.
 
     A reader counts jobs with one GROUP BY over `job_groups` and still applies
     the rule here, in Python.
     """
+    answer: list[bool] = []
+
+    def live_once() -> bool:
+        if not answer:
+            answer.append(_ask(live))
+        return answer[0]
+
     counts: dict[tuple[Any, str], int] = {}
     for key, failed, ended, cached, count in grouped_rows:
-        status = status_of(bool(failed), bool(ended), bool(cached))
+        status = status_of(bool(failed), bool(ended), bool(cached), live_once)
         counts[(key, status)] = counts.get((key, status), 0) + count
     return counts
 
@@ -153,9 +196,20 @@ def job_status_clause(status: str, job: Any = schema.job.c) -> Any:
         return failed
     # NOT IN is NULL (not true) for a NULL call_hash: a job without a result is not failed.
     not_failed = or_(job.call_hash.is_(None), ~failed)
-    if status == "RUNNING":
-        return and_(job.end_time.is_(None), not_failed)
+    if status in ("RUNNING", "STOPPED"):
+        dead = job.execution_id.in_(dead_executions())
+        if status == "RUNNING":
+            # NOT IN is NULL for a job without an execution: it is live.
+            return and_(job.end_time.is_(None), not_failed, or_(job.execution_id.is_(None), ~dead))
+        return and_(job.end_time.is_(None), not_failed, dead)
     return and_(job.end_time.is_not(None), job.cached.is_(status == "CACHED"), not_failed)
+
+
+def _unfinished(job: Any = schema.job.c) -> Any:
+    """SQL condition that a job has not ended and has not failed (RUNNING or STOPPED)."""
+    return and_(
+        job.end_time.is_(None), or_(job.call_hash.is_(None), ~job.call_hash.in_(failed_calls()))
+    )
 
 
 def active_executions(now: datetime | None = None) -> Any:
@@ -179,23 +233,28 @@ def stale_clause(execution: Any = schema.execution.c, now: datetime | None = Non
     )
 
 
+def dead_executions(now: datetime | None = None) -> Select:
+    """Ids of the executions that are not live (`stale_clause`), for their jobs' status."""
+    execution = schema.execution
+    return select(execution.c.id).where(stale_clause(execution.c, now))
+
+
 def execution_status_clause(status: str, execution: Any = schema.execution.c) -> Any:
     """SQL condition that an execution has `status` (through its root job and heartbeat)."""
     check_statuses([status], "execution")
-    job_statuses = {"DONE": ["DONE", "CACHED"], "STOPPED": ["RUNNING"]}.get(status, [status])
+    if status in ("RUNNING", "STOPPED"):
+        roots = select(schema.job.c.id).where(_unfinished())
+        stale = stale_clause(execution)
+        return and_(execution.job_id.in_(roots), stale if status == "STOPPED" else ~stale)
+    job_statuses = ["DONE", "CACHED"] if status == "DONE" else [status]
     roots = select(schema.job.c.id).where(or_(*(job_status_clause(s) for s in job_statuses)))
-    clause = execution.job_id.in_(roots)
-    stale = stale_clause(execution)
-    if status == "STOPPED":
-        return and_(clause, stale)
-    if status == "RUNNING":
-        return and_(clause, ~stale)
-    return clause
+    return execution.job_id.in_(roots)
 
 
 def job_status_column(job: Any, result_type: Any) -> Any:
-    """The status as a SQL value: `result_type` is ``value.type`` outer-joined through
-    the job's call node (NULL for a job without a result)."""
+    """The status as a SQL value, but for liveness (`settled_status` turns RUNNING into
+    STOPPED): `result_type` is ``value.type`` outer-joined through the job's call node
+    (NULL for a job without a result)."""
     return case(
         (result_type == ERROR_VALUE_TYPE, literal("FAILED")),
         (job.end_time.is_(None), literal("RUNNING")),

@@ -18,7 +18,7 @@ from redun_console.fmt import command_line, duration, local_time, short_id, stat
 from redun_console.resolve import ResolveError, match_prefix
 from redun_console.screens.base import RouteScreen
 
-STATUS_COLUMNS = ("RUNNING", "FAILED", "CACHED", "DONE", "TOTAL")
+STATUS_COLUMNS = ("RUNNING", "STOPPED", "FAILED", "CACHED", "DONE", "TOTAL")
 MORE = "more"
 
 

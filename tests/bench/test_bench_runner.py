@@ -194,9 +194,8 @@ print(n * (n - 1) // 2)
 """
 
 
-def test_whole_runner_against_a_stand_in_engine(
-    runner: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def stand_in_redun(tmp_path: Path) -> Path:
+    """The stand-in `redun`, with the `python` beside it that the runner looks for."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     redun = bin_dir / "redun"
@@ -204,6 +203,13 @@ def test_whole_runner_against_a_stand_in_engine(
     (bin_dir / "python").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
     for exe in bin_dir.iterdir():
         exe.chmod(0o755)
+    return redun
+
+
+def test_whole_runner_against_a_stand_in_engine(
+    runner: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    redun = stand_in_redun(tmp_path)
     results = tmp_path / "results"
     argv = ["--compare", "--engine", f"fake={redun}", "--engine", f"ref={redun}"]
     argv += ["--only", "fanout", "--sizes", "10"]
@@ -232,13 +238,7 @@ def test_whole_runner_against_a_stand_in_engine(
 def test_recording_lag_against_a_stand_in_engine(
     runner: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    redun = bin_dir / "redun"
-    redun.write_text(FAKE_REDUN.format(python=sys.executable))
-    (bin_dir / "python").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
-    for exe in bin_dir.iterdir():
-        exe.chmod(0o755)
+    redun = stand_in_redun(tmp_path)
     results = tmp_path / "results"
     argv = ["--engine", f"fake={redun}", "--only", "lag", "--sizes", "lag:20"]
     argv += ["--startup-repeat", "1", "--baseline-repeat", "1"]

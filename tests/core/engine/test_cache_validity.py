@@ -207,26 +207,20 @@ def second_branch(journal: Journal) -> Journal:
 
 
 def test_a_handle_sent_down_another_branch_invalidates_the_superseded_branch(any_repo):
-    any_repo().run(first_branch(Journal("journal")))
-    assert ran == ["a1", "a2"]
-    ran.clear()
-    any_repo().run(first_branch(Journal("journal")))
-    assert ran == []
-    # The same initial state goes down another branch: a1 and a2 are superseded...
-    any_repo().run(second_branch(Journal("journal")))
-    assert ran == ["b1"]
-    ran.clear()
-    # ...so the first branch runs again, every step of it.
-    any_repo().run(first_branch(Journal("journal")))
-    assert ran == ["a1", "a2"]
-    ran.clear()
-    # And now the second branch is the superseded one...
-    any_repo().run(second_branch(Journal("journal")))
-    assert ran == ["b1"]
-    ran.clear()
-    # ...and the first branch, re-run once, is current until superseded again.
-    any_repo().run(first_branch(Journal("journal")))
-    assert ran == ["a1", "a2"]
-    ran.clear()
-    any_repo().run(first_branch(Journal("journal")))
-    assert ran == []
+    steps = [
+        (first_branch, ["a1", "a2"]),
+        (first_branch, []),
+        # The same initial state goes down another branch: a1 and a2 are superseded...
+        (second_branch, ["b1"]),
+        # ...so the first branch runs again, every step of it.
+        (first_branch, ["a1", "a2"]),
+        # And now the second branch is the superseded one...
+        (second_branch, ["b1"]),
+        # ...and the first branch, re-run once, is current until superseded again.
+        (first_branch, ["a1", "a2"]),
+        (first_branch, []),
+    ]
+    for number, (branch, expected) in enumerate(steps):
+        any_repo().run(branch(Journal("journal")))
+        assert ran == expected, f"step {number}: {branch.name}"
+        ran.clear()

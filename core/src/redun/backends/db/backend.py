@@ -721,8 +721,7 @@ class RedunBackendDb(RedunBackend):
                 and CacheResult.SINGLE in allowed
                 and CacheResult.CSE not in allowed
                 and not (
-                    query.check_valid == CacheCheckValid.SHALLOW
-                    and CacheResult.ULTIMATE in allowed
+                    query.check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed
                 )
                 and query.eval_hash not in buffered
             ):

@@ -25,7 +25,8 @@ Run with the engine's interpreter (it imports redun):
     python bench/floor.py --n 10000 --db /tmp/floor.db --run cached
 
 It prints one JSON object: seconds of the timed part, tasks (N + 2: the
-noops, total and main) and ms per task.
+noops, total and main), ms per task, and the database's bytes (file, WAL and
+index) with what this run added per task.
 """
 
 from __future__ import annotations
@@ -362,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.run == "first":
         create_schema(args.db)
+    before = db_bytes(args.db)
     connection = connect(args.db)
     fanout = load_fanout()
     warm_up(fanout)
@@ -372,13 +374,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = time.perf_counter() - start
     connection.close()
     tasks = args.n + 2
+    after = db_bytes(args.db)
     report = {
         "run": args.run,
         "n": args.n,
         "tasks": tasks,
         "seconds": seconds,
         "per_task_ms": seconds / tasks * 1000,
-        "db_bytes": db_bytes(args.db),
+        "db_bytes": after,
+        # What this run's tasks added (the schema, or the first run, was there before).
+        "db_bytes_per_task": (after - before) / tasks,
     }
     print(json.dumps(report))
     return 0

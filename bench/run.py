@@ -143,6 +143,8 @@ SCALE_FLAT_LIMIT = 1.5
 MILLION = 1_000_000
 MILLION_RSS_MB = 2000
 MILLION_DB_BYTES_PER_TASK = 2000
+# --timeout is per run, but never less than this per task: a million-task run may take long.
+TIMEOUT_PER_TASK_S = 0.005
 
 REDUN_INI = """\
 [backend]
@@ -238,6 +240,7 @@ class Engine:
     first_task_s: float | None = None
     first_task_existing_s: float | None = None
     importtime: dict[str, Any] | None = None
+    run_importtime: dict[str, Any] | None = None
 
     @property
     def python(self) -> Path:
@@ -787,6 +790,11 @@ def targets_table(targets: Sequence[Target]) -> str:
 # -- issue 19: the durable floor, startup to the first task, scale --------------------
 
 
+def scaled_timeout(timeout_s: float, tasks: int) -> float:
+    """The per-run timeout, raised to TIMEOUT_PER_TASK_S per task for large runs."""
+    return max(timeout_s, tasks * TIMEOUT_PER_TASK_S)
+
+
 def floor_repeats(n: int, repeat: int) -> int:
     """Best of `repeat` floor runs, but only as many as FLOOR_TASK_BUDGET tasks allow."""
     return max(1, min(repeat, FLOOR_TASK_BUDGET // max(n, 1)))
@@ -1045,10 +1053,13 @@ def measure_first_task(engine: Engine, tmp_root: Path, timeout_s: float, repeat:
 def parse_importtime(text: str, package: str = "redun", top: int = 10) -> dict[str, Any]:
     """Sum `python -X importtime` output: every import's self time, the package's cumulative.
 
-    Lines read ``import time: SELF_US | CUMULATIVE_US | <indent>NAME``; the
-    header line and anything else on stderr are skipped.
+    Lines read ``import time: SELF_US | CUMULATIVE_US | <indent>NAME``, with
+    one more space of indent per level of nesting; the header line and
+    anything else on stderr are skipped. `roots` are the top-level imports
+    (what the command itself imported) by cumulative time.
     """
     selfs: list[tuple[float, str]] = []
+    roots: list[tuple[float, str]] = []
     package_us = None
     for line in text.splitlines():
         if not line.startswith("import time:"):
@@ -1058,63 +1069,88 @@ def parse_importtime(text: str, package: str = "redun", top: int = 10) -> dict[s
             continue
         self_us, cumulative_us, name = int(fields[0]), int(fields[1]), fields[2].strip()
         selfs.append((self_us / 1000, name))
+        if len(fields[2]) - len(fields[2].lstrip()) == 1:
+            roots.append((cumulative_us / 1000, name))
         if name == package:
             package_us = cumulative_us
-    slowest = sorted(selfs, reverse=True)[:top]
     return {
         "total_ms": sum(ms for ms, _ in selfs),
         "package_ms": None if package_us is None else package_us / 1000,
         "modules": len(selfs),
-        "slowest": [[name, ms] for ms, name in slowest],
+        "slowest": [[name, ms] for ms, name in sorted(selfs, reverse=True)[:top]],
+        "roots": [[name, ms] for ms, name in sorted(roots, reverse=True)[:top]],
     }
 
 
-def measure_importtime(engine: Engine, repeat: int) -> None:
-    """`python -X importtime -c "import redun"`: the run with the smallest total of `repeat`."""
+def best_importtime(argv: Sequence[str], repeat: int, cwd: Path | None = None) -> dict | None:
+    """`python -X importtime ...`: the profile with the smallest total of `repeat` runs."""
     best: dict[str, Any] | None = None
     for _ in range(repeat):
-        done = subprocess.run(
-            [str(engine.python), "-X", "importtime", "-c", "import redun"],
-            env=child_env(None),
-            capture_output=True,
-            text=True,
-        )
+        done = subprocess.run(argv, cwd=cwd, env=child_env(None), capture_output=True, text=True)
         if done.returncode != 0:
-            return
+            return None
         profile = parse_importtime(done.stderr)
         if best is None or profile["total_ms"] < best["total_ms"]:
             best = profile
-    engine.importtime = best
+    return best
+
+
+def measure_importtime(engine: Engine, tmp_root: Path, repeat: int) -> None:
+    """`-X importtime` of `import redun`, and of `redun run startup.py` on a kept database.
+
+    The second is everything imported on the way to the first task (the
+    workflow, the CLI, the database layer), as the command imports it.
+    """
+    python = str(engine.python)
+    engine.importtime = best_importtime([python, "-X", "importtime", "-c", "import redun"], repeat)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{engine.label}-importtime-", dir=tmp_root))
+    try:
+        config_dir = write_config(workdir)
+        argv = [python, "-X", "importtime", str(engine.redun), "-c", str(config_dir), "run"]
+        argv += [str(STARTUP_WORKFLOW), "main", "--stamp", str(workdir / "stamp")]
+        engine.run_importtime = best_importtime(argv, repeat, cwd=workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def first_task_table(engines: Sequence[Engine]) -> str:
     rows = []
     for e in engines:
-        profile = e.importtime or {}
+        profile, run = e.importtime or {}, e.run_importtime or {}
         rows.append(
             [
                 e.label,
                 _ms(e.first_task_s),
                 _ms(e.first_task_existing_s),
-                profile.get("total_ms"),
                 profile.get("package_ms"),
                 profile.get("modules"),
+                run.get("total_ms"),
+                run.get("modules"),
             ]
         )
     headers = [
         "engine",
         "launch to first task ms (new db)",
         "(existing db)",
-        "-X importtime all ms",
-        "import redun cumulative ms",
+        "import redun ms (-X importtime)",
+        "modules",
+        "redun run: all imports ms",
         "modules",
     ]
     return format_table(headers, rows)
 
 
-def slowest_imports_table(engine: Engine) -> str:
-    slowest = (engine.importtime or {}).get("slowest", [])
-    return format_table(["module", "self ms"], [[name, ms] for name, ms in slowest])
+def imports_table(engine: Engine) -> str:
+    """What `redun run` imports before its first task: top-level imports, then slowest modules."""
+    run = engine.run_importtime or {}
+    roots, slowest = run.get("roots", []), run.get("slowest", [])
+    rows = []
+    for index in range(max(len(roots), len(slowest))):
+        root = roots[index] if index < len(roots) else [None, None]
+        slow = slowest[index] if index < len(slowest) else [None, None]
+        rows.append([*root, *slow])
+    headers = ["top-level import", "cumulative ms", "module", "self ms"]
+    return format_table(headers, rows)
 
 
 def parse_engine(spec: str) -> Engine:
@@ -1139,7 +1175,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--compare", action="store_true", help="compare sizes, ratios, targets")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument("--sizes", default="", help='"2000,10000" or "fanout:2000 values:1"')
-    parser.add_argument("--timeout", type=float, default=900, help="seconds per run")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900,
+        help=f"seconds per run (at least {TIMEOUT_PER_TASK_S * 1000:g} ms per task)",
+    )
     parser.add_argument("--startup-repeat", type=int, default=5)
     parser.add_argument("--baseline-repeat", type=int, default=3)
     parser.add_argument(
@@ -1282,7 +1323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine.help_s = best_wall([str(engine.redun), "--help"], args.startup_repeat)
             measure_baseline(engine, tmp_root, args.timeout, args.baseline_repeat)
             measure_first_task(engine, tmp_root, args.timeout, args.startup_repeat)
-            measure_importtime(engine, args.startup_repeat)
+            measure_importtime(engine, tmp_root, args.startup_repeat)
             progress(f"{engine.label} {engine.version}: startup measured")
         for index, (bench, n) in enumerate(items):
             # Alternate which engine goes first so drift in machine load hits both alike.
@@ -1295,12 +1336,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                             Record(engine.label, bench.name, n, run, "skipped", error=note)
                         )
                     continue
-                for record in run_pair(engine, bench, n, tmp_root, args.timeout):
+                timeout_s = scaled_timeout(args.timeout, bench.tasks(n))
+                for record in run_pair(engine, bench, n, tmp_root, timeout_s):
                     records.append(record)
                     progress(runs_table([record], context=records).splitlines()[-1])
             if bench.name == "fanout":
-                floors += run_floor(engines[0], n, tmp_root, args.timeout, args.floor_repeat)
-                progress(floor_table(records, floors[-2:], engines[0].label))
+                timeout_s = scaled_timeout(args.timeout, bench.tasks(n))
+                floors += run_floor(engines[0], n, tmp_root, timeout_s, args.floor_repeat)
+                table = floor_table(records, floors[-2:], engines[0].label)
+                progress("\n".join(table.splitlines()[-2:]))
         for index, n in enumerate(lag_sizes):
             order = engines[index % len(engines) :] + engines[: index % len(engines)]
             for engine in order:
@@ -1308,7 +1352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     note = f"above {LAG_REFERENCE_MAX:,} for the reference"
                     lag_records.append(LagRecord(engine.label, n, "skipped", error=note))
                     continue
-                lag_records.append(run_lag(engine, n, tmp_root, args.timeout))
+                timeout_s = scaled_timeout(args.timeout, n + 2)
+                lag_records.append(run_lag(engine, n, tmp_root, timeout_s))
                 progress(lag_table(lag_records[-1:]).splitlines()[-1])
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
@@ -1319,8 +1364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = [
         "## Startup\n\n" + startup_table(engines),
         "## Startup to the first task (issue 19)\n\n" + first_task_table(engines),
-        f"## Slowest imports of {ours.label} (-X importtime self time)\n\n"
-        + slowest_imports_table(ours),
+        f"## Imports of `redun run` before the first task ({ours.label}, -X importtime)\n\n"
+        + imports_table(ours),
     ]
     if records:
         sections.append("## Runs\n\n" + runs_table(records, lag_records))

@@ -304,20 +304,32 @@ def test_importtime_totals(runner: ModuleType) -> None:
         "redun.utils",
         "json",
     ]
+    # Top-level imports are the ones indented by a single space.
+    assert profile["roots"] == [["redun", pytest.approx(0.7)], ["json", pytest.approx(0.05)]]
     assert runner.parse_importtime("")["package_ms"] is None
 
 
-def test_importtime_of_a_real_interpreter(runner: ModuleType, tmp_path: Path) -> None:
-    python = tmp_path / "bin" / "python"
-    python.parent.mkdir()
-    python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
-    python.chmod(0o755)
-    engine = runner.Engine("this", python.parent / "redun")
-    runner.measure_importtime(engine, repeat=2)
+def test_importtime_of_import_redun_and_of_the_run_command(
+    runner: ModuleType, stand_in: Path, tmp_path: Path
+) -> None:
+    """Real `-X importtime` output: of this interpreter's redun, and of the stand-in's run."""
+    engine = runner.Engine("fake", stand_in)
+    runner.measure_importtime(engine, tmp_path, repeat=2)
     profile = engine.importtime
     assert profile is not None and profile["package_ms"] > 0
     assert profile["total_ms"] >= profile["package_ms"] * 0.99
     assert any(name.startswith("redun") for name, _ in profile["slowest"])
+    run = engine.run_importtime
+    # The stand-in imports configparser and sqlalchemy itself: top-level imports of the command.
+    roots = [name for name, _ in run["roots"]]
+    assert "sqlalchemy" in roots and "configparser" in roots
+    assert run["total_ms"] >= max(ms for _, ms in run["roots"]) * 0.99
+    assert "| sqlalchemy" in runner.imports_table(engine)
+
+
+def test_timeout_grows_with_the_task_count(runner: ModuleType) -> None:
+    assert runner.scaled_timeout(900, 1000) == 900
+    assert runner.scaled_timeout(900, 2_000_003) == pytest.approx(2_000_003 * 0.005)
 
 
 def test_lag_runs_beside_every_fanout_size(runner: ModuleType) -> None:

@@ -24,6 +24,12 @@ from redun.utils import iter_nested_value, pickle_dumps
 from redun.value import Value, get_type_registry
 
 Result = TypeVar("Result")
+
+# Shared by every call without options; never mutated (options are replaced, not edited).
+# Plain dict and set, so that pickles and the hashes over them stay redun's.
+_NO_OPTIONS: dict[str, Any] = {}
+_NO_EXPORTS: set[str] = set()
+
 AnyExpression = Any
 
 
@@ -237,8 +243,10 @@ class TaskExpression(ApplyExpression[Result]):
         self.task_name = task_name
         # Set once a job evaluated this expression: the dataflow link to its call node.
         self.call_hash: str | None = None
-        self._options = task_options or {}
-        self._export_options = export_options or set()
+        # Most calls carry no options: they share one empty value instead of
+        # holding two empty containers each (a million-task fan-out keeps them all).
+        self._options = task_options or _NO_OPTIONS
+        self._export_options = export_options or _NO_EXPORTS
         self._length = length
 
     def __repr__(self) -> str:
@@ -265,8 +273,10 @@ class TaskExpression(ApplyExpression[Result]):
             "task_name": self.task_name,
             "args": registry.serialize(self.args),
             "kwargs": registry.serialize(self.kwargs),
-            "task_options": self._options,
-            "export_options": self._export_options,
+            # Fresh empties, as before they were shared: a pickle memoizes a repeated
+            # object, which would change the bytes (and hashes) redun recorded.
+            "task_options": self._options or {},
+            "export_options": self._export_options or set(),
             "length": self._length,
         }
 
@@ -275,8 +285,8 @@ class TaskExpression(ApplyExpression[Result]):
         self.task_name = state["task_name"]
         self.args = registry.deserialize("builtins.tuple", state["args"])
         self.kwargs = registry.deserialize("builtins.dict", state["kwargs"])
-        self._options = state.get("task_options", {})
-        self._export_options = state.get("export_options", set())
+        self._options = state.get("task_options") or _NO_OPTIONS
+        self._export_options = state.get("export_options") or _NO_EXPORTS
         self._upstreams = [self.args, self.kwargs]
         self._length = state.get("length")
         self.call_hash = None

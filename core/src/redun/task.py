@@ -76,6 +76,8 @@ class Task(Value, Generic[P, R]):
     """A function whose calls are lazy, cached and recorded."""
 
     type_name = "redun.Task"
+    # (base, override, merged): get_task_options' one dict, rebuilt if either is replaced.
+    _merged_options: tuple[dict, dict, dict] | None = None
 
     def __init__(
         self,
@@ -184,7 +186,16 @@ class Task(Value, Generic[P, R]):
         return self._task_options_base.get(option_name, default)
 
     def get_task_options(self) -> dict:
-        return {**self._task_options_base, **self._task_options_override}
+        """The merged options, one dict shared by every call of this task (do not mutate it).
+
+        Jobs keep their options after they finish, so a fresh copy per call
+        cost a dict per task of a fan-out for the whole run.
+        """
+        base, override = self._task_options_base, self._task_options_override
+        merged = self._merged_options
+        if merged is None or merged[0] is not base or merged[1] is not override:
+            merged = self._merged_options = (base, override, {**base, **override})
+        return merged[2]
 
     def has_task_option(self, option_name: str) -> bool:
         return option_name in self._task_options_override or option_name in self._task_options_base

@@ -12,6 +12,7 @@ import inspect
 import io
 import itertools
 import json
+import os
 import pickle
 import re
 import sys
@@ -71,6 +72,27 @@ def clear_import_paths() -> None:
 def json_dumps(value: Any) -> str:
     """JSON with sorted keys and no spaces: a stable form for hashing tag values."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+_id_lock = threading.Lock()
+_id_pool: list[bytes] = []
+
+
+def new_uuid4() -> str:
+    """A random (version 4) UUID string, from pooled entropy.
+
+    One `os.urandom` call serves 256 ids: a job id per task is on the
+    scheduler's hot path, and a system call per id cost more than the rest
+    of making one.
+    """
+    with _id_lock:
+        if not _id_pool:
+            pool = os.urandom(4096)
+            _id_pool.extend(pool[i : i + 16] for i in range(0, 4096, 16))
+        raw = _id_pool.pop()
+    h = raw.hex()
+    variant = "89ab"[raw[8] & 3]
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
 
 def trim_string(text: str, max_length: int = 200, ellipsis: str = "...") -> str:

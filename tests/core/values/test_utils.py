@@ -1,5 +1,6 @@
 import pickle
 import sys
+import uuid
 from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -19,6 +20,7 @@ from redun.utils import (
     json_dumps,
     map_nested_value,
     merge_dicts,
+    new_uuid4,
     pickle_dump,
     pickle_dumps,
     pickle_loads,
@@ -215,3 +217,11 @@ def test_tuple_subclasses_are_containers_for_every_walker():
         make_pair()
     )
     assert type(result) is TupleRecord and result == (1, 2)
+
+
+def test_new_uuid4_makes_distinct_rfc4122_version_4_ids():
+    ids = [new_uuid4() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)

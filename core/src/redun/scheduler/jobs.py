@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from redun.cache import CacheScope
 from redun.expression import TaskExpression
 from redun.promise import Promise
 from redun.task import Task
-from redun.utils import merge_dicts
+from redun.utils import merge_dicts, new_uuid4
 
 # Pickles (tracebacks recorded in the database) name these classes as redun did.
 _PICKLE_MODULE = "redun.scheduler"
+
+# What a finished job's cleared fields point at: shared, and immutable so that a
+# late append fails loudly instead of growing a list every job shares.
+_CLEARED: tuple = ()
+_NO_ARG_HASHES: tuple = ((), {}, [], {})
 
 JOB_STATUSES = ["PENDING", "RUNNING", "FAILED", "CACHED", "DONE", "TOTAL"]
 
@@ -23,7 +27,7 @@ class Execution:
     __module__ = _PICKLE_MODULE
 
     def __init__(self, id: str | None = None, context: dict | None = None) -> None:
-        self.id = id or str(uuid.uuid4())
+        self.id = id or new_uuid4()
         self.job: Job | None = None
         self.context: dict = context if context is not None else {}
 
@@ -48,19 +52,22 @@ class Job:
         execution: Execution | None = None,
         options: dict | None = None,
     ) -> None:
-        self.id = id or str(uuid.uuid4())
+        self.id = id or new_uuid4()
         self.task = task
         self.expr = expr
         self.execution = execution
         self.parent_job = parent_job
         # Scheduler-level overrides (run(cache=False), prov inherited off).
         self.options: dict[str, Any] = options or {}
-        self.export_options: set[str] = task._export_options | (
-            expr._export_options if expr is not None else set()
-        )
+        # Shared with the task (or parent) when nothing adds to it; never mutated in place.
+        exports = task._export_options
+        if expr is not None and expr._export_options:
+            exports = exports | expr._export_options
         if parent_job is not None:
-            self.export_options |= parent_job.export_options
+            if parent_job.export_options:
+                exports = exports | parent_job.export_options
             parent_job.child_jobs.append(self)
+        self.export_options: set[str] = exports
         self.eval_options: dict | None = None
         self._context: dict | None = None
         self.context_hash: str | None = None
@@ -68,7 +75,7 @@ class Job:
         self.args: tuple[tuple, dict] | None = None
         self.args_hash: str | None = None
         # (args, kwargs, positional hashes, keyword hashes) used for args_hash.
-        self.arg_hashes: tuple = ((), {}, [], {})
+        self.arg_hashes: tuple = _NO_ARG_HASHES
         self.eval_hash: str | None = None
         self.was_cached = False
         self.call_hash: str | None = None
@@ -79,6 +86,8 @@ class Job:
         self.job_tags: list[tuple[str, Any]] = []
         self.execution_tags: list[tuple[str, Any]] = []
         self.value_tags: list[tuple[str, list[tuple[str, Any]]]] = []
+        # Whether the arguments hold only builtin leaves (no Files, handles, JobInfo).
+        self.plain_args = False
         self.submitted = False
         self._status: str | None = None
         if execution is not None:
@@ -186,12 +195,12 @@ class Job:
         self.expr = None
         self.eval_args = None
         self.args = None
-        self.arg_hashes = ((), {}, [], {})
+        self.arg_hashes = _NO_ARG_HASHES
         self._context = None
-        self.job_tags = []
-        self.execution_tags = []
-        self.value_tags = []
-        self.child_jobs = []
+        self.job_tags = _CLEARED
+        self.execution_tags = _CLEARED
+        self.value_tags = _CLEARED
+        self.child_jobs = _CLEARED
 
 
 class JobEnv(Job):

@@ -825,7 +825,7 @@ class Scheduler:
             self._jobs.discard(job)
             return
         job.eval_args = (tuple(eval_args), eval_kwargs)
-        plain = is_plain(job.eval_args)
+        plain = job.plain_args = is_plain(job.eval_args)
         if plain:
             job.args = job.eval_args
         else:
@@ -1054,7 +1054,7 @@ class Scheduler:
     def _launch_job(self, job: Job) -> None:
         if not self._dryrun:
             args, kwargs = job.args
-            if not is_plain((args, kwargs)):
+            if not job.plain_args:
                 for value in iter_nested_value((args, kwargs)):
                     if isinstance(value, Handle):
                         self.backend.rollback_handle(value)
@@ -1097,7 +1097,7 @@ class Scheduler:
             )
         if self._dryrun:
             return
-        if not is_plain(job.args):
+        if not job.plain_args:
             self._warn_about_paths(job)
         self._pending_jobs[(job.eval_hash, job.context_hash)] = job
         if job.task.fullname == "redun.subrun_root_task":

@@ -84,6 +84,8 @@ _HOT_STATEMENTS = DriverStatements()
 # Hashes remembered as already written; past this many the memory is dropped
 # (a forgotten hash only costs one idempotent insert).
 KNOWN_HASHES_LIMIT = 500_000
+# Eval hashes per query of a batched cache check.
+EVAL_BATCH = 1000
 
 
 def _str2bool(text: str, key: str) -> bool:
@@ -177,6 +179,8 @@ class RedunBackendDb(RedunBackend):
         self._call_args: dict[str, str] = {}
         self._call_contexts: dict[str, str] = {}
         self._cse: dict[tuple[str, str, str], str] = {}
+        # EVAL_RESULT rows fetched for a batch by check_cache_many, by eval hash.
+        self._prefetched_evals: dict[str, list[tuple]] = {}
         self._registry: Any = None
 
     def _abs_path(self, path: str) -> str:
@@ -690,6 +694,51 @@ class RedunBackendDb(RedunBackend):
                 "value_hash": value_hash,
             }
 
+    def check_cache_many(self, queries: Sequence[CacheQuery]) -> list[CacheHit]:
+        """`check_cache` of each query, with one database round trip for the whole batch.
+
+        The single-reduction lookups of a fan-out's siblings (check_valid full, the
+        default) are one query for every eval hash not buffered, not one per job.
+        Lookups that also ask for CSE or an ultimate hit are still run one by one.
+        """
+        with self._lock:
+            self._prefetch_evals(queries)
+            try:
+                return [self.check_cache(query) for query in queries]
+            finally:
+                self._prefetched_evals = {}
+
+    def _prefetch_evals(self, queries: Sequence[CacheQuery]) -> None:
+        """Fetch the EVAL_RESULT rows that `check_cache` would query for these queries."""
+        wanted: list[str] = []
+        buffered = self._buffer.evaluations
+        for query in queries:
+            allowed = query.allowed_cache_results
+            if allowed is None:
+                allowed = ALL_CACHE_RESULTS
+            if (
+                query.cache_scope == CacheScope.BACKEND
+                and CacheResult.SINGLE in allowed
+                and CacheResult.CSE not in allowed
+                and not (
+                    query.check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed
+                )
+                and query.eval_hash not in buffered
+            ):
+                wanted.append(query.eval_hash)
+        if len(wanted) < 2:
+            return
+        prefetched: dict[str, list[tuple]] = {eval_hash: [] for eval_hash in wanted}
+        dialect_name = self._require_engine().dialect.name
+        for start in range(0, len(wanted), EVAL_BATCH):
+            chunk = wanted[start : start + EVAL_BATCH]
+            rows = self._query(
+                hot.EVAL_RESULTS[dialect_name], {"hashes": hot.hash_list(dialect_name, chunk)}
+            )
+            for eval_hash, *row in rows:
+                prefetched[eval_hash].append(tuple(row))
+        self._prefetched_evals = prefetched
+
     def check_cache(self, query: CacheQuery) -> CacheHit:
         allowed = (
             ALL_CACHE_RESULTS
@@ -805,7 +854,9 @@ class RedunBackendDb(RedunBackend):
         row = self._buffer.evaluations.get(eval_hash)
         if row is not None:
             return *self.get_value(row["value_hash"]), row["value_hash"]
-        rows = self._query(hot.EVAL_RESULT, {"eval_hash": eval_hash})
+        rows = self._prefetched_evals.pop(eval_hash, None)
+        if rows is None:
+            rows = self._query(hot.EVAL_RESULT, {"eval_hash": eval_hash})
         if not rows:
             return None, False, None
         value_hash, type_name, data, args_hash, _ = rows[0]

@@ -20,6 +20,7 @@ from redun.backends.db.errors import RedunDatabaseError
 DEFAULT_DB_URI = "sqlite:///.redun/redun.db"
 DEFAULT_DB_USERNAME_ENV = "REDUN_DB_USERNAME"
 DEFAULT_DB_PASSWORD_ENV = "REDUN_DB_PASSWORD"
+WAL_CHECKPOINT_PAGES = 10000
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # A server that does not answer at all (no refusal) fails a connection attempt after this.
 PG_CONNECT_TIMEOUT_S = 10
@@ -202,6 +203,10 @@ def _sqlite_engine(uri: str, echo: bool) -> Engine:
         if not memory and not read_only:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoint every ~40 MB of WAL rather than SQLite's 4 MB: a checkpoint
+            # syncs the database file, and the durability bound writes a batch at
+            # least every half second, so the default checkpointed every few batches.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

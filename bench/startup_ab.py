@@ -6,9 +6,11 @@ interpreter start, imports, config, plugins, opening the database and building
 the scheduler. Stdlib only; it never imports either engine.
 
     python bench/startup_ab.py --tree base=/tmp/base/core/src --tree new=core/src
-    python bench/startup_ab.py --tree new=core/src --redun .venv/bin/redun --autoload
+    python bench/startup_ab.py --tree new=core/src --redun .venv/bin/redun --autoload --git
 
-Without --autoload the runs set REDUN_DISABLE_PLUGIN_AUTOLOAD=1 (builtins only).
+Without --autoload the runs set REDUN_DISABLE_PLUGIN_AUTOLOAD=1 (builtins only);
+--git makes the scratch directory a git checkout, so the git_commit and
+git_origin_url tags are read as in a user's repository.
 Both trees should have their bytecode compiled (`python -m compileall`), as an
 installed package has, or the figures include compiling sources.
 """
@@ -52,6 +54,18 @@ def one_run(redun: str, tree: str | None, workdir: Path, autoload: bool) -> tupl
     return wall, cpu
 
 
+def init_git(workdir: Path) -> None:
+    """A checkout with a commit and an origin, as a user's workflow repository has."""
+    git = ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
+    for args in (
+        ["init", "-q"],
+        ["remote", "add", "origin", "https://example.com/workflows.git"],
+        ["add", "fanout.py"],
+        ["commit", "-qm", "workflow"],
+    ):
+        subprocess.run(git + args, cwd=workdir, check=True)
+
+
 def _loads(load: tuple[float, float, float]) -> str:
     return " ".join(f"{x:.2f}" for x in load)
 
@@ -62,6 +76,7 @@ def main() -> None:
     parser.add_argument("--redun", default=shutil.which("redun") or "redun")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--autoload", action="store_true", help="let plugins autoload")
+    parser.add_argument("--git", action="store_true", help="run in a git checkout (git tags)")
     args = parser.parse_args()
     redun = shutil.which(args.redun) or args.redun
     args.redun = str(Path(redun).absolute())
@@ -72,6 +87,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         shutil.copy(WORKFLOW, workdir / "fanout.py")
+        if args.git:
+            init_git(workdir)
         for _, tree in trees:  # creates .redun, fills the cache, warms the page cache
             one_run(args.redun, tree, workdir, args.autoload)
         samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in trees}

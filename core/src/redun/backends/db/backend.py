@@ -871,7 +871,7 @@ class RedunBackendDb(RedunBackend):
         for start in range(0, len(wanted), EVAL_BATCH):
             chunk = wanted[start : start + EVAL_BATCH]
             rows = self._query(
-                hot.EVAL_RESULTS[dialect_name], {"hashes": hot.hash_list(dialect_name, chunk)}
+                hot.eval_results(dialect_name), {"hashes": hot.hash_list(dialect_name, chunk)}
             )
             for eval_hash, *row in rows:
                 prefetched[eval_hash].append(tuple(row))

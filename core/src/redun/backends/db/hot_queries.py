@@ -6,6 +6,7 @@ reuses SQLAlchemy's compiled form and costs one indexed query.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -87,16 +88,19 @@ def hash_list(dialect_name: str, hashes: Sequence[str]) -> Any:
     return list(hashes) if dialect_name == "postgresql" else json.dumps(list(hashes))
 
 
-def _eval_results(dialect_name: str) -> Select:
-    """EVAL_RESULT for many evaluations at once, each row led by its eval hash."""
+@functools.cache
+def eval_results(dialect_name: str) -> Select:
+    """EVAL_RESULT for many evaluations at once, each row led by its eval hash.
+
+    Built on first use per dialect: the PostgreSQL one imports SQLAlchemy's
+    PostgreSQL dialect (about 35 ms), which a SQLite run never needs.
+    """
     return (
         select(evaluation.c.eval_hash, *_EVAL_RESULT_COLUMNS)
         .select_from(_EVAL_RESULT_FROM)
         .where(_in_hash_list(evaluation.c.eval_hash, dialect_name))
     )
 
-
-EVAL_RESULTS = {name: _eval_results(name) for name in ("postgresql", "sqlite")}
 
 CALL_RESULT_HASH = select(call_node.c.value_hash).where(
     call_node.c.call_hash == bindparam("call_hash")

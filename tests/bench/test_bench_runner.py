@@ -7,29 +7,13 @@ Benchmarks are not timed tests: nothing here asserts a duration.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-RUNNER = Path(__file__).resolve().parents[2] / "bench" / "run.py"
-
-
-@pytest.fixture(scope="module")
-def runner() -> Iterator[ModuleType]:
-    """bench/run.py is a script, not a package: load it by path."""
-    spec = importlib.util.spec_from_file_location("bench_run", RUNNER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
 
 
 def python(code: str) -> list[str]:
@@ -156,60 +140,10 @@ def test_targets_are_met_unmet_or_say_why_not(runner: ModuleType) -> None:
     assert alone[0].verdict == "n/a (make bench-compare)"
 
 
-FAKE_REDUN = """\
-#!{python}
-\"\"\"Stand-in for the redun CLI: writes one row per task into the configured SQLite file.\"\"\"
-import configparser, sys
-import sqlalchemy as sa
-
-args = sys.argv[1:]
-if args == ["--help"]:
-    sys.exit(0)
-ini = configparser.ConfigParser()
-ini.read(args[args.index("-c") + 1] + "/redun.ini")
-n = int(args[args.index("--n") + 1])
-engine = sa.create_engine(ini["backend"]["db_uri"])
-with engine.begin() as conn:
-    conn.execute(sa.text("create table if not exists call (i integer primary key)"))
-    for i in range(n):
-        conn.execute(sa.text("insert or ignore into call values (:i)"), {{"i": i}})
-if "--log" in args:
-    # The lag workflow: each "task" notes when it finished, then is recorded as redun would.
-    import pickle, time
-
-    log = args[args.index("--log") + 1]
-    with engine.begin() as conn:
-        conn.execute(sa.text("create table call_node (task_name text, value_hash text)"))
-        conn.execute(sa.text("create table value (value_hash text, value blob)"))
-    for i in range(n):
-        with open(log, "a") as out:
-            out.write(f"{{i}} {{time.time()}}\\n")
-        row = {{"h": str(i), "v": pickle.dumps(i)}}
-        with engine.begin() as conn:
-            conn.execute(sa.text("insert into value values (:h, :v)"), row)
-            conn.execute(sa.text("insert into call_node values ('bench.lag.stamp', :h)"), row)
-        time.sleep(0.01)
-print("[redun] done", file=sys.stderr)
-print(n * (n - 1) // 2)
-"""
-
-
-def stand_in_redun(tmp_path: Path) -> Path:
-    """The stand-in `redun`, with the `python` beside it that the runner looks for."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    redun = bin_dir / "redun"
-    redun.write_text(FAKE_REDUN.format(python=sys.executable))
-    (bin_dir / "python").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
-    for exe in bin_dir.iterdir():
-        exe.chmod(0o755)
-    return redun
-
-
 def test_whole_runner_against_a_stand_in_engine(
-    runner: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    runner: ModuleType, stand_in: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    redun = stand_in_redun(tmp_path)
+    redun = stand_in
     results = tmp_path / "results"
     argv = ["--compare", "--engine", f"fake={redun}", "--engine", f"ref={redun}"]
     argv += ["--only", "fanout", "--sizes", "10"]
@@ -231,14 +165,25 @@ def test_whole_runner_against_a_stand_in_engine(
     assert runs[0]["peak_rss_mb"] > 0
     out = capsys.readouterr().out
     assert "## Ours against the reference" in out and "speedup (ref / fake)" in out
-    assert "## Targets (issues 6 and 13)" in out
+    assert "## Targets (issues 6, 13 and 19)" in out
+    payload = json.loads(result_file.read_text())
+    # Beside the fan-out: the lag workflow at the same size, and the durable floor.
+    assert [(r["engine"], r["n"], r["status"]) for r in payload["lag"]] == [
+        ("fake", 10, "ok"),
+        ("ref", 10, "ok"),
+    ]
+    assert [(f["n"], f["run"], f["status"]) for f in payload["floor"]] == [
+        (10, "first", "ok"),
+        (10, "cached", "ok"),
+    ]
+    assert "## Against the durable floor" in out
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("redun-bench-")] == []
 
 
 def test_recording_lag_against_a_stand_in_engine(
-    runner: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    runner: ModuleType, stand_in: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    redun = stand_in_redun(tmp_path)
+    redun = stand_in
     results = tmp_path / "results"
     argv = ["--engine", f"fake={redun}", "--only", "lag", "--sizes", "lag:20"]
     argv += ["--startup-repeat", "1", "--baseline-repeat", "1"]

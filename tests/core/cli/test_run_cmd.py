@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -254,6 +255,48 @@ def test_tags_project_user_execution_id_are_recorded(workflow: Path) -> None:
     assert tags["project"] == ["proj"] and tags["user"] == ["alice"]
     assert "redun.version" in tags
     backend.close()
+
+
+def _execution_tags(workflow: Path, execution_id: str) -> dict:
+    from redun.backends.db import RedunBackendDb
+
+    backend = RedunBackendDb(db_uri=f"sqlite:///{workflow.parent / '.redun' / 'redun.db'}")
+    backend.load()
+    try:
+        return backend.get_tags([execution_id])[execution_id]
+    finally:
+        backend.close()
+
+
+def test_git_commit_and_origin_of_the_workflow_checkout_are_tags(
+    workflow: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDUN_GIT_COMMIT", raising=False)
+    monkeypatch.delenv("REDUN_GIT_ORIGIN_URL", raising=False)
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    for args in (
+        ["init", "-q"],
+        ["remote", "add", "origin", "https://example.com/wf.git"],
+        ["add", workflow.name],
+        ["commit", "-qm", "wf"],
+    ):
+        subprocess.run(git + args, cwd=workflow.parent, check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=workflow.parent, capture_output=True, text=True
+    ).stdout.strip()
+    result = run("run", "--execution-id", "in-git", workflow.name, "add", "--a", "1")
+    assert result.exit_code == 0, result.output
+    tags = _execution_tags(workflow, "in-git")
+    assert tags["git_commit"] == [commit]
+    assert tags["git_origin_url"] == ["https://example.com/wf.git"]
+
+    # Outside a checkout there are no git tags; the environment overrides git.
+    shutil.rmtree(workflow.parent / ".git")
+    monkeypatch.setenv("REDUN_GIT_COMMIT", "abc123")
+    result = run("run", "--execution-id", "no-git", workflow.name, "add", "--a", "1")
+    assert result.exit_code == 0, result.output
+    tags = _execution_tags(workflow, "no-git")
+    assert tags["git_commit"] == ["abc123"] and "git_origin_url" not in tags
 
 
 def test_input_pickle_and_rerun(workflow: Path) -> None:

@@ -184,6 +184,10 @@ class RedunBackend(ABC):
     def check_cache(self, query: CacheQuery) -> CacheHit:
         """Look up a previous result in order CSE, ULTIMATE, SINGLE (redun's rules)."""
 
+    def check_cache_many(self, queries: Sequence[CacheQuery]) -> list[CacheHit]:
+        """`check_cache` of each query, in order; a store may batch their reads."""
+        return [self.check_cache(query) for query in queries]
+
     @abstractmethod
     def explain_cache_miss(
         self, query: CacheQuery, arguments: Mapping[str, ArgInfo], params: Sequence[str]

@@ -91,26 +91,28 @@ def _with_plugin_options(name: str, command: click.Command) -> click.Command:
         return command
     from redun.plugins.manager import load_target
 
+    manager = _manager()
     taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
     params = list(command.params)
-    for distribution, spec in extra:
+    for plugin, spec in extra:
         try:
             option = load_target(spec.target)
         except Exception as error:
+            distribution = manager.distribution_of(plugin)
             raise CliError(
                 f"option for 'redun {name}' from {distribution} failed to load "
                 f"({type(error).__name__}: {error}); reinstall {distribution}"
             ) from None
         if not isinstance(option, click.Option) or option.expose_value:
             raise CliError(
-                f"{spec.target} from {distribution} must be a click.Option with "
-                "expose_value=False (it acts through its callback)"
+                f"{spec.target} from {manager.distribution_of(plugin)} must be a click.Option "
+                "with expose_value=False (it acts through its callback)"
             )
         clash = sorted(taken & set(option.opts))
         if clash:
             raise CliError(
-                f"option {', '.join(clash)} from {distribution} is already an option of "
-                f"'redun {name}'; uninstall or disable one of the plugins"
+                f"option {', '.join(clash)} from {manager.distribution_of(plugin)} is already "
+                f"an option of 'redun {name}'; uninstall or disable one of the plugins"
             )
         taken.update(option.opts)
         params.append(option)

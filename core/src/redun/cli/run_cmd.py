@@ -11,6 +11,7 @@ import pickle
 import pprint
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -146,33 +147,77 @@ def nested_context(pairs: list[tuple[str, str]]) -> dict:
     return context
 
 
-def git_tags(directory: Path) -> list[tuple[str, str]]:
-    """git_commit and git_origin_url of the workflow's checkout, when there is one."""
-    tags = []
-    commit = os.environ.get("REDUN_GIT_COMMIT") or _git(directory, "rev-parse", "HEAD")
-    if commit:
-        tags.append(("git_commit", commit))
-    origin = os.environ.get("REDUN_GIT_ORIGIN_URL") or _git(
-        directory, "config", "--get", "remote.origin.url"
+GIT_TIMEOUT_S = 5
+
+
+class GitTags:
+    """git_commit and git_origin_url of the workflow's checkout, when there is one.
+
+    Both git processes start at once and are collected later, so they run on
+    another core while this one imports the database layer and builds the
+    scheduler (each costs a few milliseconds of fork, exec and wait).
+    """
+
+    QUERIES = (
+        ("git_commit", "REDUN_GIT_COMMIT", ("rev-parse", "HEAD")),
+        ("git_origin_url", "REDUN_GIT_ORIGIN_URL", ("config", "--get", "remote.origin.url")),
     )
-    if origin:
-        tags.append(("git_origin_url", origin))
-    return tags
 
+    def __init__(self, directory: Path) -> None:
+        self._started = time.monotonic()
+        self._pending: list[tuple[str, str | subprocess.Popen | None]] = [
+            (key, os.environ.get(env_name) or self._start(directory, args))
+            for key, env_name, args in self.QUERIES
+        ]
 
-def _git(directory: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=directory, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return proc.stdout.strip() if proc.returncode == 0 else ""
+    @staticmethod
+    def _start(directory: Path, args: tuple[str, ...]) -> subprocess.Popen | None:
+        try:
+            return subprocess.Popen(
+                ["git", *args],
+                cwd=directory,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        except OSError:
+            return None
+
+    def _output(self, proc: subprocess.Popen) -> str:
+        remaining = max(0.0, GIT_TIMEOUT_S - (time.monotonic() - self._started))
+        try:
+            out, _ = proc.communicate(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return ""
+        return out.strip() if proc.returncode == 0 else ""
+
+    def collect(self) -> list[tuple[str, str]]:
+        """The tags found (waits for git, at most GIT_TIMEOUT_S after the start)."""
+        tags = []
+        for key, pending in self._pending:
+            value = self._output(pending) if isinstance(pending, subprocess.Popen) else pending
+            if value:
+                tags.append((key, value))
+        self._pending = []
+        return tags
+
+    def cancel(self) -> None:
+        """Stop git processes still running (the run failed before needing them)."""
+        for _, pending in self._pending:
+            if isinstance(pending, subprocess.Popen):
+                if pending.poll() is None:
+                    pending.kill()
+                pending.communicate()
+        self._pending = []
 
 
 def execution_tags(
-    task: Any, user: str | None, project: str | None, doc: str | None, directory: Path
+    task: Any, user: str | None, project: str | None, doc: str | None
 ) -> list[tuple[str, Any]]:
+    """The execution's tags besides git's: redun version, user, project, doc."""
     from redun import __version__
 
     tags: list[tuple[str, Any]] = [("redun.version", __version__)]
@@ -180,7 +225,6 @@ def execution_tags(
     tags.append(("project", project or task.namespace or task.name))
     if doc:
         tags.append(("doc", doc))
-    tags += git_tags(directory)
     return tags
 
 
@@ -304,9 +348,15 @@ def run(
     if context:
         task = task.update_context(context)
 
-    run_tags = execution_tags(task, user, project, doc, Path(script).resolve().parent)
-    run_tags += [(k, _parse_option(v)) for k, v in parse_key_values(tags, "--tag")]
-    scheduler = build_scheduler(state)
+    run_tags = execution_tags(task, user, project, doc)
+    user_tags = [(k, _parse_option(v)) for k, v in parse_key_values(tags, "--tag")]
+    git = GitTags(Path(script).resolve().parent)
+    try:
+        scheduler = build_scheduler(state)
+    except BaseException:
+        git.cancel()
+        raise
+    run_tags += git.collect() + user_tags
     if keep_going is not None:
         scheduler.keep_going = keep_going
     argv = state.argv or _exec_argv(script, task_name, words)

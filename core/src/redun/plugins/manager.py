@@ -176,14 +176,17 @@ class RedunPluginManager(pluggy.PluginManager):
                 logger.warning("%s", problem)
 
     def _load_entry_points(self, disabled: set[str]) -> None:
-        import importlib_metadata
+        # The standard library's reader: SQLAlchemy imports it anyway, the backport
+        # costs its own import. A distribution's name is read from its metadata
+        # (an email parse) only when REDUN_DISABLED_PLUGINS may name it.
+        from importlib.metadata import entry_points
 
         seen: set[str] = set()
-        for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in seen or self.has_plugin(ep.name):
                 continue
             seen.add(ep.name)
-            if ep.name in disabled or _entry_point_origin(ep)[0] in disabled:
+            if disabled and (ep.name in disabled or _entry_point_origin(ep)[0] in disabled):
                 self._block(ep.name, _entry_point_origin(ep))
                 continue
             try:
@@ -303,13 +306,17 @@ class RedunPluginManager(pluggy.PluginManager):
         return self._collect("command", hookspecs.redun_commands, lambda s: [s.name])
 
     def command_option_specs(self, command: str) -> list[tuple[str, CommandOptionSpec]]:
-        """(distribution, spec) of every extra option for `command`."""
+        """(plugin name, spec) of every extra option for `command`.
+
+        The plugin name, not its distribution: `distribution_of` reads the
+        distribution's metadata, which only an error message needs.
+        """
         with self._lock:
             if "command_option" not in self._cache:
                 found: list[tuple[str, CommandOptionSpec]] = []
                 for impl in self.hook.redun_command_options.get_hookimpls():
                     for spec in impl.function() or []:
-                        found.append((self.distribution_of(impl.plugin_name), spec))
+                        found.append((impl.plugin_name, spec))
                 self._cache["command_option"] = found
             return [item for item in self._cache["command_option"] if item[1].command == command]
 

@@ -20,6 +20,8 @@ S = TypeVar("S")
 _PENDING = 0
 _FULFILLED = 1
 _REJECTED = 2
+# A settled promise's callback lists: nothing is added once it settled (see _listen).
+_SETTLED: tuple = ()
 
 
 class _Trampoline(threading.local):
@@ -94,8 +96,8 @@ class Promise(Generic[T]):
         self._state = _FULFILLED
         self._value = result
         callbacks = self._resolvers
-        self._resolvers = []
-        self._rejectors = []
+        self._resolvers = _SETTLED  # type: ignore[assignment]
+        self._rejectors = _SETTLED  # type: ignore[assignment]
         if callbacks:
             _schedule(callbacks, result)
         return result
@@ -106,8 +108,8 @@ class Promise(Generic[T]):
         self._state = _REJECTED
         self._value = error
         callbacks = self._rejectors
-        self._resolvers = []
-        self._rejectors = []
+        self._resolvers = _SETTLED  # type: ignore[assignment]
+        self._rejectors = _SETTLED  # type: ignore[assignment]
         if callbacks:
             _schedule(callbacks, error)
         return error

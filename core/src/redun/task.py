@@ -78,6 +78,7 @@ class Task(Value, Generic[P, R]):
     type_name = "redun.Task"
     # (base, override, merged): get_task_options' one dict, rebuilt if either is replaced.
     _merged_options: tuple[dict, dict, dict] | None = None
+    _fullname: tuple[str | None, str, str] | None = None
 
     def __init__(
         self,
@@ -125,7 +126,13 @@ class Task(Value, Generic[P, R]):
 
     @property
     def fullname(self) -> str:
-        return f"{self.namespace}.{self.name}" if self.namespace else self.name
+        """Built once per (namespace, name): every call's expression keeps it for the run."""
+        namespace, name = self.namespace, self.name
+        cached = self._fullname
+        if cached is None or cached[0] is not namespace or cached[1] is not name:
+            fullname = f"{namespace}.{name}" if namespace else name
+            cached = self._fullname = (namespace, name, fullname)
+        return cached[2]
 
     def __repr__(self) -> str:
         return f"Task(fullname={self.fullname}, hash={self.hash[:8]})"
@@ -293,8 +300,11 @@ class Task(Value, Generic[P, R]):
         Typed as returning `R` (redun's white lie): results pass into other
         tasks with their natural types, and argument types are checked.
         """
+        namespace, name = self.namespace, self.name
         return TaskExpression(  # type: ignore[return-value]
-            self.fullname,
+            # A new name string per call, not the cached one: pickle memoizes shared
+            # objects, so sharing would change the bytes (and hashes) of nested expressions.
+            f"{namespace}.{name}" if namespace else name,
             args,
             kwargs,
             task_options=self._task_options_override,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,16 @@ class CliState:
         for backend in self._backends.values():
             backend.close()
         self._backends.clear()
+        if self.owns_process and self.scheduler is not None:
+            # The program ends here: closing the run's database lets SQLite fold its
+            # write-ahead log back into the file and remove it. A host program keeps
+            # its scheduler's backend open (RedunClient users query it afterwards).
+            try:
+                self.scheduler.backend.close()
+            except Exception as error:
+                # The run has written (or reported why it could not) already; a
+                # database that refuses the final checkpoint keeps its log file.
+                logging.getLogger("redun").debug("Closing the database failed: %r", error)
 
 
 pass_state = click.make_pass_decorator(CliState)

@@ -16,7 +16,18 @@ _PICKLE_MODULE = "redun.scheduler"
 # What a finished job's cleared fields point at: shared, and immutable so that a
 # late append fails loudly instead of growing a list every job shares.
 _CLEARED: tuple = ()
+_NO_OPTIONS: dict[str, Any] = {}  # never mutated: options are replaced, not edited
 _NO_ARG_HASHES: tuple = ((), {}, [], {})
+
+_OWN_SUBTREES: dict[str, frozenset[str]] = {}
+
+
+def _own_subtree(task_hash: str) -> frozenset[str]:
+    subtree = _OWN_SUBTREES.get(task_hash)
+    if subtree is None:
+        subtree = _OWN_SUBTREES[task_hash] = frozenset((task_hash,))
+    return subtree
+
 
 JOB_STATUSES = ["PENDING", "RUNNING", "FAILED", "CACHED", "DONE", "TOTAL"]
 
@@ -58,7 +69,7 @@ class Job:
         self.execution = execution
         self.parent_job = parent_job
         # Scheduler-level overrides (run(cache=False), prov inherited off).
-        self.options: dict[str, Any] = options or {}
+        self.options: dict[str, Any] = options or _NO_OPTIONS
         # Shared with the task (or parent) when nothing adds to it; never mutated in place.
         exports = task._export_options
         if expr is not None and expr._export_options:
@@ -79,10 +90,12 @@ class Job:
         self.eval_hash: str | None = None
         self.was_cached = False
         self.call_hash: str | None = None
-        self.subtree_tasks: set[str] = {task.hash}
+        # The task alone, shared by every job of it until children add to it.
+        self.subtree_tasks: set[str] | frozenset[str] = _own_subtree(task.hash)
         self.result_promise: Promise = Promise()
         self.child_jobs: list[Job] = []
-        self.handle_forks: dict[str, int] = {}
+        # Handle value hash -> how many children were passed it so far (made on first use).
+        self.handle_forks: dict[str, int] | None = None
         self.job_tags: list[tuple[str, Any]] = []
         self.execution_tags: list[tuple[str, Any]] = []
         self.value_tags: list[tuple[str, list[tuple[str, Any]]]] = []
@@ -169,11 +182,23 @@ class Job:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def calc_subtree_tasks(self) -> set[str]:
+    def next_handle_call_order(self, value_hash: str) -> int:
+        """The call order of one more child given the handle `value_hash` (1 for the first)."""
+        forks = self.handle_forks
+        if forks is None:
+            forks = self.handle_forks = {}
+        order = forks[value_hash] = forks.get(value_hash, 0) + 1
+        return order
+
+    def calc_subtree_tasks(self) -> set[str] | frozenset[str]:
+        tasks = self.subtree_tasks
         for child in self.child_jobs:
-            if child.call_hash:
-                self.subtree_tasks |= child.subtree_tasks
-        return self.subtree_tasks
+            if child.call_hash and not child.subtree_tasks <= tasks:
+                if isinstance(tasks, frozenset):
+                    tasks = set(tasks)
+                tasks |= child.subtree_tasks
+        self.subtree_tasks = tasks
+        return tasks
 
     def resolve(self, result: Any) -> None:
         if self.recording_provenance() and self.expr is not None:

@@ -738,11 +738,11 @@ class Scheduler:
                 f"Task not found in registry: {expr.task_name}. Import the module that defines "
                 "it before running (or check the task name)."
             )
-        job_options: dict[str, Any] = {}
+        job_options: dict[str, Any] | None = None
         if not self._use_cache:
-            job_options["cache_scope"] = CacheScope.CSE
+            job_options = {"cache_scope": CacheScope.CSE}
         if parent_job is not None and not parent_job.recording_provenance():
-            job_options["prov"] = False
+            job_options = {**(job_options or {}), "prov": False}
         execution = self._current_execution
         job = Job(task, expr, parent_job=parent_job, execution=execution, options=job_options)
         self._jobs.add(job)
@@ -1325,9 +1325,7 @@ class Scheduler:
         def preprocess(value: Any) -> Any:
             if isinstance(value, Handle):
                 if parent is not None:
-                    value_hash = value.get_hash()
-                    call_order = parent.handle_forks.get(value_hash, 0) + 1
-                    parent.handle_forks[value_hash] = call_order
+                    call_order = parent.next_handle_call_order(value.get_hash())
                 else:
                     call_order = 0
                 forked = registry.preprocess(value, {"call_order": call_order})

@@ -42,6 +42,34 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 FANOUT = BENCH_DIR / "workflows" / "fanout.py"
+LAG = BENCH_DIR / "workflows" / "lag.py"
+LAG_TASK = "bench.lag.stamp"
+POLL_S = 0.02
+# Run by the engine's own interpreter (it has psycopg): polls PostgreSQL as
+# recording_lag.py polls SQLite, printing {i: first time seen} as JSON at the end.
+PG_POLLER = f"""
+import json, os, pickle, sys, time
+import psycopg
+seen, last = {{}}, None
+def poll(db):
+    global last
+    rows = db.execute(
+        "SELECT c.timestamp, v.value FROM call_node c JOIN value v "
+        "ON v.value_hash = c.value_hash WHERE c.task_name = %s "
+        "AND (%s::timestamptz IS NULL OR c.timestamp >= %s)",
+        ({LAG_TASK!r}, last, last),
+    ).fetchall()
+    now = time.time()
+    for stamp, value in rows:
+        last = stamp if last is None else max(last, stamp)
+        seen.setdefault(pickle.loads(value), now)
+with psycopg.connect(sys.argv[1], autocommit=True) as db:
+    while not os.path.exists(sys.argv[2]):
+        poll(db)
+        time.sleep({POLL_S})
+    poll(db)
+print(json.dumps(seen))
+"""
 SQLCOUNT_DIR = BENCH_DIR / "sqlcount"
 PG_SETTINGS = {
     "durable": [],
@@ -147,6 +175,53 @@ def _run_once(
     return wall, statements
 
 
+def _lag(
+    redun: str, engine: str, config: Path, n: int, db_uri: str
+) -> dict[str, float | int | None]:
+    """Recording lag of lag.py at size n: p50/p99/max of (durable time - finish time)."""
+    root = config.parent
+    log = root / "finished.log"
+    argv = [redun, "-c", str(config), "run", str(LAG), "main", "--n", str(n), "--log", str(log)]
+    if engine == "sqlite":
+        sys.path.insert(0, str(BENCH_DIR))
+        from recording_lag import measure_lag
+
+        result = measure_lag(argv, root, dict(os.environ), config / "redun.db", log, 900)
+        return {
+            "p50_s": result.p50_s,
+            "p99_s": result.p99_s,
+            "max_s": result.max_s,
+            "wall_s": result.wall_s,
+            "seen": result.seen,
+        }
+    stop = root / "stop"
+    python = str(Path(redun).parent / "python")
+    poller = subprocess.Popen(
+        [python, "-c", PG_POLLER, db_uri, str(stop)], stdout=subprocess.PIPE, text=True
+    )
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=root, capture_output=True, check=True)
+    wall = time.perf_counter() - start
+    stop.touch()
+    out, _ = poller.communicate(timeout=120)
+    durable = {int(i): t for i, t in json.loads(out).items()}
+    finished = {
+        int(i): float(t) for i, t in (line.split() for line in log.read_text().splitlines())
+    }
+    lags = sorted(max(0.0, durable[i] - t) for i, t in finished.items() if i in durable)
+    return {
+        "p50_s": _percentile(lags, 0.5),
+        "p99_s": _percentile(lags, 0.99),
+        "max_s": lags[-1] if lags else None,
+        "wall_s": wall,
+        "seen": len(durable),
+    }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float | None:
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else None
+
+
 def _repository(root: Path, redun: str, db_uri: str) -> Path:
     """A config directory for `db_uri`, its schema created (untimed)."""
     root.mkdir(parents=True)
@@ -194,6 +269,20 @@ def measure(args: argparse.Namespace) -> dict:
                         results["runs"].append(run)
                         print(json.dumps(run), file=sys.stderr)
                     shutil.rmtree(root, ignore_errors=True)
+        for n in args.lag:
+            for engine in ("sqlite", "postgres"):
+                root = scratch / f"lag-{engine}-{n}"
+                db_uri = (
+                    f"sqlite:///{root}/.redun/redun.db"
+                    if engine == "sqlite"
+                    else server.new_database()
+                )
+                config = _repository(root, args.redun, db_uri)
+                lag = {"engine": engine, "n": n, **_lag(args.redun, engine, config, n, db_uri)}
+                lag["load"] = os.getloadavg()[0]
+                results.setdefault("lag", []).append(lag)
+                print(json.dumps(lag), file=sys.stderr)
+                shutil.rmtree(root, ignore_errors=True)
     shutil.rmtree(scratch, ignore_errors=True)
     results["load_end"] = os.getloadavg()
     return results
@@ -220,6 +309,17 @@ def table(results: dict) -> str:
                 f"{pg['wall_s'] / lite['wall_s']:.2f}x | {lite['statements'] or '-'} | "
                 f"{pg['statements'] or '-'} |"
             )
+    if results.get("lag"):
+        lines += [
+            "",
+            "| recording lag | n | p50 s | p99 s | max s | wall s | load |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for lag in results["lag"]:
+            lines.append(
+                f"| {lag['engine']} | {lag['n']:,} | {lag['p50_s']:.2f} | {lag['p99_s']:.2f} | "
+                f"{lag['max_s']:.2f} | {lag['wall_s']:.2f} | {lag['load']:.1f} |"
+            )
     return "\n".join(lines)
 
 
@@ -233,14 +333,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="2000,10000", help="fan-out sizes, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size and engine (best)")
     parser.add_argument("--pg-settings", choices=sorted(PG_SETTINGS), default="durable")
+    parser.add_argument(
+        "--lag", default="", help="recording-lag sizes (lag.py, both engines), comma-separated"
+    )
     parser.add_argument("--sqlcount", action="store_true", help="count SQL statements per run")
     parser.add_argument("--cprofile", metavar="DIR", help="write a cProfile file per run here")
     parser.add_argument("--json", metavar="PATH", help="also write every run as JSON here")
     args = parser.parse_args()
     try:
-        args.sizes = [int(size) for size in args.sizes.split(",")]
+        args.sizes = [int(size) for size in args.sizes.split(",") if size]
+        args.lag = [int(size) for size in args.lag.split(",") if size]
     except ValueError:
-        parser.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
+        parser.error("--sizes and --lag must be comma-separated integers")
     if not Path(args.redun).exists():
         parser.error(f"--redun {args.redun} does not exist: run `make install` or pass the path")
     if args.cprofile:

@@ -9,6 +9,7 @@ conflict.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +17,12 @@ from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.dialects import sqlite
 
 from redun.backends.db import schema
-from redun.backends.db.driver_sql import DriverStatements
+from redun.backends.db.driver_sql import CopyInsert, DriverStatements
 
 _STATEMENTS = DriverStatements()
+_COPIES: dict[tuple, CopyInsert] = {}
+# Fewer rows than this go by executemany: COPY costs three statements whatever the count.
+COPY_MIN_ROWS = 20
 
 
 def dialect_insert(connection: Connection, table: Table) -> Any:
@@ -38,19 +42,45 @@ def _by_columns(rows: list[dict]) -> dict[tuple[str, ...], list[dict]]:
     return groups
 
 
-def _insert_rows(connection: Connection, key: Any, build: Any, rows: list[dict]) -> None:
-    """Run the INSERT built by `build` for each group of rows giving the same columns."""
-    for columns, group in _by_columns(rows).items():
-        _STATEMENTS.get(connection.dialect, key, build, columns).executemany(connection, group)
+def _insert_rows(
+    connection: Connection, table: Table, conflict: Callable[[Any], Any], rows: list[dict]
+) -> None:
+    """INSERT `rows` with the ON CONFLICT clause `conflict` adds, per group of columns given.
+
+    On PostgreSQL a group of COPY_MIN_ROWS or more goes by COPY (`CopyInsert`).
+    """
+    dialect = connection.dialect
+    groups = _by_columns(rows)
+    copy = dialect.name == "postgresql" and CopyInsert.fits(table)
+    for index, (columns, group) in enumerate(groups.items()):
+        if copy and len(group) >= COPY_MIN_ROWS:
+            key = (dialect.name, table.name, conflict, columns)
+            inserter = _COPIES.get(key)
+            if inserter is None:
+                inserter = _COPIES[key] = CopyInsert(table, columns, dialect, conflict)
+            inserter.write(connection, group, clear=index < len(groups) - 1)
+            continue
+        _STATEMENTS.get(
+            dialect,
+            ("insert", table.name, conflict),
+            lambda: conflict(dialect_insert(connection, table)),
+            columns,
+        ).executemany(connection, group)
+
+
+def _ignore(stmt: Any) -> Any:
+    return stmt.on_conflict_do_nothing()
+
+
+def _upsert_evaluation(stmt: Any) -> Any:
+    """A recorded evaluation takes the latest result."""
+    return stmt.on_conflict_do_update(
+        index_elements=["eval_hash"], set_={"value_hash": stmt.excluded.value_hash}
+    )
 
 
 def insert_ignore(connection: Connection, table: Table, rows: list[dict]) -> None:
-    _insert_rows(
-        connection,
-        ("insert_ignore", table.name),
-        lambda: dialect_insert(connection, table).on_conflict_do_nothing(),
-        rows,
-    )
+    _insert_rows(connection, table, _ignore, rows)
 
 
 class WriteBuffer:
@@ -175,10 +205,6 @@ class WriteBuffer:
         )
 
     def _upsert_evaluations(self, connection: Connection) -> None:
-        def build() -> Any:
-            stmt = dialect_insert(connection, schema.evaluation)
-            return stmt.on_conflict_do_update(
-                index_elements=["eval_hash"], set_={"value_hash": stmt.excluded.value_hash}
-            )
-
-        _insert_rows(connection, "upsert_evaluation", build, list(self.evaluations.values()))
+        _insert_rows(
+            connection, schema.evaluation, _upsert_evaluation, list(self.evaluations.values())
+        )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 # A parameter slot: (key in the caller's mapping or None, constant, converter).
@@ -73,27 +73,122 @@ class DriverStatement:
         callers retry and reconnect exactly as for any other statement.
         """
         params = self.params(values)
-        fairy = connection.connection
-        cursor = fairy.cursor()
-        for listener in connection.dispatch.before_cursor_execute:
-            listener(connection, cursor, self.sql, params, None, False)
-        dialect = connection.dialect
-        try:
+
+        def run(cursor: Any) -> list[tuple]:
             cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        except dialect.loaded_dbapi.Error as error:
-            invalidated = dialect.is_disconnect(error, fairy.dbapi_connection, cursor)
-            raise DBAPIError.instance(
-                self.sql,
-                params,
-                error,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=invalidated,
-                dialect=dialect,
-            ) from error
-        finally:
-            cursor.close()
-        return rows
+            return cursor.fetchall()
+
+        return on_cursor(connection, self.sql, params, run)
+
+
+def on_cursor(
+    connection: Connection, sql: str, params: Any = None, run: Callable[[Any], Any] | None = None
+) -> Any:
+    """``run(cursor)`` (default: execute `sql`) on a DB-API cursor of `connection`.
+
+    SQLAlchemy's events see `sql` and its errors arrive as SQLAlchemy's types
+    (DBAPIError, IntegrityError, a dropped connection invalidated).
+    """
+    fairy = connection.connection
+    cursor = fairy.cursor()
+    for listener in connection.dispatch.before_cursor_execute:
+        listener(connection, cursor, sql, params, None, False)
+    dialect = connection.dialect
+    try:
+        if run is not None:
+            return run(cursor)
+        if params is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, params)
+        return None
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, fairy.dbapi_connection, cursor)
+        raise DBAPIError.instance(
+            sql,
+            params,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from error
+    finally:
+        cursor.close()
+
+
+class CopyInsert:
+    """A PostgreSQL INSERT of many rows sent by COPY instead of one statement per row.
+
+    psycopg's executemany still runs one INSERT per row on the server (and
+    Python per row on the client). Here the rows stream by COPY into a
+    temporary table shaped like the target, then one INSERT ... SELECT with the
+    caller's ON CONFLICT clause moves them, so every write stays idempotent.
+    The temporary table lives in the session and empties at each commit; it
+    is created (if missing) in every transaction, so a pooler that changes the
+    server session between transactions cannot lose it.
+    """
+
+    def __init__(
+        self, table: Table, columns: Sequence[str], dialect: Any, conflict: Callable[[Any], Any]
+    ) -> None:
+        from sqlalchemy import Column, MetaData, select
+        from sqlalchemy.dialects import postgresql
+
+        temp = Table(
+            f"redun_copy_{table.name}",
+            MetaData(),
+            *(Column(column.name, column.type) for column in table.columns),
+        )
+        quote = dialect.identifier_preparer
+        names = ", ".join(quote.quote(name) for name in columns)
+        self.create_sql = (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote.format_table(temp)} "
+            f"(LIKE {quote.format_table(table)}) ON COMMIT DELETE ROWS"
+        )
+        self.copy_sql = f"COPY {quote.format_table(temp)} ({names}) FROM STDIN"
+        moved = conflict(
+            postgresql.insert(table).from_select(
+                list(columns), select(*(temp.c[name] for name in columns))
+            )
+        )
+        self.insert_sql: str = moved.compile(dialect=dialect).string
+        self.clear_sql = f"DELETE FROM {quote.format_table(temp)}"
+        self._columns = list(columns)
+        self._convert = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        ]
+
+    @staticmethod
+    def fits(table: Table) -> bool:
+        """Tables whose values COPY's text format takes as they come (no JSON, no enums)."""
+        from sqlalchemy import Enum
+
+        from redun.backends.db.types import JSON
+
+        return not any(isinstance(column.type, (JSON, Enum)) for column in table.columns)
+
+    def write(
+        self, connection: Connection, rows: Sequence[Mapping[str, Any]], clear: bool = False
+    ) -> None:
+        """Insert `rows`; `clear` empties the temporary table for another batch in this
+        transaction (at commit it empties by itself)."""
+        columns, converters = self._columns, self._convert
+        on_cursor(connection, self.create_sql)
+
+        def stream(cursor: Any) -> None:
+            with cursor.copy(self.copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [
+                            row[name] if convert is None else convert(row[name])
+                            for name, convert in zip(columns, converters)
+                        ]
+                    )
+
+        on_cursor(connection, self.copy_sql, run=stream)
+        on_cursor(connection, self.insert_sql)
+        if clear:
+            on_cursor(connection, self.clear_sql)
 
 
 class DriverStatements:

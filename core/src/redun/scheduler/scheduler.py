@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-from redun.backends.base import CacheQuery
+from redun.backends.base import CacheHit, CacheQuery
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.errors import RedunError
 from redun.executors.value_checks import OpenFileResult, check_result, path_warnings
@@ -73,6 +73,8 @@ MAX_FLUSH_DELAY = 0.5
 IDLE_FLUSH_DELAY = 0.05
 # Ready work runs in slices of this many items, so completions are never starved.
 READY_SLICE = 256
+# Backend cache checks are asked for in batches of up to this many jobs (one query).
+CACHE_CHECK_BATCH = 500
 # This many events' records make a batch worth writing before the deadline.
 FLUSH_BATCH = 1000
 # While the database is unreachable, a write is retried this often.
@@ -231,6 +233,9 @@ class Scheduler:
         # Per parent job, its child jobs by call: an identical call is the same job.
         self._child_calls: dict[Job | None, dict[tuple[str | None, str | None], Job]] = {}
         self._cse: dict[tuple[str | None, str | None], tuple[Any, str | None]] = {}
+        # Jobs waiting for their backend cache check, asked for in one batch.
+        self._cache_checks: list[tuple[Job, CacheQuery]] = []
+        self._cache_check_scheduled = False
         self._jobs: set[Job] = set()
         self._finalized_jobs: defaultdict[str, defaultdict[str, int]] = defaultdict(
             lambda: defaultdict(int)
@@ -870,9 +875,9 @@ class Scheduler:
                 self._cache_hit(job, result, call_hash)
                 return
         if cache_scope == CacheScope.BACKEND or self._extending:
-            found = self._check_backend_cache(job, cache_scope, allowed)
-            if found is not None:
-                self._cache_hit(job, *found)
+            query = self._cache_query(job, cache_scope, allowed)
+            if query is not None:
+                self._defer_cache_check(job, query)
                 return
         elif self._dryrun:
             self._log_cache_miss(job)
@@ -913,10 +918,60 @@ class Scheduler:
         self._context_hashes[id(context)] = (context, context_hash)
         return context_hash
 
-    def _check_backend_cache(
+    def _defer_cache_check(self, job: Job, query: CacheQuery) -> None:
+        """Queue `job`'s backend lookup: siblings started together share one batch.
+
+        Until its answer, identical calls wait for this job (as for one held
+        by a limit), so a batch never runs one call twice.
+        """
+        self._pending_jobs[(job.eval_hash, job.context_hash)] = job
+        checks = self._cache_checks
+        checks.append((job, query))
+        if len(checks) >= CACHE_CHECK_BATCH:
+            self._check_caches()
+        elif not self._cache_check_scheduled:
+            # After the ready work queued so far: a fan-out's siblings all join in.
+            self._cache_check_scheduled = True
+            self._ready.append((self._scheduled_cache_check,))
+
+    def _scheduled_cache_check(self) -> None:
+        self._cache_check_scheduled = False
+        self._check_caches()
+
+    def _check_caches(self) -> None:
+        checks, self._cache_checks = self._cache_checks, []
+        if not checks:
+            return
+        if self._stopping:
+            for job, _ in checks:
+                self._forget_unstarted(job)
+            return
+        try:
+            hits = self.backend.check_cache_many([query for _, query in checks])
+        except Exception as error:
+            for job, _ in checks:
+                self._reject_job_now(job, error)
+            return
+        for (job, query), hit in zip(checks, hits):
+            try:
+                found = self._usable_hit(job, query, hit)
+                if found is not None:
+                    self._cache_hit(job, *found)
+                else:
+                    self._launch_job(job)
+            except Exception as error:
+                self._reject_job_now(job, error)
+
+    def _forget_unstarted(self, job: Job) -> None:
+        self._jobs.discard(job)
+        key = (job.eval_hash, job.context_hash)
+        if self._pending_jobs.get(key) is job:
+            del self._pending_jobs[key]
+
+    def _cache_query(
         self, job: Job, cache_scope: CacheScope, allowed: set | None
-    ) -> tuple[Any, str | None, str | None] | None:
-        """(result, call_hash, result_hash) of a usable cache hit, or None."""
+    ) -> CacheQuery | None:
+        """The backend lookup for `job`, or None when its result is never reused."""
         task = job.task
         check_valid = CacheCheckValid(job.get_option("check_valid", CacheCheckValid.FULL))
         if task.fullname == "redun.script_task":
@@ -928,7 +983,7 @@ class Scheduler:
         if task.is_async():
             backend_allowed.discard(CacheResult.SINGLE)
             check_valid = CacheCheckValid.SHALLOW
-        query = CacheQuery(
+        return CacheQuery(
             task.fullname,
             task.hash,
             job.args_hash,
@@ -940,7 +995,12 @@ class Scheduler:
             job.context_hash,
             backend_allowed,
         )
-        hit = self.backend.check_cache(query)
+
+    def _usable_hit(
+        self, job: Job, query: CacheQuery, hit: CacheHit
+    ) -> tuple[Any, str | None, str | None] | None:
+        """(result, call_hash, result_hash) of a usable cache hit, or None."""
+        task = job.task
         if hit.kind == CacheResult.MISS:
             if self._dryrun:
                 self._log_cache_miss(job, query)

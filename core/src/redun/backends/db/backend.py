@@ -172,14 +172,6 @@ class RedunBackendDb(RedunBackend):
         self._hot_connection: Connection | None = None
         self._lock = threading.RLock()
         self._buffer = WriteBuffer()
-        # The batch handed to the writer thread (PostgreSQL), held until it is committed:
-        # reads look in it as in the buffer. The state is idle, queued, running or failed.
-        self._writing: WriteBuffer | None = None
-        self._writer_state = "idle"
-        self._writer_failure: Exception | None = None
-        self._write_wanted = False
-        self._writer: threading.Thread | None = None
-        self._writer_done = threading.Condition(self._lock)
         self._pending_executions: dict[str, dict] = {}
         self._known_values: set[str] = set()
         self._known_calls: set[str] = set()
@@ -296,7 +288,6 @@ class RedunBackendDb(RedunBackend):
     def flush(self) -> None:
         """Write every buffered record, waiting out an outage (`db_outage_timeout`)."""
         with self._lock:
-            self._settle_writer()
             if not self._buffer:
                 return
             self._require_engine()
@@ -311,20 +302,15 @@ class RedunBackendDb(RedunBackend):
 
         The scheduler calls this on its own thread: an outage never blocks it, and
         it raises only once writing is impossible or the outage lasted too long.
-        On PostgreSQL the batch is written by a writer thread while the scheduler
-        goes on (the server's work per row is most of a write), and a failure is
-        reported by the next call.
         """
         with self._lock:
-            if not self._buffer and self._writing is None:
+            if not self._buffer:
                 return True
-            engine = self._require_engine()
+            self._require_engine()
             outage = self._outage
             if outage is None:
                 self.flush()
                 return True
-            if engine.dialect.name == "postgresql" and not self._external_session:
-                return self._flush_in_background(outage)
             try:
                 self._write_buffer(lambda write: write(), transient_ok=True)
             except (DBAPIError, OSError) as error:
@@ -334,105 +320,9 @@ class RedunBackendDb(RedunBackend):
                 outage.ended()
             return True
 
-    def _flush_in_background(self, outage: Outage) -> bool:
-        """try_flush with the writer thread: hand the buffer over, or report its last failure."""
-        failure = self._writer_failure
-        if failure is not None:
-            self._writer_failure = None
-            try:
-                self._raise_write_failure(failure)
-            except (DBAPIError, OSError) as error:
-                outage.failed(error, self._held())
-                self._start_writer()  # the same batch again, in the background
-                return False
-        if self._writer_state != "idle":
-            if outage.since is not None:
-                return False
-            # Written as soon as the batch in hand is (the writer takes it next).
-            self._write_wanted = True
-            return True
-        if outage.since is not None:
-            outage.ended()
-        if self._buffer:
-            self._writing, self._buffer = self._buffer, WriteBuffer()
-            self._start_writer()
-        return True
-
-    def _start_writer(self) -> None:
-        """Queue `_writing` for the writer thread (started if none runs)."""
-        self._writer_state = "queued"
-        if self._writer is None:
-            self._writer = threading.Thread(
-                target=self._run_writer, name="redun-db-writer", daemon=True
-            )
-            self._writer.start()
-
-    def _run_writer(self) -> None:
-        """Write `_writing`, then each buffer handed over meanwhile; stop when none is left."""
-        while True:
-            with self._lock:
-                batch = self._writing
-                self._writer_state = "running"
-            try:
-                with self._write() as connection:
-                    batch.write(connection)
-            except Exception as error:
-                with self._lock:
-                    # Reported (and retried) on the scheduler's thread; the batch stays held.
-                    self._writer_failure = error
-                    self._writer_state = "failed"
-                    self._writer = None
-                    self._writer_done.notify_all()
-                return
-            with self._lock:
-                self._writing = None
-                self._remember_written(batch)
-                if self._write_wanted and self._buffer:
-                    self._writing, self._buffer = self._buffer, WriteBuffer()
-                    self._writer_state = "queued"
-                else:
-                    self._writer_state = "idle"
-                    self._writer = None
-                self._write_wanted = False
-                self._writer_done.notify_all()
-                if self._writer_state == "idle":
-                    return
-
-    def _settle_writer(self) -> None:
-        """Wait for the writer thread; a batch it failed to write is written here, with retries."""
-        while self._writer_state in ("queued", "running"):
-            self._writer_done.wait()
-        held = self._writing
-        if held is None:
-            return
-        self._writer_failure = None
-        try:
-            self._write_batch(held, self._retry)
-        except BaseException as error:
-            if self._writing is held:
-                # Still held (not dropped as invalid): a later flush tries it again.
-                self._writer_failure = error
-            else:
-                self._writer_state = "idle"
-            raise
-        self._writer_state = "idle"
-
-    def _raise_write_failure(self, error: Exception) -> None:
-        """Raise what a failed write means, as `_write_batch` would have raised it."""
-        if isinstance(error, IntegrityError):
-            self._writing = None
-            self._writer_state = "idle"
-            raise self._invalid_batch_error(error) from None
-        if isinstance(error, DBAPIError) and not is_transient(error):
-            raise self._write_error(error) from None
-        raise error
-
     def _write_buffer(self, run: Any, transient_ok: bool = False) -> None:
         """Write the buffer in one transaction through `run(write)` (which may retry)."""
-        self._write_batch(self._buffer, run, transient_ok)
-
-    def _write_batch(self, buffer: WriteBuffer, run: Any, transient_ok: bool = False) -> None:
-        """Write `buffer` in one transaction through `run(write)`; dropped if it is invalid."""
+        buffer = self._buffer
 
         def write() -> None:
             with self._write() as connection:
@@ -442,31 +332,18 @@ class RedunBackendDb(RedunBackend):
             run(write)
         except IntegrityError as error:
             # A batch that breaks the schema's rules would fail forever: drop it.
-            self._drop(buffer)
-            raise self._invalid_batch_error(error) from None
+            self._buffer = WriteBuffer()
+            raise RedunDatabaseError(
+                f"Could not record provenance ({error_reason(error)}); this batch of records "
+                "was not written. Records must refer to values and tasks recorded before."
+            ) from None
         except DBAPIError as error:
             if transient_ok and is_transient(error):
                 raise
             raise self._write_error(error) from None
-        self._drop(buffer)
-        self._remember_written(buffer)
-
-    def _drop(self, buffer: WriteBuffer) -> None:
-        if self._buffer is buffer:
-            self._buffer = WriteBuffer()
-        if self._writing is buffer:
-            self._writing = None
-
-    def _remember_written(self, buffer: WriteBuffer) -> None:
+        self._buffer = WriteBuffer()
         self._remember(self._known_values, buffer.values)
         self._remember(self._known_calls, buffer.call_nodes)
-
-    @staticmethod
-    def _invalid_batch_error(error: IntegrityError) -> RedunDatabaseError:
-        return RedunDatabaseError(
-            f"Could not record provenance ({error_reason(error)}); this batch of records "
-            "was not written. Records must refer to values and tasks recorded before."
-        )
 
     def _write_error(self, error: BaseException) -> RedunDatabaseError:
         """One line saying what went wrong and what to do (never SQL or parameters)."""
@@ -483,15 +360,8 @@ class RedunBackendDb(RedunBackend):
         )
 
     def _held(self) -> int:
-        return sum(
-            len(buffer.jobs) + len(buffer.job_ends) + len(buffer.call_nodes)
-            for buffer in self._buffers()
-        )
-
-    def _buffers(self) -> tuple[WriteBuffer, ...]:
-        """Records not yet committed: the buffer, then the batch being written."""
-        writing = self._writing
-        return (self._buffer,) if writing is None else (self._buffer, writing)
+        buffer = self._buffer
+        return len(buffer.jobs) + len(buffer.job_ends) + len(buffer.call_nodes)
 
     def _retry(self, func: Any) -> Any:
         """`func()`, retried through transient errors and outages (see engine.with_retries)."""
@@ -647,16 +517,7 @@ class RedunBackendDb(RedunBackend):
         return self._registry
 
     def _has_value(self, value_hash: str) -> bool:
-        if value_hash in self._known_values or value_hash in self._buffer.values:
-            return True
-        return self._writing is not None and value_hash in self._writing.values
-
-    def _buffered_row(self, table: str, key: Any) -> Any:
-        """The uncommitted record of `table` (a WriteBuffer field) under `key`, or None."""
-        row = getattr(self._buffer, table).get(key)
-        if row is None and self._writing is not None:
-            row = getattr(self._writing, table).get(key)
-        return row
+        return value_hash in self._known_values or value_hash in self._buffer.values
 
     def record_value(self, value: Any, value_hash: str | None = None) -> str:
         with self._lock:
@@ -707,7 +568,7 @@ class RedunBackendDb(RedunBackend):
 
     def get_value(self, value_hash: str) -> tuple[Any, bool]:
         with self._lock:
-            row = self._buffered_row("values", value_hash)
+            row = self._buffer.values.get(value_hash)
             if row is not None:
                 return self._decode(value_hash, row["type"], row["value"])
             found = self._query(hot.VALUE, {"value_hash": value_hash}).first()
@@ -778,7 +639,7 @@ class RedunBackendDb(RedunBackend):
         call_hash = hash_call_node(task_hash, args_hash, result_hash, list(child_call_hashes))
         with self._lock:
             self._note_call_args(call_hash, args_hash)
-            if call_hash in self._known_calls or self._buffered_row("call_nodes", call_hash):
+            if call_hash in self._known_calls or call_hash in self._buffer.call_nodes:
                 return call_hash
             buffer = self._buffer
             buffer.add_call_node(
@@ -820,7 +681,7 @@ class RedunBackendDb(RedunBackend):
 
     def get_subtree_tasks(self, call_hash: str) -> set[str]:
         with self._lock:
-            buffered = self._buffered_row("subtree_tasks", call_hash)
+            buffered = self._buffer.subtree_tasks.get(call_hash)
             if buffered is not None:
                 return set(buffered)
             rows = self._query(hot.SUBTREE_TASKS, {"call_hash": call_hash}).scalars()
@@ -855,6 +716,7 @@ class RedunBackendDb(RedunBackend):
     def _prefetch_evals(self, queries: Sequence[CacheQuery]) -> None:
         """Fetch the EVAL_RESULT rows that `check_cache` would query for these queries."""
         wanted: list[str] = []
+        buffered = self._buffer.evaluations
         for query in queries:
             allowed = query.allowed_cache_results
             if allowed is None:
@@ -866,7 +728,7 @@ class RedunBackendDb(RedunBackend):
                 and not (
                     query.check_valid == CacheCheckValid.SHALLOW and CacheResult.ULTIMATE in allowed
                 )
-                and self._buffered_row("evaluations", query.eval_hash) is None
+                and query.eval_hash not in buffered
             ):
                 wanted.append(query.eval_hash)
         if len(wanted) < 2:
@@ -933,8 +795,7 @@ class RedunBackendDb(RedunBackend):
                     if found:
                         return CacheHit(result, call_hash, CacheResult.ULTIMATE, value_hash)
             if CacheResult.SINGLE in allowed:
-                buffered = self._buffered_row("evaluations", eval_hash) is not None
-                if single_row is _NOT_FETCHED or buffered:
+                if single_row is _NOT_FETCHED or eval_hash in self._buffer.evaluations:
                     result, found, value_hash = self._eval_result(eval_hash)
                 elif single_row is None:
                     result, found, value_hash = None, False, None
@@ -954,12 +815,12 @@ class RedunBackendDb(RedunBackend):
         scheduler_task_hashes: AbstractSet[str],
         context_hash: str | None,
     ) -> str | None:
-        for buffer in self._buffers():
-            for call_hash in reversed(buffer.calls_by_key.get((task_hash, args_hash), ())):
-                if self._context_matches(call_hash, context_hash) and (
-                    buffer.subtree_tasks[call_hash] <= scheduler_task_hashes
-                ):
-                    return call_hash
+        buffer = self._buffer
+        for call_hash in reversed(buffer.calls_by_key.get((task_hash, args_hash), ())):
+            if self._context_matches(call_hash, context_hash) and (
+                buffer.subtree_tasks[call_hash] <= scheduler_task_hashes
+            ):
+                return call_hash
         params = {"task_hash": task_hash, "args_hash": args_hash}
         if context_hash is not None:
             params["context_hash"] = context_hash
@@ -975,7 +836,7 @@ class RedunBackendDb(RedunBackend):
         return None
 
     def _call_result(self, call_hash: str) -> tuple[Any, bool, str | None]:
-        row = self._buffered_row("call_nodes", call_hash)
+        row = self._buffer.call_nodes.get(call_hash)
         if row is not None:
             value_hash = row["value_hash"]
         else:
@@ -995,7 +856,7 @@ class RedunBackendDb(RedunBackend):
             return self._eval_result(eval_hash)[:2]
 
     def _eval_result(self, eval_hash: str) -> tuple[Any, bool, str | None]:
-        row = self._buffered_row("evaluations", eval_hash)
+        row = self._buffer.evaluations.get(eval_hash)
         if row is not None:
             return *self.get_value(row["value_hash"]), row["value_hash"]
         rows = self._prefetched_evals.pop(eval_hash, None)
@@ -1021,7 +882,7 @@ class RedunBackendDb(RedunBackend):
 
     def is_call_node_recorded(self, call_hash: str) -> bool:
         with self._lock:
-            if call_hash in self._known_calls or self._buffered_row("call_nodes", call_hash):
+            if call_hash in self._known_calls or call_hash in self._buffer.call_nodes:
                 return True
             args_hash = self._query(hot.CALL_ARGS_HASH, {"call_hash": call_hash}).scalar()
             if args_hash is None:
@@ -1049,7 +910,7 @@ class RedunBackendDb(RedunBackend):
         }
         with self._lock:
             # An execution is written once its root job starts (as redun does).
-            if root_job_id in self._job_info or self._buffered_row("jobs", root_job_id):
+            if root_job_id in self._job_info or root_job_id in self._buffer.jobs:
                 self._buffer.executions[execution_id] = row
             else:
                 self._pending_executions[root_job_id] = row
@@ -1110,7 +971,7 @@ class RedunBackendDb(RedunBackend):
         args_hash = self._call_args.get(call_hash)
         if args_hash is not None:
             return args_hash
-        row = self._buffered_row("call_nodes", call_hash)
+        row = self._buffer.call_nodes.get(call_hash)
         if row is not None:
             return row["args_hash"]
         return self._query(hot.CALL_ARGS_HASH, {"call_hash": call_hash}).scalar()
@@ -1203,7 +1064,7 @@ class RedunBackendDb(RedunBackend):
     def is_valid_handle(self, handle: Any) -> bool:
         handle_hash = handle.__handle__.hash
         with self._lock:
-            if self._buffered_row("handles", handle_hash):
+            if handle_hash in self._buffer.handles:
                 # Recorded just now, so current (the next write marks it valid).
                 return True
             is_valid = self._query(hot.HANDLE_IS_VALID, {"handle_hash": handle_hash}).scalar()

@@ -104,6 +104,15 @@ class RedunBackend(ABC):
     def flush(self) -> None:
         """Write every buffered record in one transaction."""
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes of serialized values waiting to be written (0 for a store that does not buffer).
+
+        The scheduler writes early once this passes its limit, so a run of large
+        results neither holds them all in memory nor learns late that the disk is full.
+        """
+        return 0
+
     def try_flush(self) -> bool:
         """Write buffered records if the store answers now; False if they stay held.
 

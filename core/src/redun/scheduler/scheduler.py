@@ -75,8 +75,14 @@ IDLE_FLUSH_DELAY = 0.05
 READY_SLICE = 256
 # Backend cache checks are asked for in batches of up to this many jobs (one query).
 CACHE_CHECK_BATCH = 500
-# This many events' records make a batch worth writing before the deadline.
-FLUSH_BATCH = 1000
+# This many events' records, or this many bytes of values, make a batch worth writing
+# before the deadline. Every commit rewrites each index page its rows touch, and with
+# hash keys that is most of every index once the database is big, so fewer commits pay;
+# but a bigger batch takes longer to write, and what finishes meanwhile waits for it.
+# 100,000-task fan-out, first run: 1,000 events 59 s, 3,000 51 s, 10,000 41 s; lag p99
+# at 10,000 tasks (load 2-2.5): 0.51-0.56 s, 0.75-0.87 s, 1.52-1.64 s.
+FLUSH_BATCH = 3000
+FLUSH_BYTES = 4 * 1024 * 1024
 # While the database is unreachable, a write is retried this often.
 WRITE_RETRY_DELAY = 1.0
 # A running scheduler refreshes its execution's updated_time this often.
@@ -463,8 +469,8 @@ class Scheduler:
         """The event loop: executor events first, ready work in slices, until all settles.
 
         Records are buffered and written in one transaction per batch: after
-        FLUSH_BATCH events, MAX_FLUSH_DELAY after the first unwritten one at the
-        latest however busy the loop is, and at once when it goes idle.
+        FLUSH_BATCH events or FLUSH_BYTES of values, MAX_FLUSH_DELAY after the first
+        unwritten one at the latest however busy the loop is, and at once when it goes idle.
         """
         self.workflow_promise = workflow_promise
         execution = self._current_execution
@@ -492,7 +498,8 @@ class Scheduler:
                 unwritten += count
                 for _ in range(count):
                     run_event(ready.popleft())
-            while unwritten < batch:
+            # Executor events in slices too, so the deadline is looked at between them.
+            for _ in range(min(READY_SLICE, batch - unwritten)):
                 try:
                     event = events.get_nowait()
                 except queue.Empty:
@@ -501,12 +508,18 @@ class Scheduler:
                 unwritten += 1
                 if flush_at == inf:
                     flush_at = clock() + MAX_FLUSH_DELAY
+                if backend.buffered_bytes >= FLUSH_BYTES:
+                    break
             now = clock()
             if now >= next_beat:
                 next_beat = now + HEARTBEAT_INTERVAL
                 backend.record_updated_time(execution.id)
                 flush_at = min(flush_at, now)
-            if now >= flush_at or unwritten >= batch:
+            if (
+                now >= flush_at
+                or unwritten >= batch
+                or (batch < inf and backend.buffered_bytes >= FLUSH_BYTES)
+            ):
                 flush_at = self._flush(try_flush, now)
                 unwritten = 0
                 batch = FLUSH_BATCH if flush_at == inf else inf

@@ -293,6 +293,10 @@ class RedunBackendDb(RedunBackend):
             self._require_engine()
             self._write_buffer(self._retry)
 
+    @property
+    def buffered_bytes(self) -> int:
+        return self._buffer.value_bytes
+
     def try_flush(self) -> bool:
         """Write the buffer if the database answers now; False if the records stay held.
 
@@ -544,6 +548,7 @@ class RedunBackendDb(RedunBackend):
         if self.value_store and sys.getsizeof(data) >= self.value_store_min_size:
             self.value_store.put(value_hash, data)
             data = b""
+        self._buffer.value_bytes += len(data)
         self._buffer.values[value_hash] = {
             "value_hash": value_hash,
             "type": registry.get_type_name(type(value)),

@@ -106,6 +106,8 @@ class WriteBuffer:
         self.handle_edges: set[tuple[str, str]] = set()
         self.tags: dict[str, dict] = {}
         self.tag_edits: set[tuple[str, str]] = set()  # (parent, child): imported tag history
+        # Serialized value bytes held, so that large results are written early.
+        self.value_bytes = 0
 
     def __bool__(self) -> bool:
         return bool(

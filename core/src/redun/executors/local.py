@@ -264,6 +264,8 @@ class LocalExecutor(Executor):
         self._pool_retries: dict[Job, int] = {}
         # Of each broken pool, the workers found dead (pid: exit code).
         self._dead_workers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # Pools that stop() killed: their failed calls are not run again.
+        self._ended_pools: weakref.WeakSet = weakref.WeakSet()
         # Set by cancel_queued: the run is stopping, so `stop` ends what still runs.
         self._stopping = False
         self._async_loop: asyncio.AbstractEventLoop | None = None
@@ -344,10 +346,14 @@ class LocalExecutor(Executor):
             thread_pool.shutdown(wait=not stopping)
         if process_pool is not None:
             if getattr(process_pool, "_broken", False):
+                self._ended_pools.add(process_pool)
                 _end_pool(process_pool)
             elif stopping and busy:
                 for future in busy:
                     future.cancel()
+                # Its calls then fail as a broken pool's: they must not run again
+                # in a new pool that nothing would stop (the exit would wait for it).
+                self._ended_pools.add(process_pool)
                 _end_pool(process_pool)
             else:
                 process_pool.shutdown(wait=True, cancel_futures=True)
@@ -431,6 +437,8 @@ class LocalExecutor(Executor):
         """A worker died: its call fails; the calls it took down with it run again."""
         from concurrent.futures.process import BrokenProcessPool
 
+        if pool in self._ended_pools:
+            return  # killed by stop(): the run that wanted these calls has ended
         with self._lock:
             dead = self._dead_workers.get(pool)
             if dead is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from redun import Scheduler
 from redun.config import Config
+from redun.testing.postgres import postgres_server  # noqa: F401
 
 from tests.core.engine.helpers import memory_config
 
@@ -25,6 +26,21 @@ def repo(tmp_path: Path) -> Callable[..., Scheduler]:
 
     def make(**sections: dict) -> Scheduler:
         return Scheduler(config=Config({"backend": {"db_uri": db_uri}, **sections}))
+
+    return make
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Scheduler]:
+    """Schedulers on one repository (SQLite file or PostgreSQL), as separate processes."""
+    if request.param == "sqlite":
+        db_uri = f"sqlite:///{tmp_path / 'redun.db'}"
+    else:
+        db_uri = request.getfixturevalue("postgres_server").create_database()
+
+    def make(**sections: dict) -> Scheduler:
+        backend = {"db_uri": db_uri, "automigrate": "true"}
+        return Scheduler(config=Config({"backend": backend, **sections}))
 
     return make
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-import pytest
 from redun import Scheduler, task
 from redun.backends.db import Job
-from redun.config import Config
 from redun.scheduler.scheduler import CACHE_CHECK_BATCH
-from redun.testing.postgres import postgres_server  # noqa: F401
 
 redun_namespace = "batched_cache_test"
 
@@ -37,16 +33,6 @@ def fan(n: int) -> list:
 @task()
 def shared(n: int) -> list:
     return [branch(i) for i in range(1, n)]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Scheduler]:
-    if request.param == "sqlite":
-        db_uri = f"sqlite:///{tmp_path / 'redun.db'}"
-    else:
-        db_uri = request.getfixturevalue("postgres_server").create_database()
-    config = Config({"backend": {"db_uri": db_uri, "automigrate": "true"}})
-    return lambda: Scheduler(config=config)
 
 
 def counting(scheduler: Scheduler) -> list[int]:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from redun import File, Handle, Scheduler, get_task_registry, task
-from redun.config import Config
+from redun import File, Handle, get_task_registry, task
 from redun.expression import TaskExpression
 from redun.task import Task
-from redun.testing.postgres import postgres_server  # noqa: F401
 from redun.value import get_type_registry
 
 redun_namespace = "validity_test"
@@ -21,20 +17,6 @@ ran: list = []
 
 def setup_function() -> None:
     ran.clear()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Scheduler]:
-    """Schedulers on one repository (SQLite file or PostgreSQL), as separate processes."""
-    if request.param == "sqlite":
-        db_uri = f"sqlite:///{tmp_path / 'redun.db'}"
-    else:
-        db_uri = request.getfixturevalue("postgres_server").create_database()
-
-    def make() -> Scheduler:
-        return Scheduler(config=Config({"backend": {"db_uri": db_uri, "automigrate": "true"}}))
-
-    return make
 
 
 @task

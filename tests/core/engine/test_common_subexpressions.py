@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from redun import Scheduler, cond, task
 from redun.backends.db import CallNode, Job
-from redun.config import Config
 from redun.scheduler import DryRunResult
-from redun.testing.postgres import postgres_server  # noqa: F401
 
 from tests.core.engine.helpers import log_lines
 
@@ -29,21 +25,6 @@ def setup_function() -> None:
 def note(*item: object) -> None:
     with ran_lock:
         ran.append(item)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Scheduler]:
-    """Schedulers on one repository (SQLite file or PostgreSQL), as separate processes."""
-    if request.param == "sqlite":
-        db_uri = f"sqlite:///{tmp_path / 'redun.db'}"
-    else:
-        db_uri = request.getfixturevalue("postgres_server").create_database()
-
-    def make(**sections: dict) -> Scheduler:
-        backend = {"db_uri": db_uri, "automigrate": "true"}
-        return Scheduler(config=Config({"backend": backend, **sections}))
-
-    return make
 
 
 def job_count(scheduler: Scheduler) -> int:

@@ -113,6 +113,16 @@ class RedunBackend(ABC):
         """
         return 0
 
+    @property
+    def holds_records(self) -> bool:
+        """Whether the last write kept records back on purpose, for the next one.
+
+        A store may leave out of a write the rows it expects to change soon (a
+        running job's, written once it ends); the scheduler then writes again
+        MAX_FLUSH_DELAY later at the latest, so nothing waits on it longer.
+        """
+        return False
+
     def try_flush(self) -> bool:
         """Write buffered records if the store answers now; False if they stay held.
 

@@ -520,9 +520,8 @@ class Scheduler:
                 or unwritten >= batch
                 or (batch < inf and backend.buffered_bytes >= FLUSH_BYTES)
             ):
-                flush_at = self._flush(try_flush, now)
+                flush_at, batch = self._flush(try_flush, now)
                 unwritten = 0
-                batch = FLUSH_BATCH if flush_at == inf else inf
             if now >= next_status:
                 next_status = now + status_every
                 if not _debugger_active():
@@ -547,9 +546,8 @@ class Scheduler:
             except queue.Empty:
                 if batch < inf and flush_at < inf and clock() >= now + IDLE_FLUSH_DELAY:
                     # Idle: write now rather than at the deadline.
-                    flush_at = self._flush(try_flush, clock())
+                    flush_at, batch = self._flush(try_flush, clock())
                     unwritten = 0
-                    batch = FLUSH_BATCH if flush_at == inf else inf
                 continue
             run_event(event)
             unwritten += 1
@@ -557,20 +555,25 @@ class Scheduler:
                 flush_at = clock() + MAX_FLUSH_DELAY
         self.log_job_statuses()
 
-    def _flush(self, try_flush: Any, now: float) -> float:
-        """Write the buffered records; when the next write is due (later if they are held)."""
+    def _flush(self, try_flush: Any, now: float) -> tuple[float, float]:
+        """Write the buffered records; when the next write is due, and how many events
+        call for one before that (none while the database is unreachable)."""
         if self._write_failed:
-            return math.inf  # the run is stopping; the last write is tried at its end
+            # The run is stopping; the last write is tried at its end.
+            return math.inf, FLUSH_BATCH
         try:
             if try_flush():
-                return math.inf
+                if self.backend.holds_records:
+                    # Rows the store kept back (running jobs) are written at the next write.
+                    return now + MAX_FLUSH_DELAY, FLUSH_BATCH
+                return math.inf, FLUSH_BATCH
         except Exception as error:
             # Writing is impossible (disk full, read-only, an outage that lasted too long).
             self._write_failed = True
             self._reject_workflow(error)
-            return math.inf
+            return math.inf, FLUSH_BATCH
         # The database is unreachable for now: the records stay buffered.
-        return now + WRITE_RETRY_DELAY
+        return now + WRITE_RETRY_DELAY, math.inf
 
     def _on_workflow_failed(self, _error: BaseException) -> None:
         if not self.keep_going:

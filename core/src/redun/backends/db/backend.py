@@ -2,7 +2,9 @@
 
 Write path: ``record_*`` calls only fill an in-memory `WriteBuffer`; `flush()`
 (called by the scheduler once per tick) writes it in one transaction of bulk,
-idempotent inserts, retried on transient errors. Cache checks read the buffer
+idempotent inserts, retried on transient errors; the scheduler's `try_flush()`
+lets a job started since the last write and still running wait for the next
+one, so most job rows are inserted once, complete. Cache checks read the buffer
 first, then run one prebuilt indexed query on a long-lived autocommit
 connection, so they always see what other processes committed. Every other
 read (queries, tags, records) flushes first and then reads the database.
@@ -297,6 +299,10 @@ class RedunBackendDb(RedunBackend):
     def buffered_bytes(self) -> int:
         return self._buffer.value_bytes
 
+    @property
+    def holds_records(self) -> bool:
+        return bool(self._buffer.held_jobs)
+
     def try_flush(self) -> bool:
         """Write the buffer if the database answers now; False if the records stay held.
 
@@ -309,10 +315,10 @@ class RedunBackendDb(RedunBackend):
             self._require_engine()
             outage = self._outage
             if outage is None:
-                self.flush()
+                self._write_buffer(self._retry, hold=True)
                 return True
             try:
-                self._write_buffer(lambda write: write(), transient_ok=True)
+                self._write_buffer(lambda write: write(), transient_ok=True, hold=True)
             except (DBAPIError, OSError) as error:
                 outage.failed(error, self._held())
                 return False
@@ -320,13 +326,18 @@ class RedunBackendDb(RedunBackend):
                 outage.ended()
             return True
 
-    def _write_buffer(self, run: Any, transient_ok: bool = False) -> None:
-        """Write the buffer in one transaction through `run(write)` (which may retry)."""
+    def _write_buffer(self, run: Any, transient_ok: bool = False, hold: bool = False) -> None:
+        """Write the buffer in one transaction through `run(write)` (which may retry).
+
+        With `hold`, rows of jobs that may end before the next write wait for it
+        (`WriteBuffer.jobs_to_hold`), so they are written once instead of twice.
+        """
         buffer = self._buffer
+        held = buffer.jobs_to_hold() if hold else set()
 
         def write() -> None:
             with self._write() as connection:
-                buffer.write(connection)
+                buffer.write(connection, held)
 
         try:
             run(write)
@@ -341,7 +352,7 @@ class RedunBackendDb(RedunBackend):
             if transient_ok and is_transient(error):
                 raise
             raise self._write_error(error) from None
-        self._buffer = WriteBuffer()
+        self._buffer = buffer.remainder(held) if held else WriteBuffer()
         self._remember(self._known_values, buffer.values)
         self._remember(self._known_calls, buffer.call_nodes)
 

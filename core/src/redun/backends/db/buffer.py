@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +100,8 @@ class WriteBuffer:
         self.subtree_tasks: dict[str, set[str]] = {}
         self.evaluations: dict[str, dict] = {}
         self.jobs: dict[str, dict] = {}
+        # Rows of `jobs` kept back once already (see jobs_to_hold): the next write takes them.
+        self.held_jobs: set[str] = set()
         self.job_ends: dict[str, dict] = {}
         self.executions: dict[str, dict] = {}
         self.execution_updates: dict[str, datetime] = {}
@@ -127,8 +130,48 @@ class WriteBuffer:
         self.calls_by_key[(row["task_hash"], row["args_hash"])].append(row["call_hash"])
         self.subtree_tasks[row["call_hash"]] = subtree
 
-    def write(self, connection: Connection) -> None:
-        """Insert everything, parents before children (foreign keys hold at every step)."""
+    def jobs_to_hold(self) -> set[str]:
+        """Running jobs whose row can wait for the next write, to be written once, complete.
+
+        A job's row is inserted when it starts and updated when it ends; if both
+        fall in one write, the row goes in once. A job started since the last
+        write and still running may well end before the next, so its row waits
+        for that write (once: a row held before is written whatever its state).
+        A row that a row being written needs stays in: an execution's root job
+        and the ancestors of every job written (their foreign keys).
+        """
+        jobs, held_before = self.jobs, self.held_jobs
+        held = {
+            job_id
+            for job_id, row in jobs.items()
+            if row["end_time"] is None and job_id not in held_before
+        }
+        if not held:
+            return held
+
+        def needed(job_id: str | None) -> None:
+            while job_id in held:
+                held.discard(job_id)
+                job_id = jobs[job_id]["parent_id"]
+
+        for execution in self.executions.values():
+            needed(execution["job_id"])
+        for job_id, row in jobs.items():
+            if job_id not in held:
+                needed(row["parent_id"])
+        return held
+
+    def remainder(self, held: set[str]) -> WriteBuffer:
+        """A buffer holding only the rows of `held` jobs, for after this one is written."""
+        rest = WriteBuffer()
+        # In start order, parents before children (SQLite checks each row's parent).
+        rest.jobs = {job_id: row for job_id, row in self.jobs.items() if job_id in held}
+        rest.held_jobs = set(held)
+        return rest
+
+    def write(self, connection: Connection, held: AbstractSet[str] = frozenset()) -> None:
+        """Insert everything but the `held` jobs' rows, parents before children (foreign
+        keys hold at every step)."""
         insert_ignore(connection, schema.value, list(self.values.values()))
         insert_ignore(
             connection,
@@ -155,7 +198,13 @@ class WriteBuffer:
             ],
         )
         self._upsert_evaluations(connection)
-        insert_ignore(connection, schema.job, list(self.jobs.values()))
+        insert_ignore(
+            connection,
+            schema.job,
+            [row for job_id, row in self.jobs.items() if job_id not in held]
+            if held
+            else list(self.jobs.values()),
+        )
         _STATEMENTS.get(
             connection.dialect,
             "job_end",

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from redun.backends.base import CacheQuery
 from redun.backends.db import RedunBackendDb
+from redun.backends.db import hot_queries as hot
 from redun.backends.db.backend import EVAL_BATCH
+from redun.backends.db.driver_sql import DriverStatement
 from redun.cache import CacheCheckValid, CacheResult, CacheScope
 from redun.hashing import hash_struct
 from sqlalchemy import event
@@ -150,3 +153,40 @@ def test_prefetched_rows_do_not_outlive_the_batch(backend: RedunBackendDb) -> No
     backend.flush()
     assert backend.check_cache(queries[-1]).result == 7
     assert backend.check_cache_many(queries)[-1].result == 7
+
+
+def test_a_hash_asked_twice_in_a_batch_answers_once(backend: RedunBackendDb) -> None:
+    task = make_task("twice")
+    pairs = [record_eval(backend, task, i, i) for i in range(3)]
+    backend.flush()
+    rows = backend._query(
+        hot.eval_results(backend.engine.dialect.name),
+        {
+            "hashes": hot.hash_list(
+                backend.engine.dialect.name, [pairs[0][0], *(e for e, _ in pairs)]
+            )
+        },
+    )
+    assert sorted(row[0] for row in rows) == sorted(e for e, _ in pairs)
+
+
+@pytest.mark.postgres
+def test_postgres_looks_each_hash_up_by_index_before_any_analyze(postgres_server) -> None:
+    backend = RedunBackendDb(postgres_server.create_database())
+    backend.load(migrate=True)
+    task = make_task("planned")
+    pairs = [record_eval(backend, task, i, i) for i in range(3000)]
+    backend.flush()
+    try:
+        statement = DriverStatement(hot.eval_results("postgresql"), backend.engine.dialect)
+        hashes = {"hashes": hot.hash_list("postgresql", [e for e, _ in pairs[:500]])}
+        with backend.engine.connect() as connection:
+            plan = connection.exec_driver_sql(
+                "EXPLAIN " + statement.sql, statement.params(hashes)
+            ).scalars()
+            plan_text = "\n".join(plan)
+        # Never analyzed, the tables look small: whole-table joins are what it must avoid.
+        assert "Seq Scan" not in plan_text, plan_text
+        assert "Index Scan using evaluation_pkey" in plan_text, plan_text
+    finally:
+        backend.close()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    true,
     union_all,
 )
 
@@ -94,7 +95,30 @@ def eval_results(dialect_name: str) -> Select:
 
     Built on first use per dialect: the PostgreSQL one imports SQLAlchemy's
     PostgreSQL dialect (about 35 ms), which a SQLite run never needs.
+
+    On PostgreSQL each hash is looked up on its own (a LATERAL subquery that
+    OFFSET 0 keeps from being flattened), so every step is an index lookup
+    whatever the planner believes of the tables' sizes: a database written but
+    not yet analyzed (the first runs on it) otherwise gets hash or merge joins
+    over whole tables, 13-15 ms per 500 hashes at 10,000 rows, growing with
+    the tables, against 5-7 ms this way.
     """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        wanted = (
+            select(func.unnest(bindparam("hashes", type_=ARRAY(String))).label("eval_hash"))
+            .distinct()
+            .subquery("wanted")
+        )
+        found = (
+            select(*_EVAL_RESULT_COLUMNS)
+            .select_from(_EVAL_RESULT_FROM)
+            .where(evaluation.c.eval_hash == wanted.c.eval_hash)
+            .offset(literal_column("0"))
+            .lateral("found")
+        )
+        return select(wanted.c.eval_hash, *found.c).select_from(wanted.join(found, true()))
     return (
         select(evaluation.c.eval_hash, *_EVAL_RESULT_COLUMNS)
         .select_from(_EVAL_RESULT_FROM)

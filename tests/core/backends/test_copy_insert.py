@@ -127,3 +127,62 @@ def test_a_small_batch_still_goes_by_insert(pg_backend: RedunBackendDb) -> None:
         buffer.write(connection)
     assert [s for s in seen if s.startswith("INSERT INTO value")]
     assert not [s for s in seen if s.startswith("COPY")]
+
+
+def test_the_copy_table_is_looked_up_once_a_transaction_and_created_once(
+    pg_backend: RedunBackendDb,
+) -> None:
+    backend = pg_backend
+    task = make_task("probed")
+    backend.record_value(task, task.hash)
+    backend.flush()
+    seen = statements(backend)
+    with backend.engine.connect() as connection:
+        for batch in ("a", "b"):
+            with connection.begin():
+                # Two groups of columns: two COPYs into one temporary table.
+                insert_ignore(
+                    connection,
+                    schema.job,
+                    job_rows(task.hash, COPY_MIN_ROWS, batch, ended=True)
+                    + job_rows(task.hash, COPY_MIN_ROWS, batch + "s", ended=False),
+                )
+                insert_ignore(
+                    connection,
+                    schema.execution,
+                    [{"id": "exec1", "args": "[]", "job_id": "a0000", "updated_time": START}],
+                )
+    probes = [s for s in seen if "pg_my_temp_schema" in s]
+    creates = [s for s in seen if s.startswith("CREATE TEMPORARY TABLE")]
+    assert len(probes) == 2  # one per transaction
+    assert len(creates) == 1  # the session keeps it
+    with backend.engine.connect() as connection:
+        assert len(connection.execute(select(schema.job.c.id)).all()) == 4 * COPY_MIN_ROWS
+
+
+def test_a_session_without_the_copy_table_gets_it_again(pg_backend: RedunBackendDb) -> None:
+    """What a pooler handing the next transaction another server session looks like."""
+    backend = pg_backend
+    task = make_task("pooled")
+    backend.record_value(task, task.hash)
+    backend.flush()
+    execution = [{"id": "exec1", "args": "[]", "job_id": "a0000", "updated_time": START}]
+    with backend.engine.connect() as connection:
+        with connection.begin():
+            insert_ignore(connection, schema.job, job_rows(task.hash, COPY_MIN_ROWS, "a", True))
+            insert_ignore(connection, schema.execution, execution)
+        connection.exec_driver_sql("DISCARD TEMP")
+        connection.commit()
+        with connection.begin():
+            insert_ignore(connection, schema.job, job_rows(task.hash, COPY_MIN_ROWS, "b", True))
+        # A savepoint rolled back takes its CREATE with it; the next one makes it again.
+        connection.exec_driver_sql("DISCARD TEMP")
+        connection.commit()
+        with connection.begin():
+            savepoint = connection.begin_nested()
+            insert_ignore(connection, schema.job, job_rows(task.hash, COPY_MIN_ROWS, "c", True))
+            savepoint.rollback()
+            with connection.begin_nested():
+                insert_ignore(connection, schema.job, job_rows(task.hash, COPY_MIN_ROWS, "d", True))
+        stored = {row.id[0] for row in connection.execute(select(schema.job.c.id))}
+    assert stored == {"a", "b", "d"}

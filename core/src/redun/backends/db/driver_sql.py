@@ -123,9 +123,12 @@ class CopyInsert:
     Python per row on the client). Here the rows stream by COPY into a
     temporary table shaped like the target, then one INSERT ... SELECT with the
     caller's ON CONFLICT clause moves them, so every write stays idempotent.
-    The temporary table lives in the session and empties at each commit; it
-    is created (if missing) in every transaction, so a pooler that changes the
-    server session between transactions cannot lose it.
+    The temporary table lives in the session and empties at each commit. A
+    pooler may hand each transaction another server session, so whether the
+    table exists is asked in every transaction, never remembered across them:
+    one query lists this session's tables (`_present_tables`) and only the
+    missing ones are created (8 CREATE ... IF NOT EXISTS per write cost 1.9 ms
+    on the server even when the tables exist).
     """
 
     def __init__(
@@ -141,6 +144,7 @@ class CopyInsert:
         )
         quote = dialect.identifier_preparer
         names = ", ".join(quote.quote(name) for name in columns)
+        self.temp_name = temp.name
         self.create_sql = (
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote.format_table(temp)} "
             f"(LIKE {quote.format_table(table)}) ON COMMIT DELETE ROWS"
@@ -173,7 +177,10 @@ class CopyInsert:
         """Insert `rows`; `clear` empties the temporary table for another batch in this
         transaction (at commit it empties by itself)."""
         columns, converters = self._columns, self._convert
-        on_cursor(connection, self.create_sql)
+        present = _present_tables(connection)
+        if self.temp_name not in present:
+            on_cursor(connection, self.create_sql)
+            present.add(self.temp_name)
 
         def stream(cursor: Any) -> None:
             with cursor.copy(self.copy_sql) as copy:
@@ -189,6 +196,35 @@ class CopyInsert:
         on_cursor(connection, self.insert_sql)
         if clear:
             on_cursor(connection, self.clear_sql)
+
+
+# This session's COPY tables; the prefix is CopyInsert's (LIKE's "_" escaped).
+_PRESENT_SQL = (
+    "SELECT relname FROM pg_catalog.pg_class WHERE relnamespace = pg_catalog.pg_my_temp_schema() "
+    "AND relname LIKE 'redun\\_copy\\_%'"
+)
+_PRESENT_KEY = "redun_copy_tables"
+
+
+def _present_tables(connection: Connection) -> set[str]:
+    """Names of the COPY tables the server session of this transaction has.
+
+    Asked once per transaction (or savepoint: one rolled back takes its CREATEs
+    with it) and kept in the connection's info with the transaction it is for.
+    """
+    transaction = connection.get_nested_transaction() or connection.get_transaction()
+    known = connection.info.get(_PRESENT_KEY)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]
+
+    def run(cursor: Any) -> set[str]:
+        cursor.execute(_PRESENT_SQL)
+        return {name for (name,) in cursor.fetchall()}
+
+    present = on_cursor(connection, _PRESENT_SQL, run=run)
+    if transaction is not None:
+        connection.info[_PRESENT_KEY] = (transaction, present)
+    return present
 
 
 class DriverStatements:

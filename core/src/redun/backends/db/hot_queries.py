@@ -15,7 +15,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    any_,
     bindparam,
     func,
     literal,
@@ -68,16 +67,12 @@ EVAL_RESULT = (
 )
 
 
-def _in_hash_list(column: Any, dialect_name: str) -> ColumnElement:
-    """`column` is one of the hashes bound to ``hashes``, in SQL whose text never varies.
+def _in_json_list(column: Any) -> ColumnElement:
+    """`column` is one of the hashes bound to ``hashes`` as a JSON list (SQLite).
 
     A fixed text (not ``IN (?, ?, ...)``) is compiled and prepared once however
-    many hashes a batch has: an array on PostgreSQL, a JSON list on SQLite.
+    many hashes a batch has.
     """
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == any_(bindparam("hashes", type_=ARRAY(String)))
     listed = select(literal_column("value")).select_from(
         func.json_each(bindparam("hashes", type_=String))
     )
@@ -85,7 +80,7 @@ def _in_hash_list(column: Any, dialect_name: str) -> ColumnElement:
 
 
 def hash_list(dialect_name: str, hashes: Sequence[str]) -> Any:
-    """The ``hashes`` parameter of a statement built with `_in_hash_list`."""
+    """The ``hashes`` parameter of `eval_results`: an array on PostgreSQL, JSON on SQLite."""
     return list(hashes) if dialect_name == "postgresql" else json.dumps(list(hashes))
 
 
@@ -122,7 +117,7 @@ def eval_results(dialect_name: str) -> Select:
     return (
         select(evaluation.c.eval_hash, *_EVAL_RESULT_COLUMNS)
         .select_from(_EVAL_RESULT_FROM)
-        .where(_in_hash_list(evaluation.c.eval_hash, dialect_name))
+        .where(_in_json_list(evaluation.c.eval_hash))
     )
 
 

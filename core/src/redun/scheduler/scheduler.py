@@ -40,6 +40,7 @@ from redun.expression import (
 )
 from redun.handle import Handle
 from redun.hashing import hash_call_node, hash_struct
+from redun.logging import flush_job_lines, job_line
 from redun.promise import Promise
 from redun.runtime import JobInfo, set_current_scheduler
 from redun.scheduler.errors import DryRunResult, SchedulerError, TaskNotFoundError
@@ -415,6 +416,7 @@ class Scheduler:
                     self._record_stop(promise)
                     self.log(f"Execution duration: {time.time() - started:.2f} seconds")
                 finally:
+                    flush_job_lines()
                     self._end_run(promise)
         finally:
             self._current_execution = None
@@ -545,6 +547,7 @@ class Scheduler:
                 wake = min(flush_at, now + IDLE_FLUSH_DELAY)
             else:
                 wake = min(next_beat, next_status, self._stop_deadline)
+            flush_job_lines()
             try:
                 event = events.get(timeout=max(0.0, wake - now))
             except queue.Empty:
@@ -1110,11 +1113,12 @@ class Scheduler:
         job.call_hash = call_hash
         if self.logger.isEnabledFor(logging.INFO):
             args, kwargs = job.args
-            self.log(
+            job_line(
+                self.logger,
                 job_action("Cached", job.id)
                 + f"{format_task_call(job.task, args, kwargs)} (eval_hash={job.eval_hash[:8]}"
                 f"{', check_valid=shallow' if call_hash else ''}, "
-                f"call_hash={call_hash[:8] if call_hash else 'None'})"
+                f"call_hash={call_hash[:8] if call_hash else 'None'})",
             )
         if job.recording_provenance():
             self._recorder.job_start(job, cached=True)
@@ -1163,9 +1167,10 @@ class Scheduler:
         if self.logger.isEnabledFor(logging.INFO):
             args, kwargs = job.args
             action = "Dryrun" if self._dryrun else "Run"
-            self.log(
+            job_line(
+                self.logger,
                 job_action(action, job.id)
-                + f"{format_task_call(job.task, args, kwargs)} on {executor_name}"
+                + f"{format_task_call(job.task, args, kwargs)} on {executor_name}",
             )
         if self._dryrun:
             return
@@ -1176,6 +1181,8 @@ class Scheduler:
             # The sub-scheduler (another process) reads this job from the database.
             self.backend.flush()
         self._fire("redun_job_submitted", job=job)
+        # A task's own output must not come before its Run line.
+        flush_job_lines()
         try:
             if job.task.script:
                 executor.submit_script(job)

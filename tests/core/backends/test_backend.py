@@ -180,6 +180,27 @@ def test_check_cache_order_cse_ultimate_single(backend: RedunBackendDb, flush: b
     assert hit.kind == CacheResult.SINGLE
 
 
+def test_written_calls_leave_the_cse_map_and_still_hit(backend: RedunBackendDb) -> None:
+    """The in-memory CSE map holds the buffer's calls only (a million-job execution
+    must not keep a million entries); written ones are found by the database query."""
+    task = make_task("add")
+    calls = []
+    backend.record_job_start("root", task, "exec1", None, False)
+    backend.record_execution("exec1", ["redun", "run"], "root")
+    for i in range(3):
+        call_hash, args_hash = record_call(backend, task, [i, 1], i + 1)
+        backend.record_job_start(f"job{i}", task, "exec1", "root", False)
+        backend.record_job_end(f"job{i}", call_hash)
+        calls.append((call_hash, args_hash, i + 1))
+    assert len(backend._cse) == 3
+    backend.flush()
+    assert backend._cse == {}
+    for call_hash, args_hash, result in calls:
+        eval_hash = hash_struct(["Eval", task.hash, args_hash])
+        hit = check(backend, task, args_hash, eval_hash, "exec1")
+        assert (hit.result, hit.call_hash, hit.kind) == (result, call_hash, CacheResult.CSE)
+
+
 def test_evaluations_are_upserted(backend: RedunBackendDb) -> None:
     task = make_task("f")
     backend.record_value(task, task.hash)

@@ -162,8 +162,9 @@ class _ThreadPool:
             item = get()
             if item is None:
                 return
-            _job, func, args = item
+            func, args = item[1], item[2]
             func(*args)
+            # An idle worker holds nothing: not even the last job it ran.
             del item, func, args
             idle.release()
 

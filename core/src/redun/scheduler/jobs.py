@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from redun.cache import CacheScope
@@ -18,6 +19,7 @@ _PICKLE_MODULE = "redun.scheduler"
 _CLEARED: tuple = ()
 _NO_OPTIONS: dict[str, Any] = {}  # never mutated: options are replaced, not edited
 _NO_ARG_HASHES: tuple = ((), {}, [], {})
+_NO_CALL_KEY: tuple[None, None] = (None, None)
 
 _OWN_SUBTREES: dict[str, frozenset[str]] = {}
 
@@ -66,6 +68,8 @@ class Job:
         self.id = id or new_uuid4()
         self.task = task
         self.expr = expr
+        # The expression's key in the parent's map of started expressions (kept after clear()).
+        self.expr_id = builtins.id(expr)
         self.execution = execution
         self.parent_job = parent_job
         # Scheduler-level overrides (run(cache=False), prov inherited off).
@@ -77,6 +81,9 @@ class Job:
         if parent_job is not None:
             if parent_job.export_options:
                 exports = exports | parent_job.export_options
+            # Where this job sits among its siblings, so that its entry can be
+            # replaced by a FinishedChild when it ends.
+            self.sibling_index = len(parent_job.child_jobs)
             parent_job.child_jobs.append(self)
         self.export_options: set[str] = exports
         self.eval_options: dict | None = None
@@ -88,12 +95,14 @@ class Job:
         # (args, kwargs, positional hashes, keyword hashes) used for args_hash.
         self.arg_hashes: tuple = _NO_ARG_HASHES
         self.eval_hash: str | None = None
+        # (eval_hash, context_hash), set once both are known.
+        self.call_key: tuple[str | None, str | None] = _NO_CALL_KEY
         self.was_cached = False
         self.call_hash: str | None = None
         # The task alone, shared by every job of it until children add to it.
         self.subtree_tasks: set[str] | frozenset[str] = _own_subtree(task.hash)
         self.result_promise: Promise = Promise()
-        self.child_jobs: list[Job] = []
+        self.child_jobs: list[Job | FinishedChild] = []
         # Handle value hash -> how many children were passed it so far (made on first use).
         self.handle_forks: dict[str, int] | None = None
         self.job_tags: list[tuple[str, Any]] = []
@@ -226,6 +235,55 @@ class Job:
         self.execution_tags = _CLEARED
         self.value_tags = _CLEARED
         self.child_jobs = _CLEARED
+
+
+class FinishedChild:
+    """What a parent still reads of a child job that has ended, in its place.
+
+    A parent's list of children lives as long as the parent; holding the Jobs
+    themselves there kept every child of a million-task fan-out alive until the
+    end. The parent needs only the call, its subtree and whether it is recorded
+    (and, to share a repeated call, its options and result promise).
+    """
+
+    __slots__ = (
+        "id",
+        "task",
+        "status",
+        "call_hash",
+        "subtree_tasks",
+        "eval_options",
+        "result_promise",
+        "_prov",
+    )
+
+    def __init__(self, job: Job | None) -> None:
+        if job is None:
+            # A repeated call that became another job's: no call of its own.
+            self.id = self.task = self.call_hash = self.eval_options = None
+            self.status = "DONE"
+            self.subtree_tasks: frozenset[str] | set[str] = frozenset()
+            self.result_promise: Promise | None = None
+            self._prov = True
+            return
+        self.id = job.id
+        self.task = job.task
+        self.status = job.status
+        self.call_hash = job.call_hash
+        self.subtree_tasks = job.subtree_tasks
+        self.eval_options = job.eval_options
+        self.result_promise = job.result_promise
+        self._prov = job.recording_provenance()
+
+    def recording_provenance(self) -> bool:
+        return self._prov
+
+    def __repr__(self) -> str:
+        return f"FinishedChild(id={self.id}, call_hash={self.call_hash})"
+
+
+# The entry a shared (repeated) call leaves among its parent's children.
+SHARED_CALL = FinishedChild(None)
 
 
 class JobEnv(Job):

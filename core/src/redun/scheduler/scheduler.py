@@ -40,11 +40,12 @@ from redun.expression import (
 )
 from redun.handle import Handle
 from redun.hashing import hash_call_node, hash_struct
+from redun.logging import flush_job_lines, job_line
 from redun.promise import Promise
 from redun.runtime import JobInfo, set_current_scheduler
 from redun.scheduler.errors import DryRunResult, SchedulerError, TaskNotFoundError
 from redun.scheduler.formatting import format_task_call, job_action, short_repr
-from redun.scheduler.jobs import Execution, Job, JobEnv
+from redun.scheduler.jobs import SHARED_CALL, Execution, FinishedChild, Job, JobEnv
 from redun.scheduler.limits import Limits, parse_limits
 from redun.scheduler.nested import (
     PLAIN_TYPES,
@@ -63,6 +64,9 @@ from redun.task import get_task_registry
 from redun.tracebacks import ErrorValue, Traceback
 from redun.utils import iter_nested_value, map_nested_value, merge_dicts, trim_string
 from redun.value import get_type_registry
+
+# A call as the scheduler dedupes it: (eval hash, context hash).
+CallKey = tuple[str | None, str | None]
 
 _logger = logging.getLogger("redun")
 
@@ -235,10 +239,10 @@ class Scheduler:
 
     def _reset_state(self) -> None:
         self._pending_expr: dict[Any, dict[int, tuple[Promise, Expression]]] = {}
-        self._pending_jobs: dict[tuple[str | None, str | None], Job] = {}
+        self._pending_jobs: dict[CallKey, Job] = {}
         # Per parent job, its child jobs by call: an identical call is the same job.
-        self._child_calls: dict[Job | None, dict[tuple[str | None, str | None], Job]] = {}
-        self._cse: dict[tuple[str | None, str | None], tuple[Any, str | None]] = {}
+        self._child_calls: dict[Job | None, dict[CallKey, Job | FinishedChild]] = {}
+        self._cse: dict[CallKey, tuple[Any, str | None]] = {}
         # Jobs waiting for their backend cache check, asked for in one batch.
         self._cache_checks: list[tuple[Job, CacheQuery]] = []
         self._cache_check_scheduled = False
@@ -412,6 +416,7 @@ class Scheduler:
                     self._record_stop(promise)
                     self.log(f"Execution duration: {time.time() - started:.2f} seconds")
                 finally:
+                    flush_job_lines()
                     self._end_run(promise)
         finally:
             self._current_execution = None
@@ -541,6 +546,7 @@ class Scheduler:
                 wake = min(flush_at, now + IDLE_FLUSH_DELAY)
             else:
                 wake = min(next_beat, next_status, self._stop_deadline)
+            flush_job_lines()
             try:
                 event = events.get(timeout=max(0.0, wake - now))
             except queue.Empty:
@@ -860,7 +866,8 @@ class Scheduler:
             job.eval_args = _with_job_info(job, job.eval_args)
             job.args = _with_job_info(job, job.args)
 
-        key = (job.eval_hash, job.context_hash)
+        # One tuple per job, shared by every map keyed by the call.
+        key = job.call_key = (job.eval_hash, job.context_hash)
         parent = job.parent_job
         if not isinstance(parent, JobEnv):
             calls = self._child_calls.get(parent)
@@ -940,7 +947,7 @@ class Scheduler:
         Until its answer, identical calls wait for this job (as for one held
         by a limit), so a batch never runs one call twice.
         """
-        self._pending_jobs[(job.eval_hash, job.context_hash)] = job
+        self._pending_jobs[job.call_key] = job
         checks = self._cache_checks
         checks.append((job, query))
         if len(checks) >= CACHE_CHECK_BATCH:
@@ -980,7 +987,7 @@ class Scheduler:
 
     def _forget_unstarted(self, job: Job) -> None:
         self._jobs.discard(job)
-        key = (job.eval_hash, job.context_hash)
+        key = job.call_key
         if self._pending_jobs.get(key) is job:
             del self._pending_jobs[key]
 
@@ -1058,17 +1065,13 @@ class Scheduler:
             self.log(prefix + redun_line)
             self.log(" " * len(prefix) + reason.message())
 
-    def _share_call(self, job: Job, other: Job) -> None:
+    def _share_call(self, job: Job, other: Job | FinishedChild) -> None:
         """`job` repeats a call its parent already made: it becomes that call's job."""
         self._jobs.discard(job)
         parent = job.parent_job
         if parent is not None:
-            siblings = parent.child_jobs
-            # The duplicate was appended last but others may have followed.
-            for index in range(len(siblings) - 1, -1, -1):
-                if siblings[index] is job:
-                    del siblings[index]
-                    break
+            # Not deleted: the siblings after it keep their places (sibling_index).
+            parent.child_jobs[job.sibling_index] = SHARED_CALL
         expr = job.expr
         promise = job.result_promise
 
@@ -1091,8 +1094,7 @@ class Scheduler:
         """Common subexpression: `job` takes the result of the identical job `other`."""
         parent = job.parent_job
         if parent is not None:
-            siblings = parent.child_jobs
-            siblings[siblings.index(job)] = other
+            parent.child_jobs[job.sibling_index] = other
         job.was_cached = True
         if job.recording_provenance():
             self._recorder.job_start(job, cached=True)
@@ -1114,11 +1116,12 @@ class Scheduler:
         job.call_hash = call_hash
         if self.logger.isEnabledFor(logging.INFO):
             args, kwargs = job.args
-            self.log(
+            job_line(
+                self.logger,
                 job_action("Cached", job.id)
                 + f"{format_task_call(job.task, args, kwargs)} (eval_hash={job.eval_hash[:8]}"
                 f"{', check_valid=shallow' if call_hash else ''}, "
-                f"call_hash={call_hash[:8] if call_hash else 'None'})"
+                f"call_hash={call_hash[:8] if call_hash else 'None'})",
             )
         if job.recording_provenance():
             self._recorder.job_start(job, cached=True)
@@ -1139,7 +1142,7 @@ class Scheduler:
                 if not self._limits.fits(job_limits):
                     self._limits.waiting.append((job, None))
                     # Identical calls arriving meanwhile wait for this one.
-                    self._pending_jobs[(job.eval_hash, job.context_hash)] = job
+                    self._pending_jobs[job.call_key] = job
                     return
                 self._limits.consume(job_limits)
         self._submit_job(job)
@@ -1167,19 +1170,22 @@ class Scheduler:
         if self.logger.isEnabledFor(logging.INFO):
             args, kwargs = job.args
             action = "Dryrun" if self._dryrun else "Run"
-            self.log(
+            job_line(
+                self.logger,
                 job_action(action, job.id)
-                + f"{format_task_call(job.task, args, kwargs)} on {executor_name}"
+                + f"{format_task_call(job.task, args, kwargs)} on {executor_name}",
             )
         if self._dryrun:
             return
         if not job.plain_args:
             self._warn_about_paths(job)
-        self._pending_jobs[(job.eval_hash, job.context_hash)] = job
+        self._pending_jobs[job.call_key] = job
         if job.task.fullname == "redun.subrun_root_task":
             # The sub-scheduler (another process) reads this job from the database.
             self.backend.flush()
         self._fire("redun_job_submitted", job=job)
+        # A task's own output must not come before its Run line.
+        flush_job_lines()
         try:
             if job.task.script:
                 executor.submit_script(job)
@@ -1327,7 +1333,7 @@ class Scheduler:
                 job.call_hash = hash_call_node(task.hash, job.args_hash, result_hash, children)
         if recording:
             self._recorder.job_end(job)
-        self._cse.setdefault((job.eval_hash, job.context_hash), (result, job.call_hash))
+        self._cse.setdefault(job.call_key, (result, job.call_hash))
         self._fire("redun_job_done", job=job, result=result)
         job.resolve(result)
         self._finalize_job(job)
@@ -1378,7 +1384,7 @@ class Scheduler:
             self.backend.record_value(error_value, error_hash)
             job.call_hash = self._recorder.call_node(job, error_hash, children, subtree)
             self._recorder.job_end(job)
-            self._cse.setdefault((job.eval_hash, job.context_hash), (error_value, job.call_hash))
+            self._cse.setdefault(job.call_key, (error_value, job.call_hash))
         self._fire("redun_job_failed", job=job, error=error)
         job.reject(error)
         self._finalize_job(job)
@@ -1388,9 +1394,34 @@ class Scheduler:
         self._finalized_jobs[job.task.fullname][job.status] += 1
         self._pending_expr.pop(job, None)
         self._child_calls.pop(job, None)
-        key = (job.eval_hash, job.context_hash)
+        key = job.call_key
+        parent = job.parent_job
+        # Evaluating the expression again now makes a job that shares this call
+        # (_child_calls), so its entry need not live as long as the parent.
+        started = self._pending_expr.get(parent)
+        if started is not None:
+            started.pop(job.expr_id, None)
+        if parent is not None:
+            self._release_child(job, parent, key)
         if self._pending_jobs.get(key) is job:
             del self._pending_jobs[key]
+
+    def _release_child(self, job: Job, parent: Job, key: tuple) -> None:
+        """Leave a FinishedChild where the parent held `job`, so the Job can be freed."""
+        siblings = parent.child_jobs
+        index = job.sibling_index
+        own: FinishedChild | None = None
+        if index < len(siblings):
+            entry = siblings[index]
+            if entry is job:
+                own = siblings[index] = FinishedChild(job)
+            elif isinstance(entry, Job) and entry._status is not None:
+                # A collapsed job's place holds the (ended) job it took its result from.
+                siblings[index] = FinishedChild(entry)
+        if not isinstance(parent, JobEnv):
+            calls = self._child_calls.get(parent)
+            if calls is not None and calls.get(key) is job:
+                calls[key] = own or FinishedChild(job)
 
     # -- values around a call ----------------------------------------------------
 

@@ -180,6 +180,7 @@ class RedunBackendDb(RedunBackend):
         self._job_info: dict[str, tuple[str, str]] = {}
         self._call_args: dict[str, str] = {}
         self._call_contexts: dict[str, str] = {}
+        # (execution, task, args hash) -> call hash of the buffered jobs' calls.
         self._cse: dict[tuple[str, str, str], str] = {}
         # EVAL_RESULT rows fetched for a batch by check_cache_many, by eval hash.
         self._prefetched_evals: dict[str, list[tuple]] = {}
@@ -353,6 +354,9 @@ class RedunBackendDb(RedunBackend):
                 raise
             raise self._write_error(error) from None
         self._buffer = buffer.remainder(held) if held else WriteBuffer()
+        # Ended jobs are never held, so their calls are written now and found by the
+        # CSE query; the map covers only the buffer's (not a million entries at the end).
+        self._cse.clear()
         self._remember(self._known_values, buffer.values)
         self._remember(self._known_calls, buffer.call_nodes)
 

@@ -55,6 +55,8 @@ class Job:
     __module__ = _PICKLE_MODULE
 
     STATUSES = JOB_STATUSES
+    # Whether ended children stay whole Jobs in child_jobs (a caller reads them after).
+    keeps_children = False
 
     def __init__(
         self,
@@ -247,7 +249,6 @@ class FinishedChild:
     """
 
     __slots__ = (
-        "id",
         "task",
         "status",
         "call_hash",
@@ -260,13 +261,12 @@ class FinishedChild:
     def __init__(self, job: Job | None) -> None:
         if job is None:
             # A repeated call that became another job's: no call of its own.
-            self.id = self.task = self.call_hash = self.eval_options = None
+            self.task = self.call_hash = self.eval_options = None
             self.status = "DONE"
             self.subtree_tasks: frozenset[str] | set[str] = frozenset()
             self.result_promise: Promise | None = None
             self._prov = True
             return
-        self.id = job.id
         self.task = job.task
         self.status = job.status
         self.call_hash = job.call_hash
@@ -279,7 +279,8 @@ class FinishedChild:
         return self._prov
 
     def __repr__(self) -> str:
-        return f"FinishedChild(id={self.id}, call_hash={self.call_hash})"
+        name = self.task.fullname if self.task is not None else None
+        return f"FinishedChild(task_name={name}, call_hash={self.call_hash})"
 
 
 # The entry a shared (repeated) call leaves among its parent's children.

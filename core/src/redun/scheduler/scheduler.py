@@ -376,6 +376,8 @@ class Scheduler:
             options={"_context_override": context or {}},
         )
         parent_job.eval_args = ((quote(None),), {})
+        # Its one child's Job is read below, id and all.
+        parent_job.keeps_children = True
         promise = self._run(expr, parent_job=parent_job, dryrun=dryrun, cache=cache)
         job = parent_job.child_jobs[0] if parent_job.child_jobs else None
         info = {"job_id": job.id if job else None, "call_hash": job.call_hash if job else None}
@@ -1401,7 +1403,7 @@ class Scheduler:
         started = self._pending_expr.get(parent)
         if started is not None:
             started.pop(job.expr_id, None)
-        if parent is not None:
+        if parent is not None and not parent.keeps_children:
             self._release_child(job, parent, key)
         if self._pending_jobs.get(key) is job:
             del self._pending_jobs[key]

@@ -23,8 +23,10 @@ from redun.backends.db import (
     Value,
     parse_db_version,
 )
+from redun.backends.db.engine import SQLITE_CACHE_KIB, WAL_CHECKPOINT_PAGES
 from redun.backends.db.query import CallGraphQuery
 from redun.config import Config
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 redun_namespace = "construction_test"
@@ -162,3 +164,21 @@ def test_an_old_database_compares_below_the_required_version(db_uri: str) -> Non
     backend.migrate(upgrade_only=True)
     assert backend.get_db_version() >= MIN_DB_VERSION
     backend.close()
+
+
+def test_a_sqlite_writer_connection_gets_its_settings(tmp_path: Path) -> None:
+    """WAL, NORMAL sync, the checkpoint interval and the larger page cache (issue 19)."""
+    backend = RedunBackendDb(db_uri=f"sqlite:///{tmp_path}/settings.db")
+    backend.load()
+    with backend.engine.connect() as connection:
+        pragmas = {
+            name: connection.execute(text(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "synchronous", "wal_autocheckpoint", "cache_size")
+        }
+    backend.close()
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "wal_autocheckpoint": WAL_CHECKPOINT_PAGES,
+        "cache_size": -SQLITE_CACHE_KIB,
+    }

@@ -21,6 +21,11 @@ DEFAULT_DB_URI = "sqlite:///.redun/redun.db"
 DEFAULT_DB_USERNAME_ENV = "REDUN_DB_USERNAME"
 DEFAULT_DB_PASSWORD_ENV = "REDUN_DB_PASSWORD"
 WAL_CHECKPOINT_PAGES = 10000
+# SQLite's page cache for a writing connection, in KiB (its default is 2 MiB). Random
+# hash keys spread every batch over all of each index; with 2 MiB even the indexes'
+# inner pages fell out, and a 100,000-task run spent 19 s of system time re-reading
+# them (9 s with 64 MiB; 48 s instead of 56 s in all).
+SQLITE_CACHE_KIB = 65536
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # A server that does not answer at all (no refusal) fails a connection attempt after this.
 PG_CONNECT_TIMEOUT_S = 10
@@ -207,6 +212,7 @@ def _sqlite_engine(uri: str, echo: bool) -> Engine:
             # syncs the database file, and the durability bound writes a batch at
             # least every half second, so the default checkpointed every few batches.
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

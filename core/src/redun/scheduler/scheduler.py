@@ -1408,7 +1408,7 @@ class Scheduler:
         if self._pending_jobs.get(key) is job:
             del self._pending_jobs[key]
 
-    def _release_child(self, job: Job, parent: Job, key: tuple) -> None:
+    def _release_child(self, job: Job, parent: Job, key: CallKey) -> None:
         """Leave a FinishedChild where the parent held `job`, so the Job can be freed."""
         siblings = parent.child_jobs
         index = job.sibling_index

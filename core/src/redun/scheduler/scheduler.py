@@ -3,7 +3,9 @@
 Everything here runs on one thread (the one that called ``run``). Executors
 report back through ``done_job``/``reject_job``, which only enqueue an event.
 Work created on the scheduler thread goes through a local ready queue instead
-of nested calls, so workflow depth never turns into Python stack depth.
+of nested calls, so workflow depth never turns into Python stack depth; jobs
+whose result has arrived go through a second queue that runs first, so a
+finished job is recorded however many jobs wait to start.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ MAX_FLUSH_DELAY = 0.5
 IDLE_FLUSH_DELAY = 0.05
 # Ready work runs in slices of this many items, so completions are never starved.
 READY_SLICE = 256
+# Executor events per turn of the loop, between looks at the write deadline.
+EVENT_SLICE = 4 * READY_SLICE
 # Backend cache checks are asked for in batches of up to this many jobs (one query).
 CACHE_CHECK_BATCH = 500
 # This many events' records, or this many bytes of values, make a batch worth writing
@@ -160,6 +164,8 @@ class Scheduler:
 
         self.events_queue: queue.SimpleQueue = queue.SimpleQueue()
         self._ready: deque = deque()
+        # Finished jobs' resolutions: ahead of `_ready`, which a fan-out fills with starts.
+        self._finishing: deque = deque()
         self._tracked_promises: dict[str, Promise] = {}
         self.task_registry = get_task_registry()
         self.type_registry = get_type_registry()
@@ -264,6 +270,7 @@ class Scheduler:
         self._tracked_promises.clear()
         # Nothing from an earlier execution may leak into the next one.
         self._ready.clear()
+        self._finishing.clear()
         while not self.events_queue.empty():
             self.events_queue.get_nowait()
         self._context_hashes: dict[int, tuple[dict, str]] = {}
@@ -473,7 +480,7 @@ class Scheduler:
             self.logger.warning("Plugin hook %s failed: %r", name, error)
 
     def _process_events(self, workflow_promise: Promise) -> None:
-        """The event loop: executor events first, ready work in slices, until all settles.
+        """The event loop: executor events, finished jobs, then ready work, until all settles.
 
         Records are buffered and written in one transaction per batch: after
         FLUSH_BATCH events or FLUSH_BYTES of values, MAX_FLUSH_DELAY after the first
@@ -487,6 +494,7 @@ class Scheduler:
         backend.record_updated_time(execution.id)
         events = self.events_queue
         ready = self._ready
+        finishing = self._finishing
         run_event = self._run_event
         clock = time.monotonic
         inf = math.inf
@@ -498,15 +506,10 @@ class Scheduler:
         unwritten = 0  # events run since the last write
         batch = FLUSH_BATCH  # unwritten events that call for a write (inf while writes are held)
         while True:
-            if ready:
-                if flush_at == inf:
-                    flush_at = clock() + MAX_FLUSH_DELAY
-                count = min(len(ready), READY_SLICE)
-                unwritten += count
-                for _ in range(count):
-                    run_event(ready.popleft())
-            # Executor events in slices too, so the deadline is looked at between them.
-            for _ in range(min(READY_SLICE, batch - unwritten)):
+            # Executor events (finished jobs) first, then their resolutions, then a slice
+            # of new work: events go several times faster than starts, so finished jobs
+            # never queue up behind new ones.
+            for _ in range(EVENT_SLICE):
                 try:
                     event = events.get_nowait()
                 except queue.Empty:
@@ -517,6 +520,16 @@ class Scheduler:
                     flush_at = clock() + MAX_FLUSH_DELAY
                 if backend.buffered_bytes >= FLUSH_BYTES:
                     break
+            if finishing or ready:
+                if flush_at == inf:
+                    flush_at = clock() + MAX_FLUSH_DELAY
+                while finishing:
+                    unwritten += 1
+                    run_event(finishing.popleft())
+                count = min(len(ready), READY_SLICE)
+                unwritten += count
+                for _ in range(count):
+                    run_event(ready.popleft())
             now = clock()
             if now >= next_beat:
                 next_beat = now + HEARTBEAT_INTERVAL
@@ -533,7 +546,7 @@ class Scheduler:
                 next_status = now + status_every
                 if not _debugger_active():
                     self.log_job_statuses()
-            if ready:
+            if ready or finishing:
                 continue
             if self._stopping:
                 if self._running == 0 or now >= self._stop_deadline:
@@ -1297,11 +1310,19 @@ class Scheduler:
             self._jobs.discard(job)
             return
 
+        def settled(entry: tuple) -> None:
+            # A job whose children are still queued or running (a forked thread)
+            # resolves after the work queued so far, so they start while it is open.
+            if self._pending_expr.get(job):
+                self._ready.append(entry)
+            else:
+                self._finishing.append(entry)
+
         def resolved(value: Any) -> None:
-            self._ready.append((self._resolve_job_event, job, value))
+            settled((self._resolve_job_event, job, value))
 
         def failed(error: Exception) -> None:
-            self._ready.append((self._reject_job_now, job, error))
+            settled((self._reject_job_now, job, error))
 
         self.evaluate(result, parent_job=job).then(resolved, failed)
 

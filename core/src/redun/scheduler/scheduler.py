@@ -77,6 +77,10 @@ DEFAULT_JOB_STATUS_INTERVAL = 20
 # however busy the scheduler is (the SIGKILL tests hold it to this).
 MAX_FLUSH_DELAY = 0.5
 IDLE_FLUSH_DELAY = 0.05
+# The bound is on the commit's end, so a write starts as much earlier as writes take
+# (the slowest recent one, forgotten by this factor per write), but never sooner than this.
+MIN_FLUSH_DELAY = 0.05
+WRITE_TIME_DECAY = 0.8
 # Ready work runs in slices of this many items, so completions are never starved.
 READY_SLICE = 256
 # Executor events per turn of the loop, between looks at the write deadline.
@@ -483,12 +487,16 @@ class Scheduler:
         """The event loop: executor events, finished jobs, then ready work, until all settles.
 
         Records are buffered and written in one transaction per batch: after
-        FLUSH_BATCH events or FLUSH_BYTES of values, MAX_FLUSH_DELAY after the first
-        unwritten one at the latest however busy the loop is, and at once when it goes idle.
+        FLUSH_BATCH events or FLUSH_BYTES of values, at once when the loop goes idle,
+        and however busy it is early enough that the write ends about MAX_FLUSH_DELAY
+        after the first unwritten record (it starts as much earlier as writes take).
         """
         self.workflow_promise = workflow_promise
         execution = self._current_execution
         workflow_promise._listen(lambda _: None, self._on_workflow_failed)
+        # How long writes take lately, and so how soon after a record its write starts.
+        self._write_s = 0.0
+        self._flush_delay = MAX_FLUSH_DELAY
         backend = self.backend
         try_flush = backend.try_flush
         backend.record_updated_time(execution.id)
@@ -517,12 +525,12 @@ class Scheduler:
                 run_event(event)
                 unwritten += 1
                 if flush_at == inf:
-                    flush_at = clock() + MAX_FLUSH_DELAY
+                    flush_at = clock() + self._flush_delay
                 if backend.buffered_bytes >= FLUSH_BYTES:
                     break
             if finishing or ready:
                 if flush_at == inf:
-                    flush_at = clock() + MAX_FLUSH_DELAY
+                    flush_at = clock() + self._flush_delay
                 while finishing:
                     unwritten += 1
                     run_event(finishing.popleft())
@@ -573,7 +581,7 @@ class Scheduler:
             run_event(event)
             unwritten += 1
             if flush_at == inf:
-                flush_at = clock() + MAX_FLUSH_DELAY
+                flush_at = clock() + self._flush_delay
         self.log_job_statuses()
 
     def _flush(self, try_flush: Any, now: float) -> tuple[float, float]:
@@ -583,10 +591,14 @@ class Scheduler:
             # The run is stopping; the last write is tried at its end.
             return math.inf, FLUSH_BATCH
         try:
-            if try_flush():
+            written = try_flush()
+            ended = time.monotonic()
+            self._write_s = max(ended - now, self._write_s * WRITE_TIME_DECAY)
+            self._flush_delay = max(MIN_FLUSH_DELAY, MAX_FLUSH_DELAY - self._write_s)
+            if written:
                 if self.backend.holds_records:
                     # Rows the store kept back (running jobs) are written at the next write.
-                    return now + MAX_FLUSH_DELAY, FLUSH_BATCH
+                    return ended + self._flush_delay, FLUSH_BATCH
                 return math.inf, FLUSH_BATCH
         except Exception as error:
             # Writing is impossible (disk full, read-only, an outage that lasted too long).

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from redun import Scheduler
 from redun.config import Config
+from redun.plugins.manager import get_plugin_manager
 from redun.testing.postgres import postgres_server  # noqa: F401
 
 from tests.core.engine.helpers import memory_config
@@ -17,6 +18,20 @@ from tests.core.engine.helpers import memory_config
 @pytest.fixture
 def scheduler() -> Scheduler:
     return Scheduler(config=memory_config())
+
+
+@pytest.fixture
+def register_plugin() -> Iterator[Callable[[object, str], None]]:
+    """Register plugin objects for one test; they are unregistered after it."""
+    names: list[str] = []
+
+    def register(plugin: object, name: str) -> None:
+        get_plugin_manager().register_plugin(plugin, name, f"{name}-dist", "1.0")
+        names.append(name)
+
+    yield register
+    for name in names:
+        get_plugin_manager().unregister_plugin(name)
 
 
 @pytest.fixture

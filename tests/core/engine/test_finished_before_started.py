@@ -8,14 +8,12 @@ at 100,000 siblings, seconds after they ended (the recording-lag bound).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from redun import Scheduler, task
-from redun.config import Config
 from redun.plugins import hookimpl
-from redun.plugins.manager import get_plugin_manager
 from redun.scheduler import fork_thread, join_thread
 from redun.scheduler.scheduler import CACHE_CHECK_BATCH
 
@@ -76,18 +74,10 @@ class Order:
 
 
 @pytest.fixture
-def order() -> Iterator[Order]:
+def order(register_plugin: Callable[[object, str], None]) -> Order:
     plugin = Order()
-    get_plugin_manager().register_plugin(plugin, "job-order", "job-order-dist", "1.0")
-    yield plugin
-    get_plugin_manager().unregister_plugin("job-order")
-
-
-@pytest.fixture
-def scheduler() -> Scheduler:
-    scheduler = Scheduler(config=Config({"backend": {"db_uri": "sqlite:///:memory:"}}))
-    scheduler.load()
-    return scheduler
+    register_plugin(plugin, "job-order")
+    return plugin
 
 
 def test_finished_leaves_are_resolved_before_more_leaves_are_submitted(

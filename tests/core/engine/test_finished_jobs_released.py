@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from redun import Scheduler, cond, task
-from redun.config import Config
 from redun.plugins import hookimpl
-from redun.plugins.manager import get_plugin_manager
 from redun.scheduler.jobs import FinishedChild, Job
 
 redun_namespace = "test_finished_jobs_released"
@@ -58,18 +56,10 @@ class LiveJobs:
 
 
 @pytest.fixture
-def live() -> Iterator[LiveJobs]:
+def live(register_plugin: Callable[[object, str], None]) -> LiveJobs:
     plugin = LiveJobs()
-    get_plugin_manager().register_plugin(plugin, "live-jobs", "live-jobs-dist", "1.0")
-    yield plugin
-    get_plugin_manager().unregister_plugin("live-jobs")
-
-
-@pytest.fixture
-def scheduler() -> Scheduler:
-    scheduler = Scheduler(config=Config({"backend": {"db_uri": "sqlite:///:memory:"}}))
-    scheduler.load()
-    return scheduler
+    register_plugin(plugin, "live-jobs")
+    return plugin
 
 
 def test_finished_children_are_not_kept_alive_by_their_running_parent(

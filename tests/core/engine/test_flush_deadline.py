@@ -12,7 +12,6 @@ import time
 
 import pytest
 from redun import Scheduler
-from redun.config import Config
 from redun.scheduler.scheduler import (
     MAX_FLUSH_DELAY,
     MIN_FLUSH_DELAY,
@@ -21,9 +20,7 @@ from redun.scheduler.scheduler import (
 
 
 @pytest.fixture
-def scheduler() -> Scheduler:
-    scheduler = Scheduler(config=Config({"backend": {"db_uri": "sqlite:///:memory:"}}))
-    scheduler.load()
+def scheduler(scheduler: Scheduler) -> Scheduler:
     # What _process_events starts each run with.
     scheduler._write_s = 0.0
     scheduler._flush_delay = MAX_FLUSH_DELAY
